@@ -1,0 +1,43 @@
+package dev.vlstm.cli;
+
+import dev.vlstm.format.LayerSpec;
+import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.onnx.OnnxImporter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code convert IN.onnx OUT.vlstm}: import, pack and write atomically (the destination is untouched on failure). */
+@Command(name = "convert", description = "Convert a PyTorch-exported ONNX LSTM model to .vlstm.")
+final class ConvertCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "IN.onnx")
+    Path in;
+
+    @Parameters(index = "1", paramLabel = "OUT.vlstm")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        OnnxImporter.Imported m = OnnxImporter.importFile(in);
+        VlstmWriter.write(m.spec(), m.weights(), m.metadata(), out);
+        var w = spec.commandLine().getOut();
+        w.printf("%s -> %s (%,d bytes)%n", in, out, Files.size(out));
+        for (int l = 0; l < m.spec().layers().size(); l++) {
+            LayerSpec s = m.spec().layers().get(l);
+            w.printf("  LSTM layer %d: input %d, hidden %d, %s%n", l, s.inputSize(), s.hiddenSize(), s.direction().onnxName);
+        }
+        if (m.spec().head() != null)
+            w.printf("  head: %d -> %d%n", m.spec().head().inputSize(), m.spec().head().outputSize());
+        w.printf("  %s %s -> %s %s%n", m.spec().inputs().getFirst().name(), m.spec().inputs().getFirst().shapeText(),
+                m.spec().outputs().getFirst().name(), m.spec().outputs().getFirst().shapeText());
+        return 0;
+    }
+}

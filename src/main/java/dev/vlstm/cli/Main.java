@@ -1,0 +1,46 @@
+package dev.vlstm.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.util.Set;
+
+/**
+ * {@code convert.jar}: convert ONNX LSTM models to .vlstm, inspect either kind of file, run a model on .npy inputs.
+ * Exit codes: 0 success, 1 error (the message names the file and the problem), 2 bad usage.
+ */
+@Command(name = "vlstm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Convert PyTorch-exported ONNX LSTM models to .vlstm and run them.",
+        subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class})
+public final class Main {
+    static final String VERSION = "0.1.0";
+    private static final Set<String> COMMANDS = Set.of("convert", "inspect", "run", "help");
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI and returns its exit code (for tests). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        // "convert.jar IN.onnx OUT.vlstm" is short for "convert IN.onnx OUT.vlstm".
+        if (args.length == 2 && !COMMANDS.contains(args[0]) && !args[0].startsWith("-")) {
+            args = new String[]{"convert", args[0], args[1]};
+        }
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("error: " + CliErrors.message(e));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"vlstm " + VERSION + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.vlstm.cli;
+
+import dev.vlstm.format.IoSpec;
+import dev.vlstm.format.LayerSpec;
+import dev.vlstm.format.ModelSpec;
+import dev.vlstm.format.VlstmFile;
+import dev.vlstm.onnx.OnnxImporter;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What {@code inspect} shows, as a tree of maps and lists that prints as text or JSON. */
+final class ModelDescription {
+    private ModelDescription() {
+    }
+
+    static final String W_NOTE = "ONNX stores W as [directions, 4*hidden, input] because the four gates i, o, f, c are "
+            + "stacked row-wise; R is [directions, 4*hidden, hidden]; B is [directions, 8*hidden] (input biases, then "
+            + "recurrent biases)";
+
+    static Map<String, Object> ofOnnx(OnnxImporter.Imported m, long bytes) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("kind", "onnx");
+        d.put("opset", m.metadata().get("onnx_opset"));
+        d.put("producer", m.metadata().get("onnx_producer"));
+        common(d, m.spec(), bytes);
+        return d;
+    }
+
+    static Map<String, Object> ofVlstm(VlstmFile f, long bytes) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("kind", "vlstm");
+        common(d, f.spec(), bytes);
+        List<Object> tensors = new ArrayList<>();
+        for (VlstmFile.TensorEntry e : f.entries().values()) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("name", e.name());
+            t.put("dims", e.dims());
+            t.put("offset", e.offset());
+            t.put("bytes", e.length());
+            t.put("crc32c", String.format("0x%08x", e.crc32c()));
+            tensors.add(t);
+        }
+        d.put("packed_tensors", tensors);
+        d.put("metadata", f.metadata());
+        return d;
+    }
+
+    private static void common(Map<String, Object> d, ModelSpec spec, long bytes) {
+        d.put("input", io(spec.inputs().getFirst()));
+        d.put("output", io(spec.outputs().getFirst()));
+        List<Object> layers = new ArrayList<>();
+        for (int l = 0; l < spec.layers().size(); l++) {
+            LayerSpec s = spec.layers().get(l);
+            int dirs = s.direction().count, h = s.hiddenSize();
+            Map<String, Object> layer = new LinkedHashMap<>();
+            layer.put("layer", l);
+            layer.put("input_size", s.inputSize());
+            layer.put("hidden_size", h);
+            layer.put("direction", s.direction().onnxName);
+            layer.put("activations", s.f() + ", " + s.g() + ", " + s.h());
+            layer.put("W", new long[]{dirs, 4L * h, s.inputSize()});
+            layer.put("R", new long[]{dirs, 4L * h, h});
+            layer.put("B", new long[]{dirs, 8L * h});
+            layers.add(layer);
+        }
+        d.put("layers", layers);
+        d.put("note", W_NOTE);
+        if (spec.head() != null) {
+            Map<String, Object> head = new LinkedHashMap<>();
+            head.put("input_size", spec.head().inputSize());
+            head.put("output_size", spec.head().outputSize());
+            head.put("weight", new long[]{spec.head().outputSize(), spec.head().inputSize()});
+            head.put("bias", new long[]{spec.head().outputSize()});
+            d.put("head", head);
+        } else {
+            d.put("head", null);
+        }
+        d.put("parameters", spec.parameterCount());
+        d.put("file_bytes", bytes);
+    }
+
+    private static Map<String, Object> io(IoSpec io) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", io.name());
+        m.put("shape", io.shape().stream().map(IoSpec.Dim::toString).toList());
+        m.put("meaning", "[seq, batch, features]");
+        return m;
+    }
+
+    /** Indented "key: value" text; lists of maps as "- " items. */
+    static String text(Map<String, Object> d) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, d, "");
+        return sb.toString();
+    }
+
+    private static void write(StringBuilder sb, Map<?, ?> map, String indent) {
+        for (var e : map.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Map<?, ?> m) {
+                sb.append(indent).append(e.getKey()).append(":\n");
+                write(sb, m, indent + "  ");
+            } else if (v instanceof List<?> list && !list.isEmpty() && list.getFirst() instanceof Map) {
+                sb.append(indent).append(e.getKey()).append(":\n");
+                for (Object item : list) {
+                    StringBuilder inner = new StringBuilder();
+                    write(inner, (Map<?, ?>) item, indent + "    ");
+                    sb.append(indent).append("  - ").append(inner.substring(indent.length() + 4));
+                }
+            } else {
+                sb.append(indent).append(e.getKey()).append(": ").append(scalar(v)).append('\n');
+            }
+        }
+    }
+
+    private static String scalar(Object v) {
+        if (v == null) return "none";
+        if (v instanceof long[] a) return java.util.Arrays.toString(a);
+        if (v instanceof Long n) return String.format("%,d", n);
+        return v.toString();
+    }
+}

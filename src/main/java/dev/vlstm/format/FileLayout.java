@@ -1,0 +1,66 @@
+package dev.vlstm.format;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Constants of format-spec.md and the tensor set a model section implies. */
+final class FileLayout {
+    private FileLayout() {
+    }
+
+    static final byte[] MAGIC = {(byte) 0x89, 'V', 'L', 'S', 'T', 'M', 0x0D, 0x0A};
+    static final int MAJOR = 1;
+    static final int MINOR = 0;
+    static final int HEADER_SIZE = 64;
+    static final int ENTRY_SIZE = 128;
+    static final int NAME_BYTES = 48;
+    static final int MAX_RANK = 4;
+    static final int ALIGN = 64;
+    static final int DTYPE_F32 = 1;
+
+    static final int MAX_LAYERS = 64;
+    static final int MAX_HIDDEN = 65_536;
+    static final int MAX_FEATURES = 1 << 20;
+    static final int MAX_TENSORS = 4096;
+    static final int MAX_METADATA = 256;
+    static final int MAX_STRING = 65_535;
+    static final int MAX_NAME = 256;
+    static final int MAX_IO_RANK = 8;
+    static final int PANEL = 16;
+
+    /** A tensor the model section implies: its name and packed dims. */
+    record Expected(String name, long[] dims) {
+    }
+
+    static int panels(int units) {
+        return (units + PANEL - 1) / PANEL;
+    }
+
+    static String weightName(int layer, int dir, char kind) {
+        return "l" + layer + ".d" + dir + "." + kind;
+    }
+
+    /** The exact tensors, in file order, that a model with this spec stores (format-spec.md, "Tensors"). */
+    static List<Expected> expectedTensors(ModelSpec spec) {
+        List<Expected> out = new ArrayList<>();
+        for (int l = 0; l < spec.layers().size(); l++) {
+            LayerSpec layer = spec.layers().get(l);
+            long n = panels(layer.hiddenSize());
+            for (int d = 0; d < layer.direction().count; d++) {
+                out.add(new Expected(weightName(l, d, 'w'), new long[]{n, layer.inputSize(), 4, PANEL}));
+                out.add(new Expected(weightName(l, d, 'r'), new long[]{n, layer.hiddenSize(), 4, PANEL}));
+                out.add(new Expected(weightName(l, d, 'b'), new long[]{n, 4, PANEL}));
+            }
+        }
+        if (spec.head() != null) {
+            long m = panels(spec.head().outputSize());
+            out.add(new Expected("head.w", new long[]{m, spec.head().inputSize(), 1, PANEL}));
+            out.add(new Expected("head.b", new long[]{m, PANEL}));
+        }
+        return out;
+    }
+
+    static long alignUp(long v) {
+        return (v + ALIGN - 1) & -ALIGN;
+    }
+}

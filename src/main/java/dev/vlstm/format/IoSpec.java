@@ -1,0 +1,56 @@
+package dev.vlstm.format;
+
+import java.util.List;
+
+/**
+ * A graph input or output of the source ONNX model, by the name users know it by.
+ *
+ * @param shape as declared in the ONNX graph; free dimensions have size -1
+ */
+public record IoSpec(Role role, String name, List<Dim> shape) {
+
+    public IoSpec {
+        shape = List.copyOf(shape);
+    }
+
+    /** What the tensor is to the model. The code is the value stored in the file. */
+    public enum Role {
+        SEQUENCE_INPUT(1), SEQUENCE_OUTPUT(16);
+
+        public final int code;
+
+        Role(int code) {
+            this.code = code;
+        }
+
+        static Role ofCode(long code) {
+            for (Role r : values()) if (r.code == code) return r;
+            return null;
+        }
+    }
+
+    /** One dimension: a fixed size, or free (size -1) with its ONNX {@code dim_param} symbol (may be empty). */
+    public record Dim(long size, String symbol) {
+        public static Dim fixed(long size) {
+            return new Dim(size, "");
+        }
+
+        public static Dim free(String symbol) {
+            return new Dim(-1, symbol);
+        }
+
+        public boolean isFree() {
+            return size < 0;
+        }
+
+        @Override
+        public String toString() {
+            return isFree() ? (symbol.isEmpty() ? "?" : symbol) : Long.toString(size);
+        }
+    }
+
+    /** The shape as text, e.g. {@code [seq, batch, 100]}. */
+    public String shapeText() {
+        return shape.toString();
+    }
+}

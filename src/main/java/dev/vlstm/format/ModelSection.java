@@ -1,0 +1,110 @@
+package dev.vlstm.format;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Encodes and decodes the model section (format-spec.md, "Model section"). */
+final class ModelSection {
+    private ModelSection() {
+    }
+
+    private static final int LAYER_RECORD = 64;
+
+    static byte[] encode(ModelSpec spec) {
+        LeBytes b = new LeBytes();
+        b.u32(spec.layers().size()).u32(spec.layout().code);
+        if (spec.head() != null) b.u32(1).u32(spec.head().inputSize()).u32(spec.head().outputSize());
+        else b.u32(0).u32(0).u32(0);
+        b.u32(0);
+        for (LayerSpec l : spec.layers()) {
+            int start = b.size();
+            b.u32(l.inputSize()).u32(l.hiddenSize()).u32(l.direction().code)
+                    .u32((l.inputForget() ? 1 : 0) | (l.peepholes() ? 2 : 0)).f32(l.clip());
+            for (Activation a : new Activation[]{l.f(), l.g(), l.h()}) b.u32(a.kind().code).f32(a.alpha()).f32(a.beta());
+            b.zeros(LAYER_RECORD - (b.size() - start));
+        }
+        encodeIo(b, spec.inputs());
+        encodeIo(b, spec.outputs());
+        return b.toByteArray();
+    }
+
+    private static void encodeIo(LeBytes b, List<IoSpec> list) {
+        b.u32(list.size());
+        for (IoSpec io : list) {
+            b.u32(io.role().code).string(io.name()).u32(io.shape().size());
+            for (IoSpec.Dim d : io.shape()) b.u64(d.size()).string(d.symbol());
+        }
+    }
+
+    /** Decodes and checks the section; {@code r} must span exactly the section. */
+    static ModelSpec decode(SectionReader r, String where) {
+        int layerCount = r.u32("layer count", 1, FileLayout.MAX_LAYERS);
+        long layoutCode = r.u32("sequence layout");
+        SequenceLayout layout = SequenceLayout.ofCode(layoutCode);
+        if (layout == null) throw unknown(where, "sequence layout", layoutCode);
+        int headPresent = r.u32("head present", 0, 1);
+        int headIn = r.u32("head input size", 0, Integer.MAX_VALUE);
+        int headOut = r.u32("head output size", 0, FileLayout.MAX_FEATURES);
+        r.zero(4, "reserved field after the head sizes");
+        if (headPresent == 0 && (headIn != 0 || headOut != 0))
+            throw new VlstmFormatException(where + ": head sizes " + headIn + "x" + headOut + " given but head present is 0");
+        List<LayerSpec> layers = new ArrayList<>();
+        for (int l = 0; l < layerCount; l++) layers.add(decodeLayer(r, where, "layer " + l));
+        List<IoSpec> inputs = decodeIo(r, where, "input");
+        List<IoSpec> outputs = decodeIo(r, where, "output");
+        if (r.remaining() != 0)
+            throw new VlstmFormatException(where + ": " + r.remaining() + " bytes left over after the outputs");
+        ModelSpec spec = new ModelSpec(layers, layout, headPresent == 1 ? new HeadSpec(headIn, headOut) : null, inputs, outputs);
+        SpecRules.check(spec, where);
+        return spec;
+    }
+
+    private static LayerSpec decodeLayer(SectionReader r, String where, String at) {
+        int input = r.u32(at + " input size", 1, FileLayout.MAX_FEATURES);
+        int hidden = r.u32(at + " hidden size", 1, FileLayout.MAX_HIDDEN);
+        long dirCode = r.u32(at + " direction");
+        Direction direction = Direction.ofCode(dirCode);
+        if (direction == null) throw unknown(where, at + " direction", dirCode);
+        long flags = r.u32(at + " flags");
+        if ((flags & ~3L) != 0) throw unknown(where, at + " flags", flags);
+        float clip = r.f32(at + " clip");
+        Activation[] acts = new Activation[3];
+        String[] names = {"f", "g", "h"};
+        for (int i = 0; i < 3; i++) {
+            long code = r.u32(at + " activation " + names[i]);
+            Activation.Kind kind = Activation.Kind.ofCode(code);
+            if (kind == null) throw unknown(where, at + " activation " + names[i], code);
+            acts[i] = new Activation(kind, r.f32(at + " activation alpha"), r.f32(at + " activation beta"));
+        }
+        r.zero(8, at + " reserved");
+        return new LayerSpec(input, hidden, direction, clip, (flags & 1) != 0, (flags & 2) != 0, acts[0], acts[1], acts[2]);
+    }
+
+    private static List<IoSpec> decodeIo(SectionReader r, String where, String kind) {
+        int count = r.u32(kind + " count", 0, 16);
+        List<IoSpec> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String at = kind + " " + i;
+            long roleCode = r.u32(at + " role");
+            IoSpec.Role role = IoSpec.Role.ofCode(roleCode);
+            if (role == null) throw unknown(where, at + " role", roleCode);
+            String name = r.string(at + " name", FileLayout.MAX_NAME);
+            int rank = r.u32(at + " rank", 1, FileLayout.MAX_IO_RANK);
+            List<IoSpec.Dim> dims = new ArrayList<>();
+            for (int d = 0; d < rank; d++) {
+                long size = r.u64(at + " dimension " + d);
+                if (size < -1 || size == 0)
+                    throw new VlstmFormatException(where + ": " + at + " dimension " + d + " is " + size + ", expected >= 1 or -1 (free)");
+                dims.add(new IoSpec.Dim(size, r.string(at + " dimension " + d + " symbol", FileLayout.MAX_NAME)));
+            }
+            list.add(new IoSpec(role, name, dims));
+        }
+        return list;
+    }
+
+    private static VlstmFormatException unknown(String where, String field, long code) {
+        return new VlstmFormatException(where + ": " + field + " has unknown code " + code
+                + " (this reader knows format " + FileLayout.MAJOR + "." + FileLayout.MINOR
+                + "; the file may use a feature of a newer minor version)");
+    }
+}

@@ -1,0 +1,189 @@
+package dev.vlstm.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+import static dev.vlstm.format.FileLayout.*;
+
+/**
+ * Writes a .vlstm file: packs ONNX-layout weights into panels, lays out the sections and checksums everything.
+ *
+ * <pre>{@code
+ * VlstmWriter.write(spec, weights, metadata, Path.of("model.vlstm"));   // atomic: temp file, fsync, rename
+ * }</pre>
+ */
+public final class VlstmWriter {
+    private VlstmWriter() {
+    }
+
+    /** A packed tensor ready to store. */
+    private record Payload(String name, long[] dims, float[] data) {
+    }
+
+    /**
+     * Writes the model to {@code file} atomically: a temp file in the same folder is written, forced to disk and renamed
+     * over the destination, so a failure at any point leaves an existing destination untouched.
+     */
+    public static void write(ModelSpec spec, ModelWeights weights, Map<String, String> metadata, Path file) throws IOException {
+        List<Payload> payloads = pack(spec, weights);
+        Path dir = file.toAbsolutePath().getParent();
+        // CREATE_NEW rather than Files.createTempFile, whose owner-only permissions the rename would keep.
+        Path temp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + System.nanoTime() + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+                writeTo(spec, payloads, metadata, ch);
+                ch.force(true);
+            }
+            try {
+                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** The bytes of the file {@link #write} would write (for tests and in-memory use; models under 2 GB). */
+    public static byte[] toBytes(ModelSpec spec, ModelWeights weights, Map<String, String> metadata) {
+        var out = new java.io.ByteArrayOutputStream();
+        try {
+            writeTo(spec, pack(spec, weights), metadata, Channels.newChannel(out));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeTo(ModelSpec spec, List<Payload> payloads, Map<String, String> metadata,
+                                WritableByteChannel ch) throws IOException {
+        byte[] model = ModelSection.encode(spec);
+        byte[] meta = encodeMetadata(metadata);
+        long tableOffset = HEADER_SIZE + model.length;
+        long metaOffset = tableOffset + (long) ENTRY_SIZE * payloads.size();
+        long sectionsEnd = metaOffset + meta.length;
+
+        long[] offsets = new long[payloads.size()];
+        long pos = alignUp(sectionsEnd);
+        for (int i = 0; i < payloads.size(); i++) {
+            offsets[i] = pos;
+            pos = alignUp(pos + 4L * payloads.get(i).data().length);
+        }
+        long fileSize = payloads.isEmpty() ? sectionsEnd : offsets[offsets.length - 1] + 4L * payloads.getLast().data().length;
+
+        LeBytes table = new LeBytes();
+        List<ByteBuffer> encoded = new ArrayList<>();
+        for (int i = 0; i < payloads.size(); i++) {
+            Payload p = payloads.get(i);
+            ByteBuffer bytes = littleEndian(p.data());
+            encoded.add(bytes);
+            byte[] name = p.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            table.bytes(name).zeros(NAME_BYTES - name.length).u32(DTYPE_F32).u32(p.dims().length);
+            for (int d = 0; d < MAX_RANK; d++) table.u64(d < p.dims().length ? p.dims()[d] : 0);
+            table.u64(offsets[i]).u64(4L * p.data().length).u32(crc(bytes)).zeros(20);
+        }
+
+        LeBytes sections = new LeBytes().bytes(model).bytes(table.toByteArray()).bytes(meta);
+        byte[] sectionBytes = sections.toByteArray();
+        CRC32C sectionsCrc = new CRC32C();
+        sectionsCrc.update(sectionBytes);
+
+        LeBytes header = new LeBytes().bytes(MAGIC).u16(MAJOR).u16(MINOR).u32(HEADER_SIZE).u64(fileSize)
+                .u32(HEADER_SIZE).u32(model.length).u32(tableOffset).u32(payloads.size())
+                .u32(metaOffset).u32(meta.length).u32(sectionsCrc.getValue()).u32(0).u32(0);
+        byte[] head = header.toByteArray();
+        CRC32C headerCrc = new CRC32C();
+        headerCrc.update(head);
+        header.u32(headerCrc.getValue());
+
+        long written = writeFully(ch, ByteBuffer.wrap(header.toByteArray())) + writeFully(ch, ByteBuffer.wrap(sectionBytes));
+        for (int i = 0; i < payloads.size(); i++) {
+            written += writeFully(ch, ByteBuffer.allocate((int) (offsets[i] - written)));
+            written += writeFully(ch, encoded.get(i));
+        }
+        if (written != fileSize) throw new IllegalStateException("wrote " + written + " bytes, planned " + fileSize);
+    }
+
+    private static long writeFully(WritableByteChannel ch, ByteBuffer b) throws IOException {
+        long n = b.remaining();
+        while (b.hasRemaining()) ch.write(b);
+        return n;
+    }
+
+    private static ByteBuffer littleEndian(float[] data) {
+        ByteBuffer b = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(data);
+        return b;
+    }
+
+    private static int crc(ByteBuffer b) {
+        CRC32C c = new CRC32C();
+        c.update(b.duplicate());
+        return (int) c.getValue();
+    }
+
+    private static byte[] encodeMetadata(Map<String, String> metadata) {
+        if (metadata.size() > MAX_METADATA)
+            throw new VlstmFormatException("metadata has " + metadata.size() + " entries, at most " + MAX_METADATA);
+        LeBytes b = new LeBytes().u32(metadata.size());
+        metadata.forEach((k, v) -> b.string(k).string(v));
+        return b.toByteArray();
+    }
+
+    /** Checks the spec and the weight sizes, then packs every tensor into the order and layout the spec implies. */
+    private static List<Payload> pack(ModelSpec spec, ModelWeights weights) {
+        SpecRules.check(spec, "model to write");
+        if (weights.layers().size() != spec.layers().size())
+            throw new VlstmFormatException("weights for " + weights.layers().size() + " layers, spec has " + spec.layers().size());
+        List<Payload> out = new ArrayList<>();
+        List<Expected> expected = expectedTensors(spec);
+        int e = 0;
+        for (int l = 0; l < spec.layers().size(); l++) {
+            LayerSpec layer = spec.layers().get(l);
+            List<ModelWeights.DirectionWeights> dirs = weights.layers().get(l);
+            if (dirs.size() != layer.direction().count)
+                throw new VlstmFormatException("layer " + l + ": weights for " + dirs.size() + " directions, expected " + layer.direction().count);
+            int h = layer.hiddenSize(), in = layer.inputSize();
+            for (int d = 0; d < dirs.size(); d++) {
+                var dw = dirs.get(d);
+                String at = "layer " + l + " direction " + d;
+                checkLength(dw.w(), 4L * h * in, at + " W");
+                checkLength(dw.r(), 4L * h * h, at + " R");
+                if (dw.wb() != null) checkLength(dw.wb(), 4L * h, at + " Wb");
+                if (dw.rb() != null) checkLength(dw.rb(), 4L * h, at + " Rb");
+                out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packGates(dw.w(), h, in)));
+                out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packGates(dw.r(), h, h)));
+                out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packGateBias(dw.wb(), dw.rb(), h)));
+            }
+        }
+        if (spec.head() != null) {
+            int units = spec.head().outputSize(), in = spec.head().inputSize();
+            checkLength(weights.headWeight(), (long) units * in, "head weight");
+            if (weights.headBias() != null) checkLength(weights.headBias(), units, "head bias");
+            out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packRows(weights.headWeight(), units, in)));
+            out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packRowBias(weights.headBias(), units)));
+        } else if (weights.headWeight() != null) {
+            throw new VlstmFormatException("head weights given but the spec has no head");
+        }
+        return out;
+    }
+
+    private static void checkLength(float[] a, long expected, String what) {
+        if (a == null || a.length != expected)
+            throw new VlstmFormatException(what + ": " + (a == null ? "missing" : a.length + " values") + ", expected " + expected);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.vlstm.kernel;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The math an LSTM session needs, over weights in vlstm's packed panel layout (format-spec.md, "Packed weights").
+ *
+ * <p>A panel covers {@link #PANEL} consecutive output units. Panel matrices are little-endian float32 segments laid out
+ * {@code [panels][k][gates][PANEL]}: element {@code (q, k, g, j)} is the weight from input {@code k} to output unit
+ * {@code q*PANEL + j} of gate {@code g}; units past the real width are zero. For an LSTM the gates are i, o, f, c
+ * ({@code gates = 4}); for a linear head {@code gates = 1}. Bias segments are {@code [panels][gates][PANEL]}.
+ *
+ * <p>Two implementations give the same results within float rounding: {@code ScalarKernels} (plain Java, always
+ * available) and {@code VectorKernels} (Vector API). {@link Kernels#get()} picks one. Implementations are stateless
+ * and thread-safe; they allocate nothing.
+ */
+public interface LstmKernels {
+
+    /** Output units per panel: one 512-bit vector, or two 256-bit ones. Fixed by the file format. */
+    int PANEL = 16;
+
+    /** Human-readable name of the implementation, for logs and tests ("vector (16 lanes)", "scalar"). */
+    String name();
+
+    /**
+     * Dense projection of {@code rows} input rows through a panel matrix, plus bias:
+     * {@code out[outOffset + r*outStride + (q*gates + g)*PANEL + j] = bias[q][g][j] + sum_k x[xOffset + r*xStride + k] * w[q][k][g][j]}
+     * for every row {@code r < rows}, panel {@code q < panels}, gate {@code g < gates}, lane {@code j < PANEL}, writing only
+     * the elements whose column {@code (q*gates + g)*PANEL + j} is below {@code outColumns}. With {@code gates = 4} and
+     * {@code outColumns = panels*4*PANEL} this fills the pre-activation buffer of a layer; with {@code gates = 1} and
+     * {@code outColumns = units} it writes a dense, unpadded head output.
+     *
+     * @param bias may be {@code null} for no bias
+     */
+    void project(float[] x, int xOffset, int xStride, int rows, int k,
+                 MemorySegment w, MemorySegment bias, int panels, int gates,
+                 float[] out, int outOffset, int outStride, int outColumns);
+
+    /**
+     * One LSTM timestep for {@code batch} independent rows, fused: recurrent product, activations, cell update.
+     * For row {@code b} and unit {@code u < hidden} (panel {@code q = u / PANEL}, lane {@code j = u % PANEL}):
+     * <pre>
+     *   a_g = pre[preOffset + b*preStride + (q*4 + g)*PANEL + j] + sum_{k < hidden} hPrev[hPrevOffset + b*hPrevStride + k] * r[q][k][g][j]
+     *   i = sigmoid(a_0); o = sigmoid(a_1); f = sigmoid(a_2); c~ = tanh(a_3)
+     *   c[cOffset + b*cStride + u] = f * c[...] + i * c~
+     *   hOut[hOutOffset + b*hOutStride + u] = o * tanh(c[...])
+     * </pre>
+     * {@code pre} already holds {@code x·W + Wb + Rb}. {@code c} is updated in place and must have room for the padded
+     * width ({@code panels*PANEL} per row); {@code hOut} is written only for {@code u < hidden} and must not alias
+     * {@code hPrev}.
+     */
+    void lstmStep(int batch, int hidden, MemorySegment r,
+                  float[] pre, int preOffset, int preStride,
+                  float[] hPrev, int hPrevOffset, int hPrevStride,
+                  float[] c, int cOffset, int cStride,
+                  float[] hOut, int hOutOffset, int hOutStride);
+}

@@ -1,0 +1,61 @@
+package dev.vlstm.onnx;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** What the importer knows about one value of the ONNX graph while it walks the nodes in order. */
+sealed interface Val {
+
+    /** A tensor known at conversion time: an initializer, a Constant, or something folded from them. */
+    record Const(long[] dims, float[] floats, long[] ints) implements Val {
+        boolean isFloat() {
+            return floats != null;
+        }
+
+        long count() {
+            return isFloat() ? floats.length : ints.length;
+        }
+
+        boolean isAllZero() {
+            if (isFloat()) {
+                for (float f : floats) if (f != 0) return false;
+            } else {
+                for (long v : ints) if (v != 0) return false;
+            }
+            return true;
+        }
+
+        @Override
+        public String toString() {
+            return (isFloat() ? "float" : "int64") + Arrays.toString(dims)
+                    + (count() <= 8 ? " " + (isFloat() ? Arrays.toString(floats) : Arrays.toString(ints)) : "");
+        }
+    }
+
+    /**
+     * An int64 shape vector (or scalar, when {@code scalar}) computed from the data's shape: each element a
+     * {@link DimExpr}, or a literal from a constant.
+     */
+    record Shape(List<DimExpr> dims, boolean scalar) implements Val {
+    }
+
+    /** A value that exists in the graph but that vlstm cannot use; using it is an error that says {@code why}. */
+    record Unusable(String why) implements Val {
+    }
+
+    /** A float tensor that is zero everywhere, whatever its shape: PyTorch's built initial states. */
+    record Zeros() implements Val {
+    }
+
+    /**
+     * The model's data flowing through the pipeline, always stored time-major {@code [seq, batch, features]} in memory
+     * and seen through {@code view} (e.g. {@code [seq, 1, batch, H]} after an LSTM, {@code [seq*batch, H]} after a
+     * flattening Reshape). {@code stage} counts the pipeline steps applied so far, so the importer can refuse graphs
+     * that branch or reuse an earlier stage's output.
+     */
+    record Data(List<DimExpr> view, int stage) implements Val {
+        DimExpr last() {
+            return view.getLast();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.vlstm;
+
+import dev.vlstm.cli.Npy;
+import dev.vlstm.cli.NpyArray;
+import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.onnx.OnnxImporter;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every PyTorch fixture converted and run by vlstm, with both kernel implementations, against PyTorch's own output
+ * (tools/make_fixtures.py). The measured errors are printed and in the assertion messages.
+ */
+class PyTorchFixtureTest {
+    static final double TOLERANCE = 1e-5;
+
+    static List<Fixtures.Fixture> fixtures() throws IOException {
+        return Fixtures.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void convertedModelMatchesPyTorch(Fixtures.Fixture f, @TempDir Path dir) throws IOException {
+        OnnxImporter.Imported imported = OnnxImporter.importFile(f.onnx());
+        Path vlstm = dir.resolve("model.vlstm");
+        VlstmWriter.write(imported.spec(), imported.weights(), imported.metadata(), vlstm);
+        try (Model model = Model.load(vlstm)) {
+            assertTrue(model.inputName().equals(f.inputName()) && model.outputName().equals(f.outputName()),
+                    "names " + model.inputName() + "/" + model.outputName());
+            for (Fixtures.Case c : f.cases()) {
+                NpyArray x = Npy.read(c.input());
+                NpyArray expected = Npy.read(c.expected());
+                int seq = (int) c.shape()[0], batch = (int) c.shape()[1];
+                for (String kernels : List.of("vector", "scalar")) {
+                    float[] y = new Session(model, 1, 1, SessionTest.kernels(kernels)).run(x.data(), seq, batch);
+                    double[] err = Fixtures.errors(y, expected.data());
+                    String msg = String.format("%s seq %d batch %d (%s kernels) vs PyTorch: max abs error %.3g, max rel error %.3g",
+                            f.name(), seq, batch, kernels, err[0], err[1]);
+                    System.out.println(msg);
+                    assertTrue(err[0] <= TOLERANCE, msg + " exceeds " + TOLERANCE);
+                }
+            }
+        }
+    }
+
+    /**
+     * Models exported without dynamic_axes bake the traced seq and batch into the graph; vlstm must still run them at
+     * any shape. The oracle here is the float64 spec-literal evaluation of the same ONNX weights.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void anyFixtureRunsAtOtherShapes(Fixtures.Fixture f) throws IOException {
+        OnnxImporter.Imported m = OnnxImporter.importFile(f.onnx());
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), f.name())) {
+            for (int[] shape : new int[][]{{7, 3}, {1, 1}, {2, 9}}) {
+                int seq = shape[0], batch = shape[1];
+                float[] x = RandomModels.uniform(new Random(seq * 31 + batch), seq * batch * model.inputSize(), 2f);
+                float[] y = model.newSession().run(x, seq, batch);
+                double[] ref = ReferenceLstm.run(m.spec(), m.weights(), x, seq, batch);
+                double maxAbs = 0;
+                for (int i = 0; i < y.length; i++) maxAbs = Math.max(maxAbs, Math.abs(y[i] - ref[i]));
+                String msg = String.format("%s at seq %d batch %d vs float64 reference: max abs error %.3g", f.name(), seq, batch, maxAbs);
+                assertTrue(maxAbs <= TOLERANCE, msg);
+            }
+        }
+    }
+}

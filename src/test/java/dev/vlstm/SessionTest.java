@@ -1,0 +1,130 @@
+package dev.vlstm;
+
+import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.kernel.Kernels;
+import dev.vlstm.kernel.LstmKernels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Sessions against the float64 reference on random models, for both kernel implementations. */
+class SessionTest {
+
+    static Stream<Arguments> shapes() {
+        // input, hidden per layer, head (0 = none), bias, seq, batch
+        return Stream.of(
+                Arguments.of(100, new int[]{16, 16}, 13, true, 1, 150),
+                Arguments.of(100, new int[]{16, 16}, 13, true, 150, 1),
+                Arguments.of(1, new int[]{13}, 0, true, 9, 2),
+                Arguments.of(7, new int[]{37, 5, 17}, 3, false, 11, 3),
+                Arguments.of(64, new int[]{256, 256}, 10, true, 5, 1),
+                Arguments.of(3, new int[]{1}, 1, true, 4, 9));
+    }
+
+    static Stream<Arguments> shapesAndKernels() {
+        return shapes().flatMap(a -> Stream.of("scalar", "vector").map(k -> {
+            Object[] args = a.get();
+            Object[] withKernel = java.util.Arrays.copyOf(args, args.length + 1);
+            withKernel[args.length] = k;
+            return Arguments.of(withKernel);
+        }));
+    }
+
+    static LstmKernels kernels(String name) {
+        return name.equals("scalar") ? Kernels.scalar() : Kernels.vector();
+    }
+
+    @ParameterizedTest(name = "input {0}, hidden {1}, head {2}, bias {3}, seq {4}, batch {5}, {6} kernels")
+    @MethodSource("shapesAndKernels")
+    void matchesTheFloat64Reference(int input, int[] hidden, int head, boolean bias, int seq, int batch, String kernelName) {
+        RandomModels.Built m = RandomModels.build(42 + input + hidden.length, input, hidden, head, bias);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random")) {
+            float[] x = RandomModels.uniform(new Random(7), seq * batch * input, 2f);
+            Session session = new Session(model, 1, 1, kernels(kernelName));
+            float[] y = session.run(x, seq, batch);
+            double[] ref = ReferenceLstm.run(m.spec(), m.weights(), x, seq, batch);
+            assertEquals(ref.length, y.length);
+            double maxAbs = 0;
+            for (int i = 0; i < y.length; i++) maxAbs = Math.max(maxAbs, Math.abs(y[i] - ref[i]));
+            assertTrue(maxAbs <= 1e-5, "max abs error " + maxAbs + " vs float64 reference exceeds 1e-5");
+            System.out.printf("session %s: input %d hidden %s seq %d batch %d: max abs error %.3g%n", kernelName, input,
+                    java.util.Arrays.toString(hidden), seq, batch, maxAbs);
+        }
+    }
+
+    @Test
+    void aSessionIsReusableAcrossShapesAndGivesTheSameAnswerTwice() {
+        RandomModels.Built m = RandomModels.build(3, 5, new int[]{8, 8}, 2, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random")) {
+            Session s = model.newSession();
+            float[] big = RandomModels.uniform(new Random(1), 20 * 4 * 5, 1f);
+            float[] small = RandomModels.uniform(new Random(2), 3 * 2 * 5, 1f);
+            float[] first = s.run(big, 20, 4);
+            float[] smallOut = s.run(small, 3, 2);
+            assertArrayEquals(first, s.run(big, 20, 4));
+            assertArrayEquals(smallOut, model.newSession().run(small, 3, 2), "a used session must match a fresh one");
+        }
+    }
+
+    @Test
+    void runIntoACallerBufferAllocatesNothingAfterWarmUp() {
+        RandomModels.Built m = RandomModels.build(4, 64, new int[]{32, 32}, 10, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random")) {
+            Session s = model.newSession(50, 2);
+            float[] x = RandomModels.uniform(new Random(1), 50 * 2 * 64, 1f);
+            float[] y = new float[50 * 2 * 10];
+            for (int i = 0; i < 200; i++) s.run(x, 50, 2, y);
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 100; i++) s.run(x, 50, 2, y);
+            long perCall = (threads.getThreadAllocatedBytes(tid) - before) / 100;
+            assertTrue(perCall < 64, "run(x, seq, batch, out) allocated " + perCall + " bytes per call after warm-up");
+        }
+    }
+
+    @Test
+    void wrongSizesAreRefusedWithTheExpectedSize() {
+        RandomModels.Built m = RandomModels.build(5, 4, new int[]{3}, 2, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random")) {
+            Session s = model.newSession();
+            var e = assertThrows(IllegalArgumentException.class, () -> s.run(new float[11], 3, 1));
+            assertTrue(e.getMessage().contains("expected 12 = seq 3 x batch 1 x 4 features"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> s.run(new float[12], 3, 1, new float[5]));
+            assertTrue(e.getMessage().contains("expected 6"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> s.run(new float[0], 0, 1));
+            assertTrue(e.getMessage().contains("must be >= 1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aClosedModelFailsCleanly() {
+        RandomModels.Built m = RandomModels.build(6, 4, new int[]{3}, 0, true);
+        Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random.vlstm");
+        Session s = model.newSession();
+        model.close();
+        model.close();
+        var e = assertThrows(IllegalStateException.class, () -> s.run(new float[4], 1, 1));
+        assertTrue(e.getMessage().contains("random.vlstm: the model is closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, model::newSession);
+    }
+
+    @Test
+    void nanAndInfinityPropagateWithoutAnException() {
+        RandomModels.Built m = RandomModels.build(8, 2, new int[]{4}, 1, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random")) {
+            float[] y = model.newSession().run(new float[]{Float.NaN, 0, 1, 2}, 2, 1);
+            assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[1]), "NaN input must give NaN outputs from its step on, got "
+                    + java.util.Arrays.toString(y));
+            float[] inf = model.newSession().run(new float[]{Float.POSITIVE_INFINITY, 0}, 1, 1);
+            assertEquals(1, inf.length);
+        }
+    }
+}

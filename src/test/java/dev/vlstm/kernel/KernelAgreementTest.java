@@ -1,0 +1,207 @@
+package dev.vlstm.kernel;
+
+import static dev.vlstm.kernel.KernelFixtures.CANARY;
+import static dev.vlstm.kernel.KernelFixtures.P;
+import static dev.vlstm.kernel.KernelFixtures.segment;
+import static dev.vlstm.kernel.KernelFixtures.strided;
+import static dev.vlstm.kernel.KernelFixtures.uniform;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.vlstm.format.PanelPacking;
+import dev.vlstm.kernel.KernelFixtures.ErrorMeter;
+import dev.vlstm.kernel.KernelFixtures.StepResult;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Both implementations agree with a float64 reference computed from the javadoc formulas on unpacked weights, for
+ * sizes around the panel width and the vector blocks (rows and batch tails, heads narrower than a panel), with
+ * non-zero offsets and strides, and without touching anything outside the documented outputs.
+ */
+class KernelAgreementTest {
+
+    static final int[] SIZES = {1, 3, 13, 16, 17, 37, 64, 256};
+    static final int[] KS = {1, 5, 100};
+    static final int[] ROWS = {1, 2, 3, 5, 9, 13};
+    static final int[] BATCHES = {1, 2, 3, 5, 9};
+
+    static Stream<Arguments> implementationsAndSizes() {
+        return Stream.of(Kernels.scalar(), Kernels.vector())
+                .flatMap(kernels -> IntStream.of(SIZES).mapToObj(size -> Arguments.of(kernels, size)));
+    }
+
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void gateProjectionMatchesReference(LstmKernels kernels, int hidden) {
+        ErrorMeter meter = new ErrorMeter();
+        for (int k : KS) {
+            for (int rows : ROWS) {
+                Random rnd = new Random(31L * hidden + 7L * k + rows);
+                float[] w = uniform(rnd, 4 * hidden * k, 1f);
+                float[] wb = uniform(rnd, 4 * hidden, 1f);
+                float[] rb = rows % 2 == 0 ? null : uniform(rnd, 4 * hidden, 1f);   // Rb absent in half the cases
+                float[] bSum = new float[4 * hidden];
+                for (int i = 0; i < bSum.length; i++) bSum[i] = wb[i] + (rb == null ? 0 : rb[i]);
+                int outColumns = PanelPacking.panels(hidden) * 4 * P;
+                String at = String.format("%s gates 4, hidden %d, k %d, rows %d", kernels.name(), hidden, k, rows);
+                runProjection(kernels, rnd, rows, k, w, bSum, PanelPacking.packGates(w, hidden, k),
+                        PanelPacking.packGateBias(wb, rb, hidden), hidden, 4, outColumns, at, meter);
+            }
+        }
+        System.out.printf("project gates 4, %s, hidden %d: %s%n", kernels.name(), hidden, meter);
+    }
+
+    @ParameterizedTest(name = "{0}, units {1}")
+    @MethodSource("implementationsAndSizes")
+    void headProjectionWritesOnlyRealUnits(LstmKernels kernels, int units) {
+        ErrorMeter meter = new ErrorMeter();
+        for (int k : KS) {
+            for (int rows : ROWS) {
+                Random rnd = new Random(17L * units + 5L * k + rows);
+                float[] a = uniform(rnd, units * k, 1f);
+                float[] b = rows % 2 == 0 ? null : uniform(rnd, units, 1f);          // no bias in half the cases
+                String at = String.format("%s head, units %d, k %d, rows %d", kernels.name(), units, k, rows);
+                runProjection(kernels, rnd, rows, k, a, b, PanelPacking.packRows(a, units, k),
+                        b == null ? null : PanelPacking.packRowBias(b, units), units, 1, units, at, meter);
+            }
+        }
+        System.out.printf("project head, %s, units %d: %s%n", kernels.name(), units, meter);
+    }
+
+    private static void runProjection(LstmKernels kernels, Random rnd, int rows, int k, float[] unpacked, float[] bias,
+                                      float[] packed, float[] packedBias, int units, int gates, int outColumns,
+                                      String at, ErrorMeter meter) {
+        float[] x = uniform(rnd, rows * k, 1f);
+        int xOffset = 3, xStride = k + 2;
+        int outOffset = 5, outStride = outColumns + 3;
+        // NaN around the input rows: reading past k would poison the result.
+        float[] xArray = strided(x, rows, k, xOffset, xStride, Float.NaN);
+        float[] xBefore = xArray.clone();
+        float[] out = new float[outOffset + (rows - 1) * outStride + outColumns + 3];
+        Arrays.fill(out, CANARY);
+        double[] ref = KernelFixtures.projectReference(x, rows, k, unpacked, bias, units, gates, outColumns);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = segment(arena, packed);
+            MemorySegment b = packedBias == null ? null : segment(arena, packedBias);
+            kernels.project(xArray, xOffset, xStride, rows, k, w, b, PanelPacking.panels(units), gates,
+                    out, outOffset, outStride, outColumns);
+        }
+        for (int i = 0; i < out.length; i++) {
+            int rel = i - outOffset, r = Math.floorDiv(rel, outStride), col = rel - r * outStride;
+            if (rel >= 0 && r < rows && col < outColumns) {
+                meter.check(at + ", row " + r + ", column " + col, ref[r * outColumns + col], out[i]);
+            } else {
+                assertEquals(CANARY, out[i], at + ": wrote outside the output at index " + i);
+            }
+        }
+        assertArrayEquals(xBefore, xArray, at + ": changed its input");
+    }
+
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void lstmStepMatchesReference(LstmKernels kernels, int hidden) {
+        ErrorMeter meter = new ErrorMeter();
+        for (int batch : BATCHES) {
+            Random rnd = new Random(101L * hidden + batch);
+            int preWidth = PanelPacking.panels(hidden) * 4 * P;
+            float[] rOnnx = uniform(rnd, 4 * hidden * hidden, (float) (2 / Math.sqrt(hidden)));
+            float[] pre = uniform(rnd, batch * preWidth, 2f);
+            for (int b = 0; b < batch; b++)           // padding lanes: whatever is there must not leak into h or c
+                for (int col = 0; col < preWidth; col++)
+                    if ((col / (4 * P)) * P + col % P >= hidden) pre[b * preWidth + col] = Float.NaN;
+            float[] hPrev = uniform(rnd, batch * hidden, 1f);
+            float[] c = uniform(rnd, batch * hidden, 2f);
+            StepResult ref = KernelFixtures.stepReference(batch, hidden, rOnnx, KernelFixtures.toDouble(pre),
+                    KernelFixtures.toDouble(hPrev), KernelFixtures.toDouble(c));
+
+            int preOffset = 4, preStride = preWidth + 7, hOffset = 2, hStride = hidden + 3;
+            int cOffset = 1, cStride = hidden + 2, oOffset = 6, oStride = hidden + 5;
+            float[] preArray = strided(pre, batch, preWidth, preOffset, preStride, Float.NaN);
+            float[] hArray = strided(hPrev, batch, hidden, hOffset, hStride, Float.NaN);
+            float[] cArray = strided(c, batch, hidden, cOffset, cStride, CANARY);
+            float[] outArray = new float[oOffset + (batch - 1) * oStride + hidden + 3];
+            Arrays.fill(outArray, CANARY);
+            float[] preBefore = preArray.clone(), hBefore = hArray.clone();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment r = segment(arena, PanelPacking.packGates(rOnnx, hidden, hidden));
+                kernels.lstmStep(batch, hidden, r, preArray, preOffset, preStride, hArray, hOffset, hStride,
+                        cArray, cOffset, cStride, outArray, oOffset, oStride);
+            }
+            String at = String.format("%s lstmStep, hidden %d, batch %d", kernels.name(), hidden, batch);
+            checkRows(at + " c", cArray, cOffset, cStride, batch, hidden, ref.c(), meter);
+            checkRows(at + " h", outArray, oOffset, oStride, batch, hidden, ref.h(), meter);
+            assertArrayEquals(preBefore, preArray, at + ": changed pre");
+            assertArrayEquals(hBefore, hArray, at + ": changed hPrev");
+        }
+        System.out.printf("lstmStep, %s, hidden %d: %s%n", kernels.name(), hidden, meter);
+    }
+
+    /** Checks rows of {@code width} values against the reference and that every other element is still CANARY. */
+    private static void checkRows(String at, float[] a, int offset, int stride, int rows, int width, double[] ref,
+                                  ErrorMeter meter) {
+        for (int i = 0; i < a.length; i++) {
+            int rel = i - offset, r = Math.floorDiv(rel, stride), u = rel - r * stride;
+            if (rel >= 0 && r < rows && u < width) {
+                meter.check(at + ", row " + r + ", unit " + u, ref[r * width + u], a[i]);
+            } else {
+                assertEquals(CANARY, a[i], at + ": wrote outside row " + r + " unit " + u + " (index " + i + ")");
+            }
+        }
+    }
+
+    /**
+     * A whole layer over 20 timesteps: one projection of all steps' inputs, then the recurrence; errors must not grow
+     * beyond the tolerance as the state is fed back.
+     */
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void sequenceOfStepsStaysCloseToReference(LstmKernels kernels, int hidden) {
+        int steps = 20, batch = 3, input = 5;
+        Random rnd = new Random(2024L + hidden);
+        float[] w = uniform(rnd, 4 * hidden * input, 1f);
+        float[] rOnnx = uniform(rnd, 4 * hidden * hidden, (float) (2 / Math.sqrt(hidden)));
+        float[] wb = uniform(rnd, 4 * hidden, 0.5f), rb = uniform(rnd, 4 * hidden, 0.5f);
+        float[] xs = uniform(rnd, steps * batch * input, 1f);
+        int preWidth = PanelPacking.panels(hidden) * 4 * P;
+        float[] bSum = new float[4 * hidden];
+        for (int i = 0; i < bSum.length; i++) bSum[i] = wb[i] + rb[i];
+
+        double[] preRef = KernelFixtures.projectReference(xs, steps * batch, input, w, bSum, hidden, 4, preWidth);
+        double[] hRef = new double[batch * hidden], cRef = new double[batch * hidden];
+        float[] pre = new float[steps * batch * preWidth];
+        float[] h = new float[batch * hidden], hNext = new float[batch * hidden], c = new float[batch * hidden];
+        ErrorMeter meter = new ErrorMeter();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment wSeg = segment(arena, PanelPacking.packGates(w, hidden, input));
+            MemorySegment rSeg = segment(arena, PanelPacking.packGates(rOnnx, hidden, hidden));
+            MemorySegment bSeg = segment(arena, PanelPacking.packGateBias(wb, rb, hidden));
+            kernels.project(xs, 0, input, steps * batch, input, wSeg, bSeg, PanelPacking.panels(hidden), 4,
+                    pre, 0, preWidth, preWidth);
+            for (int t = 0; t < steps; t++) {
+                int preAt = t * batch * preWidth;
+                kernels.lstmStep(batch, hidden, rSeg, pre, preAt, preWidth, h, 0, hidden, c, 0, hidden,
+                        hNext, 0, hidden);
+                double[] preStep = Arrays.copyOfRange(preRef, preAt, preAt + batch * preWidth);
+                StepResult ref = KernelFixtures.stepReference(batch, hidden, rOnnx, preStep, hRef, cRef);
+                hRef = ref.h();
+                cRef = ref.c();
+                for (int i = 0; i < hRef.length; i++) {
+                    meter.check(kernels.name() + " step " + t + " h[" + i + "]", hRef[i], hNext[i]);
+                    meter.check(kernels.name() + " step " + t + " c[" + i + "]", cRef[i], c[i]);
+                }
+                float[] swap = h;
+                h = hNext;
+                hNext = swap;
+            }
+        }
+        System.out.printf("20-step sequence, %s, hidden %d: %s%n", kernels.name(), hidden, meter);
+    }
+}
