@@ -80,7 +80,7 @@ class SessionTest {
             Session s = model.newSession(50, 2);
             float[] x = RandomModels.uniform(new Random(1), 50 * 2 * 64, 1f);
             float[] y = new float[50 * 2 * 10];
-            for (int i = 0; i < 200; i++) s.run(x, 50, 2, y);
+            for (int i = 0; i < 3000; i++) s.run(x, 50, 2, y);
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long tid = Thread.currentThread().threadId();
             long before = threads.getThreadAllocatedBytes(tid);

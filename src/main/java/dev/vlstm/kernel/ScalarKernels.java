@@ -74,6 +74,10 @@ final class ScalarKernels implements LstmKernels {
                     af += h * r.getAtIndex(WEIGHT, at + 2 * PANEL);
                     ac += h * r.getAtIndex(WEIGHT, at + 3 * PANEL);
                 }
+                pre[preAt] = ai;                                   // pre is left holding the summed gates,
+                pre[preAt + PANEL] = ao;                           // as VectorKernels leaves it
+                pre[preAt + 2 * PANEL] = af;
+                pre[preAt + 3 * PANEL] = ac;
                 int cAt = cOffset + b * cStride + u;
                 float cell = sigmoid(af) * c[cAt] + sigmoid(ai) * tanh(ac);
                 c[cAt] = cell;

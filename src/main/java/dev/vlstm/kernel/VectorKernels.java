@@ -199,11 +199,18 @@ final class VectorKernels implements LstmKernels {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // lstmStep: per slice (LANES consecutive hidden units), the 4 gate accumulators start from pre and take one
-    // broadcast of hPrev[b][k] times the 4 gate vectors of r[q][k] per k; then activations and the cell update run on
-    // whole vectors. Rows are blocked 4 / 2 / 1 so each weight load serves several rows; a single row unrolls k by 2
-    // into a second accumulator set, so 8 FMA chains hide the FMA latency. Slices are the outer loop so one slice's
-    // weights (hidden*4 vectors) stay in cache across the row blocks.
+    // lstmStep, per slice (LANES consecutive hidden units), in two phases:
+    //  1. recurrent product: the 4 gate accumulators of each row start from pre and take, per k, one broadcast of
+    //     hPrev[b][k] times the 4 gate vectors of r[q][k]. Rows are blocked 4 / 2 / 1 so each weight load serves
+    //     several rows; a single row unrolls k by 2 into a second accumulator set so 8 FMA chains hide the FMA latency.
+    //     The sums go back into pre, in place.
+    //  2. activations and cell update, one row at a time, from pre.
+    // Why through memory: the activations are large in C2's eyes (five EXP/EXPM1 with their masks and blends per row).
+    // With them inside a 4-row block, C2 hit NodeCountInliningCutoff, stopped inlining after the first row, and the
+    // other rows passed boxed vectors to out-of-line calls: 12x slower (356 us instead of 30 us for H=256, batch 4).
+    // Storing 4 vectors per row and reloading them from L1 costs nothing in comparison, and only ints and arrays cross
+    // method boundaries, so nothing is boxed whatever C2 decides to inline.
+    // Slices are the outer loop so one slice's weights (hidden*4 vectors) stay in L1/L2 across the row blocks.
     // ---------------------------------------------------------------------------------------------------------------
 
     @Override
@@ -212,50 +219,42 @@ final class VectorKernels implements LstmKernels {
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
-        int slices = (hidden + LANES - 1) / LANES;    // slices past hidden (whole padding vectors) are skipped
+        int slices = (hidden + LANES - 1) / LANES;    // slices wholly past hidden (narrow vectors) are skipped
         for (int t = 0; t < slices; t++) {
             int unit = t * LANES;
             int q = t / SLICES, slice = t - q * SLICES;
-            long wBase = (long) q * hidden * 4 * LINE + (long) slice * LANES * Float.BYTES;  // r(q, 0, i, slice)
-            int preCol = q * 4 * PANEL + slice * LANES;                                    // pre(q, i, slice)
-            VectorMask<Float> live = SPECIES.indexInRange(unit, hidden);                   // lanes with u < hidden
+            long wBase = (long) q * hidden * 4 * LINE + (long) slice * LANES * Float.BYTES;  // r(q, k 0, gate i, slice)
+            int pre0 = preOffset + q * 4 * PANEL + slice * LANES;                          // pre(row 0, q, gate i, slice)
             int b = 0;
-            for (; b + 4 <= batch; b += 4) {
-                step4(hidden, r, wBase, pre, preOffset + b * preStride + preCol, preStride,
-                        hPrev, hPrevOffset + b * hPrevStride, hPrevStride,
-                        c, cOffset + b * cStride + unit, cStride, hOut, hOutOffset + b * hOutStride + unit, hOutStride,
-                        live);
+            for (; Boolean.getBoolean("g4") && b + 4 <= batch; b += 4) {
+                gates4(hidden, r, wBase, pre, pre0 + b * preStride, preStride, hPrev, hPrevOffset + b * hPrevStride, hPrevStride);
             }
-            if (b + 2 <= batch) {
-                step2(hidden, r, wBase, pre, preOffset + b * preStride + preCol, preStride,
-                        hPrev, hPrevOffset + b * hPrevStride, hPrevStride,
-                        c, cOffset + b * cStride + unit, cStride, hOut, hOutOffset + b * hOutStride + unit, hOutStride,
-                        live);
-                b += 2;
+            for (; b + 2 <= batch; b += 2) {
+                gates2(hidden, r, wBase, pre, pre0 + b * preStride, preStride, hPrev, hPrevOffset + b * hPrevStride, hPrevStride);
             }
             if (b < batch) {
-                step1(hidden, r, wBase, pre, preOffset + b * preStride + preCol,
-                        hPrev, hPrevOffset + b * hPrevStride,
-                        c, cOffset + b * cStride + unit, hOut, hOutOffset + b * hOutStride + unit, live);
+                gates1(hidden, r, wBase, pre, pre0 + b * preStride, hPrev, hPrevOffset + b * hPrevStride);
+            }
+            for (b = 0; b < batch; b++) {
+                cellUpdate(pre, pre0 + b * preStride, c, cOffset + b * cStride + unit,
+                        hOut, hOutOffset + b * hOutStride + unit, unit, hidden);
             }
         }
     }
 
-    private static FloatVector preGate(float[] pre, int at, int gate) {
-        return FloatVector.fromArray(SPECIES, pre, at + gate * PANEL);
+    private static FloatVector load(float[] a, int at) {
+        return FloatVector.fromArray(SPECIES, a, at);
     }
 
-    private static void step4(int hidden, MemorySegment r, long wBase,
-                              float[] pre, int pre0, int preStride, float[] hPrev, int h0, int hStride,
-                              float[] c, int c0, int cStride, float[] hOut, int o0, int oStride,
-                              VectorMask<Float> live) {
-        int pre1 = pre0 + preStride, pre2 = pre1 + preStride, pre3 = pre2 + preStride;
+    private static void gates4(int hidden, MemorySegment r, long wBase,
+                               float[] pre, int p0, int preStride, float[] hPrev, int h0, int hStride) {
+        int p1 = p0 + preStride, p2 = p1 + preStride, p3 = p2 + preStride;
         int h1 = h0 + hStride, h2 = h1 + hStride, h3 = h2 + hStride;
-        // a<gate><row>, gates i, o, f, c
-        FloatVector ai0 = preGate(pre, pre0, 0), ao0 = preGate(pre, pre0, 1), af0 = preGate(pre, pre0, 2), ac0 = preGate(pre, pre0, 3);
-        FloatVector ai1 = preGate(pre, pre1, 0), ao1 = preGate(pre, pre1, 1), af1 = preGate(pre, pre1, 2), ac1 = preGate(pre, pre1, 3);
-        FloatVector ai2 = preGate(pre, pre2, 0), ao2 = preGate(pre, pre2, 1), af2 = preGate(pre, pre2, 2), ac2 = preGate(pre, pre2, 3);
-        FloatVector ai3 = preGate(pre, pre3, 0), ao3 = preGate(pre, pre3, 1), af3 = preGate(pre, pre3, 2), ac3 = preGate(pre, pre3, 3);
+        // a<gate><row>, gates i, o, f, c at PANEL floats from each other in pre
+        FloatVector ai0 = load(pre, p0), ao0 = load(pre, p0 + PANEL), af0 = load(pre, p0 + 2 * PANEL), ac0 = load(pre, p0 + 3 * PANEL);
+        FloatVector ai1 = load(pre, p1), ao1 = load(pre, p1 + PANEL), af1 = load(pre, p1 + 2 * PANEL), ac1 = load(pre, p1 + 3 * PANEL);
+        FloatVector ai2 = load(pre, p2), ao2 = load(pre, p2 + PANEL), af2 = load(pre, p2 + 2 * PANEL), ac2 = load(pre, p2 + 3 * PANEL);
+        FloatVector ai3 = load(pre, p3), ao3 = load(pre, p3 + PANEL), af3 = load(pre, p3 + 2 * PANEL), ac3 = load(pre, p3 + 3 * PANEL);
         for (int kk = 0; kk < hidden; kk++) {
             long at = wBase + (long) kk * 4 * LINE;
             FloatVector wi = weights(r, at), wo = weights(r, at + LINE);
@@ -269,19 +268,17 @@ final class VectorKernels implements LstmKernels {
             s = FloatVector.broadcast(SPECIES, hPrev[h3 + kk]);
             ai3 = wi.fma(s, ai3); ao3 = wo.fma(s, ao3); af3 = wf.fma(s, af3); ac3 = wc.fma(s, ac3);
         }
-        cellUpdate(ai0, ao0, af0, ac0, c, c0, hOut, o0, live);
-        cellUpdate(ai1, ao1, af1, ac1, c, c0 + cStride, hOut, o0 + oStride, live);
-        cellUpdate(ai2, ao2, af2, ac2, c, c0 + 2 * cStride, hOut, o0 + 2 * oStride, live);
-        cellUpdate(ai3, ao3, af3, ac3, c, c0 + 3 * cStride, hOut, o0 + 3 * oStride, live);
+        storeGates(ai0, ao0, af0, ac0, pre, p0);
+        storeGates(ai1, ao1, af1, ac1, pre, p1);
+        storeGates(ai2, ao2, af2, ac2, pre, p2);
+        storeGates(ai3, ao3, af3, ac3, pre, p3);
     }
 
-    private static void step2(int hidden, MemorySegment r, long wBase,
-                              float[] pre, int pre0, int preStride, float[] hPrev, int h0, int hStride,
-                              float[] c, int c0, int cStride, float[] hOut, int o0, int oStride,
-                              VectorMask<Float> live) {
-        int pre1 = pre0 + preStride, h1 = h0 + hStride;
-        FloatVector ai0 = preGate(pre, pre0, 0), ao0 = preGate(pre, pre0, 1), af0 = preGate(pre, pre0, 2), ac0 = preGate(pre, pre0, 3);
-        FloatVector ai1 = preGate(pre, pre1, 0), ao1 = preGate(pre, pre1, 1), af1 = preGate(pre, pre1, 2), ac1 = preGate(pre, pre1, 3);
+    private static void gates2(int hidden, MemorySegment r, long wBase,
+                               float[] pre, int p0, int preStride, float[] hPrev, int h0, int hStride) {
+        int p1 = p0 + preStride, h1 = h0 + hStride;
+        FloatVector ai0 = load(pre, p0), ao0 = load(pre, p0 + PANEL), af0 = load(pre, p0 + 2 * PANEL), ac0 = load(pre, p0 + 3 * PANEL);
+        FloatVector ai1 = load(pre, p1), ao1 = load(pre, p1 + PANEL), af1 = load(pre, p1 + 2 * PANEL), ac1 = load(pre, p1 + 3 * PANEL);
         for (int kk = 0; kk < hidden; kk++) {
             long at = wBase + (long) kk * 4 * LINE;
             FloatVector wi = weights(r, at), wo = weights(r, at + LINE);
@@ -291,15 +288,13 @@ final class VectorKernels implements LstmKernels {
             s = FloatVector.broadcast(SPECIES, hPrev[h1 + kk]);
             ai1 = wi.fma(s, ai1); ao1 = wo.fma(s, ao1); af1 = wf.fma(s, af1); ac1 = wc.fma(s, ac1);
         }
-        cellUpdate(ai0, ao0, af0, ac0, c, c0, hOut, o0, live);
-        cellUpdate(ai1, ao1, af1, ac1, c, c0 + cStride, hOut, o0 + oStride, live);
+        storeGates(ai0, ao0, af0, ac0, pre, p0);
+        storeGates(ai1, ao1, af1, ac1, pre, p1);
     }
 
-    private static void step1(int hidden, MemorySegment r, long wBase,
-                              float[] pre, int pre0, float[] hPrev, int h0,
-                              float[] c, int c0, float[] hOut, int o0, VectorMask<Float> live) {
+    private static void gates1(int hidden, MemorySegment r, long wBase, float[] pre, int p0, float[] hPrev, int h0) {
         // Two accumulator sets (even and odd k): one row alone has only 4 FMA chains, too few to cover FMA latency.
-        FloatVector ai = preGate(pre, pre0, 0), ao = preGate(pre, pre0, 1), af = preGate(pre, pre0, 2), ac = preGate(pre, pre0, 3);
+        FloatVector ai = load(pre, p0), ao = load(pre, p0 + PANEL), af = load(pre, p0 + 2 * PANEL), ac = load(pre, p0 + 3 * PANEL);
         FloatVector bi = FloatVector.zero(SPECIES), bo = bi, bf = bi, bc = bi;
         int kk = 0;
         for (; kk + 2 <= hidden; kk += 2) {
@@ -323,19 +318,27 @@ final class VectorKernels implements LstmKernels {
             af = weights(r, at + 2 * LINE).fma(s, af);
             ac = weights(r, at + 3 * LINE).fma(s, ac);
         }
-        cellUpdate(ai.add(bi), ao.add(bo), af.add(bf), ac.add(bc), c, c0, hOut, o0, live);
+        storeGates(ai.add(bi), ao.add(bo), af.add(bf), ac.add(bc), pre, p0);
+    }
+
+    private static void storeGates(FloatVector ai, FloatVector ao, FloatVector af, FloatVector ac, float[] pre, int at) {
+        ai.intoArray(pre, at);
+        ao.intoArray(pre, at + PANEL);
+        af.intoArray(pre, at + 2 * PANEL);
+        ac.intoArray(pre, at + 3 * PANEL);
     }
 
     /**
-     * c = f*c + i*tanh(a_c), h = o*tanh(c) on one slice of one row. Only lanes with u < hidden are read or written, so
-     * c and hOut may be dense rows of exactly {@code hidden} floats.
+     * From the summed gates in pre: c = f*c + i*tanh(a_c), h = o*tanh(c), for one slice of one row. Only lanes with
+     * u < hidden are read or written, so c and hOut may be dense rows of exactly {@code hidden} floats.
      */
-    private static void cellUpdate(FloatVector ai, FloatVector ao, FloatVector af, FloatVector ac,
-                                   float[] c, int cAt, float[] hOut, int hAt, VectorMask<Float> live) {
-        FloatVector cell = FloatVector.fromArray(SPECIES, c, cAt, live);
-        cell = sigmoid(af).fma(cell, sigmoid(ai).mul(tanh(ac)));
+    private static void cellUpdate(float[] pre, int p, float[] c, int cAt, float[] hOut, int hAt, int unit, int hidden) {
+        VectorMask<Float> live = SPECIES.indexInRange(unit, hidden);
+        FloatVector i = sigmoid(load(pre, p)), o = sigmoid(load(pre, p + PANEL));
+        FloatVector f = sigmoid(load(pre, p + 2 * PANEL)), candidate = tanh(load(pre, p + 3 * PANEL));
+        FloatVector cell = f.fma(FloatVector.fromArray(SPECIES, c, cAt, live), i.mul(candidate));
         cell.intoArray(c, cAt, live);
-        sigmoid(ao).mul(tanh(cell)).intoArray(hOut, hAt, live);
+        o.mul(tanh(cell)).intoArray(hOut, hAt, live);
     }
 
     /**

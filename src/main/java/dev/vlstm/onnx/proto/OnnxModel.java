@@ -22,7 +22,10 @@ public record OnnxModel(long irVersion, String producerName, String producerVers
     public OnnxModel {
         if (producerName == null) producerName = "";
         if (producerVersion == null) producerVersion = "";
-        opsets = opsets == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(opsets));
+        if (opsets == null) opsets = Map.of();
+        for (Map.Entry<String, Long> e : opsets.entrySet())
+            if (e.getKey() == null || e.getValue() == null) throw new NullPointerException("null in opsets");
+        opsets = Collections.unmodifiableMap(new LinkedHashMap<>(opsets));
         Objects.requireNonNull(graph, "graph");
     }
 

@@ -40,6 +40,7 @@ public final class OnnxReader {
 
     /** Reads a model from memory; {@code sourceName} (e.g. the file name) starts every error message. */
     public static OnnxModel read(byte[] bytes, String sourceName) {
+        if (bytes.length == 0) throw new OnnxFormatException(sourceName + ": empty file, not an ONNX model");
         return model(ProtoCursor.root(sourceName, bytes));
     }
 
@@ -72,8 +73,8 @@ public final class OnnxReader {
             }
         }
         // These checks also make a file cut at a field boundary an error rather than a smaller, valid-looking model.
-        if (!hasIrVersion) throw c.fail(null, "missing ir_version");
         if (graph == null) throw c.fail(null, "missing graph");
+        if (!hasIrVersion) throw c.fail(null, "missing ir_version");
         if (opsets.isEmpty()) throw c.fail(null, "missing opset_import");
         return new OnnxModel(irVersion, producerName, producerVersion, opsets, graph);
     }
