@@ -1,0 +1,68 @@
+package dev.vlstm.bench;
+
+import dev.vlstm.onnx.proto.OnnxDataType;
+import dev.vlstm.onnx.proto.OnnxGraph;
+import dev.vlstm.onnx.proto.OnnxNode;
+import dev.vlstm.onnx.proto.OnnxTensor;
+import dev.vlstm.onnx.proto.OnnxWriter;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static dev.vlstm.onnx.proto.OnnxBuilders.*;
+
+/**
+ * Workload W2 as an ONNX graph in the shape PyTorch exports {@code nn.LSTM(64, 256, num_layers=2)} followed by
+ * {@code nn.Linear(256, 10)} (opset 12): one LSTM node per layer with W/R/B initializers and absent initial states,
+ * {@code Squeeze(axes=[1])} after each to drop the direction axis, then {@code MatMul} by the transposed weight and
+ * {@code Add(bias, ·)}. Weights are uniform in ±1/√fan, as PyTorch initialises them, from a fixed seed. Input and
+ * output have dynamic {@code seq} and {@code batch}.
+ */
+final class W2Model {
+    private W2Model() {
+    }
+
+    static final int INPUT = 64, HIDDEN = 256, LAYERS = 2, OUTPUT = 10;
+    static final String INPUT_NAME = "x", OUTPUT_NAME = "y";
+
+    static void write(Path file, long seed) throws IOException {
+        Random rnd = new Random(seed);
+        List<OnnxNode> nodes = new ArrayList<>();
+        List<OnnxTensor> weights = new ArrayList<>();
+        String x = INPUT_NAME;
+        int in = INPUT;
+        float scale = (float) (1 / Math.sqrt(HIDDEN));
+        for (int l = 0; l < LAYERS; l++) {
+            String w = "lstm.w" + l, r = "lstm.r" + l, b = "lstm.b" + l;
+            weights.add(floatTensor(w, new long[]{1, 4L * HIDDEN, in}, uniform(rnd, 4 * HIDDEN * in, scale)));
+            weights.add(floatTensor(r, new long[]{1, 4L * HIDDEN, HIDDEN}, uniform(rnd, 4 * HIDDEN * HIDDEN, scale)));
+            weights.add(floatTensor(b, new long[]{1, 8L * HIDDEN}, uniform(rnd, 8 * HIDDEN, scale)));
+            String y = "lstm" + l + ".y";
+            nodes.add(namedNode("/lstm/LSTM_" + l, "LSTM", List.of(x, w, r, b), List.of(y, y + "_h", y + "_c"),
+                    attrInt("hidden_size", HIDDEN)));
+            String squeezed = "lstm" + l + ".out";
+            nodes.add(namedNode("/lstm/Squeeze_" + l, "Squeeze", List.of(y), List.of(squeezed), attrInts("axes", 1)));
+            x = squeezed;
+            in = HIDDEN;
+        }
+        float headScale = (float) (1 / Math.sqrt(HIDDEN));
+        weights.add(floatTensor("fc.weight_t", new long[]{HIDDEN, OUTPUT}, uniform(rnd, HIDDEN * OUTPUT, headScale)));
+        weights.add(floatTensor("fc.bias", new long[]{OUTPUT}, uniform(rnd, OUTPUT, headScale)));
+        nodes.add(namedNode("/fc/MatMul", "MatMul", List.of(x, "fc.weight_t"), List.of("fc.matmul")));
+        nodes.add(namedNode("/fc/Add", "Add", List.of("fc.bias", "fc.matmul"), List.of(OUTPUT_NAME)));
+
+        OnnxGraph g = graph("w2_h256", nodes, weights,
+                List.of(valueInfo(INPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", INPUT)),
+                List.of(valueInfo(OUTPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", OUTPUT)));
+        OnnxWriter.write(model(7, 12, g), file);
+    }
+
+    private static float[] uniform(Random rnd, int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (rnd.nextFloat() * 2 - 1) * scale;
+        return a;
+    }
+}

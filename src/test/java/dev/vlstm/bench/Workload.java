@@ -1,0 +1,80 @@
+package dev.vlstm.bench;
+
+import dev.vlstm.cli.Npy;
+import dev.vlstm.cli.NpyArray;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+/**
+ * One benchmark workload: an ONNX file both systems load, the input both run, and its shape. The names are the
+ * {@code @Param} values of {@link LstmBenchmark}.
+ *
+ * <ul>
+ *   <li>{@code W1_s150_b1}: the README PyTorch model (input 100, hidden 16 × 2 layers, Gemm head 13), traced at
+ *       [150, 1, 100]: a long sequence at batch 1.</li>
+ *   <li>{@code W1b_s1_b150}: the same architecture traced at [1, 150, 100]: one step of 150 sequences.</li>
+ *   <li>{@code W2_h256_s100_b1}: input 64, hidden 256 × 2 layers, MatMul + Add head 10, [100, 1, 64]; built in Java
+ *       with random weights ({@link W2Model}), dynamic seq and batch.</li>
+ * </ul>
+ */
+record Workload(String name, Path onnx, String inputName, String outputName, int seq, int batch, int inputSize,
+                float[] input) {
+
+    static final long SEED = 20261101L;
+
+    static Workload load(String name, Path scratch) throws IOException {
+        return switch (name) {
+            case "W1_s150_b1" -> fixture(name, "lstm16_s150_b1", 150, 1);
+            case "W1b_s1_b150" -> fixture(name, "lstm16_s1_b150", 1, 150);
+            case "W2_h256_s100_b1" -> {
+                Path onnx = scratch.resolve("w2_h256.onnx");
+                W2Model.write(onnx, SEED);
+                int seq = 100, batch = 1;
+                yield new Workload(name, onnx, W2Model.INPUT_NAME, W2Model.OUTPUT_NAME, seq, batch, W2Model.INPUT,
+                        uniform(new Random(SEED + 1), seq * batch * W2Model.INPUT));
+            }
+            default -> throw new IllegalArgumentException("unknown workload '" + name
+                    + "', expected W1_s150_b1, W1b_s1_b150 or W2_h256_s100_b1");
+        };
+    }
+
+    /** A PyTorch fixture (tools/make_fixtures.py) run on its own recorded input at its traced shape. */
+    private static Workload fixture(String name, String dir, int seq, int batch) throws IOException {
+        Path onnx = resource("fixtures/" + dir + "/model.onnx");
+        NpyArray x = Npy.read(resource("fixtures/" + dir + "/input.npy"));
+        long[] s = x.shape();
+        if (s.length != 3 || s[0] != seq || s[1] != batch)
+            throw new IllegalStateException(dir + "/input.npy has shape " + java.util.Arrays.toString(s) + ", expected ["
+                    + seq + ", " + batch + ", input]");
+        return new Workload(name, onnx, "images", "prob", seq, batch, (int) s[2], x.data());
+    }
+
+    /** A test resource as a file: target/test-classes is a directory, so the URL is a file URL. */
+    private static Path resource(String name) throws IOException {
+        URL url = Workload.class.getClassLoader().getResource(name);
+        if (url == null)
+            throw new IOException("test resource '" + name + "' not on the classpath; run mvn test-compile first");
+        try {
+            Path p = Path.of(url.toURI());
+            if (!Files.isRegularFile(p)) throw new IOException(url + " is not a regular file");
+            return p;
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new IOException("test resource " + url + " is not a plain file (put target/test-classes on the classpath)", e);
+        }
+    }
+
+    static float[] uniform(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextFloat() * 2 - 1;
+        return a;
+    }
+
+    long[] shape() {
+        return new long[]{seq, batch, inputSize};
+    }
+}

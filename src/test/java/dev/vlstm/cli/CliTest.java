@@ -1,0 +1,112 @@
+package dev.vlstm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The CLI end to end on the bundled PyTorch export: convert, inspect, run; exit codes and messages. */
+class CliTest {
+    static final Path FIXTURE = Path.of("src/test/resources/fixtures/lstm16_s1_b150");
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result cli(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void convertThenRunMatchesPyTorch(@TempDir Path dir) {
+        Path model = dir.resolve("m.vlstm"), prob = dir.resolve("prob.npy");
+        Result c = cli("convert", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("LSTM layer 1: input 16, hidden 16, forward"), c.out());
+        Result r = cli("run", model.toString(), "--in", "images=" + FIXTURE.resolve("input.npy"),
+                "--out", "prob=" + prob, "--expect", FIXTURE.resolve("expected.npy").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("prob [1, 150, 13]"), r.out());
+        double err = Double.parseDouble(r.out().replaceAll("(?s).*max abs error vs \\S+: (\\S+) .*", "$1"));
+        assertTrue(err <= 1e-5, "CLI run vs PyTorch: max abs error " + err);
+        NpyArray y = Npy.read(prob);
+        assertArrayEquals(new long[]{1, 150, 13}, y.shape());
+    }
+
+    @Test
+    void twoPathsMeanConvert(@TempDir Path dir) {
+        Path model = dir.resolve("m.vlstm");
+        assertEquals(0, cli(FIXTURE.resolve("model.onnx").toString(), model.toString()).code());
+        assertTrue(Files.exists(model));
+    }
+
+    @Test
+    void inspectExplainsBothFileKinds(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("m.vlstm");
+        cli("convert", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        Result onnx = cli("inspect", FIXTURE.resolve("model.onnx").toString());
+        assertEquals(0, onnx.code(), onnx.err());
+        assertTrue(onnx.out().contains("W: [1, 64, 100]") && onnx.out().contains("four gates i, o, f, c"), onnx.out());
+        Result v = cli("inspect", model.toString(), "--json");
+        assertEquals(0, v.code(), v.err());
+        JsonNode j = new ObjectMapper().readTree(v.out());
+        assertEquals("vlstm", j.get("kind").asText());
+        assertEquals(16, j.get("layers").get(1).get("hidden_size").asInt());
+        assertEquals(13, j.get("head").get("output_size").asInt());
+        assertEquals("images", j.get("input").get("name").asText());
+        assertEquals("model.onnx", j.get("metadata").get("source_file").asText());
+        assertEquals(8, j.get("packed_tensors").size());
+    }
+
+    @Test
+    void aFailedConvertLeavesTheDestinationUntouched(@TempDir Path dir) throws IOException {
+        Path bad = dir.resolve("bad.onnx"), out = dir.resolve("m.vlstm");
+        Files.write(bad, new byte[]{8, 7, 0x3a, 5, 1});
+        Files.writeString(out, "previous");
+        Result r = cli("convert", bad.toString(), out.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("error: " + bad), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        assertEquals("previous", Files.readString(out));
+        try (var s = Files.list(dir)) {
+            assertEquals(2, s.count(), "no temp file may be left behind");
+        }
+    }
+
+    @Test
+    void errorsAreExitOneAndUsageIsExitTwo(@TempDir Path dir) {
+        Result missing = cli("run", dir.resolve("nope.vlstm").toString(), "--in", "x.npy");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("nope.vlstm: no such file"), missing.err());
+        assertEquals(2, cli("run").code());
+        assertEquals(2, cli("frobnicate", "a", "b", "c").code());
+    }
+
+    @Test
+    void aWrongInputNameIsUsageError(@TempDir Path dir) {
+        Path model = dir.resolve("m.vlstm");
+        cli("convert", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        Result r = cli("run", model.toString(), "--in", "x=" + FIXTURE.resolve("input.npy"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--in names 'x', but the model's is 'images'"), r.err());
+    }
+
+    @Test
+    void anInputOfTheWrongWidthIsRefused(@TempDir Path dir) {
+        Path model = dir.resolve("m.vlstm"), x = dir.resolve("x.npy");
+        cli("convert", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        Npy.write(x, new long[]{2, 1, 99}, new float[198]);
+        Result r = cli("run", model.toString(), "--in", x.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("shape [2, 1, 99], expected [seq, batch, 100]"), r.err());
+    }
+}

@@ -1,0 +1,266 @@
+package dev.vlstm.onnx;
+
+import dev.vlstm.Model;
+import dev.vlstm.ReferenceLstm;
+import dev.vlstm.RandomModels;
+import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.onnx.proto.OnnxDataType;
+import dev.vlstm.onnx.proto.OnnxGraph;
+import dev.vlstm.onnx.proto.OnnxModel;
+import dev.vlstm.onnx.proto.OnnxNode;
+import dev.vlstm.onnx.proto.OnnxTensor;
+import dev.vlstm.onnx.proto.OnnxWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static dev.vlstm.onnx.proto.OnnxBuilders.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** What the importer accepts (checked numerically) and what it refuses (checked by message: node, op type, expectation). */
+class OnnxImporterTest {
+
+    private static OnnxImporter.Imported imp(OnnxModel m) {
+        return OnnxImporter.importModel(m, "test.onnx", null);
+    }
+
+    private static String refusal(OnnxModel m) {
+        return assertThrows(ImportException.class, () -> imp(m)).getMessage();
+    }
+
+    private static void assertContains(String message, String... parts) {
+        for (String p : parts) assertTrue(message.contains(p), "expected '" + p + "' in: " + message);
+    }
+
+    /** Runs the imported model and the float64 reference on the same weights; returns the max abs error. */
+    private static double errorVsReference(OnnxImporter.Imported m, int seq, int batch) {
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), "t")) {
+            float[] x = RandomModels.uniform(new Random(5), seq * batch * model.inputSize(), 1f);
+            float[] y = model.newSession().run(x, seq, batch);
+            double[] ref = ReferenceLstm.run(m.spec(), m.weights(), x, seq, batch);
+            double e = 0;
+            for (int i = 0; i < y.length; i++) e = Math.max(e, Math.abs(y[i] - ref[i]));
+            return e;
+        }
+    }
+
+    @Test
+    void aDynamicStackWithGemmHeadImports() {
+        var m = imp(new LstmGraphs(1, 6).lstm(9, true).lstm(5, true).gemmHead(3).build());
+        assertEquals(2, m.spec().layers().size());
+        assertEquals(3, m.spec().head().outputSize());
+        assertEquals("[seq, batch, 6]", m.spec().inputs().getFirst().shapeText());
+        assertTrue(errorVsReference(m, 4, 3) < 1e-5);
+    }
+
+    @Test
+    void float32InitializersInFloatDataImportLikeRawData() {
+        LstmGraphs g = new LstmGraphs(2, 4).lstm(3, true);
+        OnnxModel raw = g.build();
+        List<OnnxTensor> asFloatData = new ArrayList<>();
+        for (OnnxTensor t : g.initializers) asFloatData.add(floatTensorData(t.name(), t.dims(), t.toFloats()));
+        OnnxModel fd = model(7, 12, graph("t", g.nodes, asFloatData, g.inputs, raw.graph().outputs()));
+        var a = imp(raw).weights().layers().getFirst().getFirst();
+        var b = imp(fd).weights().layers().getFirst().getFirst();
+        assertArrayEquals(a.w(), b.w());
+        assertArrayEquals(a.r(), b.r());
+        assertArrayEquals(a.wb(), b.wb());
+    }
+
+    @Test
+    void externalDataInTheModelFolderImports(@TempDir Path dir) throws IOException {
+        LstmGraphs g = new LstmGraphs(3, 4).lstm(3, true);
+        OnnxModel inline = g.build();
+        ByteBuffer bin = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        List<OnnxTensor> external = new ArrayList<>();
+        for (OnnxTensor t : g.initializers) {
+            long offset = bin.position();
+            for (float f : t.toFloats()) bin.putFloat(f);
+            external.add(externalTensor(t.name(), OnnxDataType.FLOAT, t.dims(), "weights.bin", offset, bin.position() - offset));
+        }
+        Files.write(dir.resolve("weights.bin"), java.util.Arrays.copyOf(bin.array(), bin.position()));
+        Path onnx = dir.resolve("m.onnx");
+        OnnxWriter.write(model(7, 12, graph("t", g.nodes, external, g.inputs, inline.graph().outputs())), onnx);
+        var m = OnnxImporter.importFile(onnx);
+        assertArrayEquals(imp(inline).weights().layers().getFirst().getFirst().r(), m.weights().layers().getFirst().getFirst().r());
+        assertEquals("m.onnx", m.metadata().get("source_file"));
+        assertEquals(64, m.metadata().get("source_sha256").length());
+    }
+
+    @Test
+    void externalDataOutsideTheModelFolderIsRefused(@TempDir Path dir) throws IOException {
+        LstmGraphs g = new LstmGraphs(3, 4).lstm(3, true);
+        List<OnnxTensor> external = new ArrayList<>();
+        for (OnnxTensor t : g.initializers)
+            external.add(externalTensor(t.name(), OnnxDataType.FLOAT, t.dims(), "../weights.bin", 0, 4 * t.elementCount()));
+        Path onnx = dir.resolve("m.onnx");
+        OnnxWriter.write(model(7, 12, graph("t", g.nodes, external, g.inputs, g.build().graph().outputs())), onnx);
+        var e = assertThrows(ImportException.class, () -> OnnxImporter.importFile(onnx));
+        assertContains(e.getMessage(), "m.onnx", "initializer 'W0'", "..");
+    }
+
+    @Test
+    void anLstmWithoutBiasImports() {
+        var m = imp(new LstmGraphs(4, 3).lstm(4, false).build());
+        assertNull(m.weights().layers().getFirst().getFirst().wb());
+        assertTrue(errorVsReference(m, 3, 2) < 1e-5);
+    }
+
+    @Test
+    void bidirectionalIsRefusedNamingTheNode() {
+        String msg = refusal(new LstmGraphs(5, 3).lstm(4, true, attrString("direction", "bidirectional")).build());
+        assertContains(msg, "test.onnx", "node 'lstm0' (LSTM)", "direction 'bidirectional'", "expected 'forward'");
+    }
+
+    @Test
+    void nonDefaultActivationsAndClipAreRefused() {
+        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrFloat("clip", 3f)).build()),
+                "node 'lstm0' (LSTM)", "attribute 'clip'");
+        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrStrings("activations", "Relu", "Tanh", "Tanh")).build()),
+                "node 'lstm0' (LSTM)", "attribute 'activations'");
+    }
+
+    @Test
+    void anUnknownOpOnTheDataIsRefusedNamingIt() {
+        LstmGraphs g = new LstmGraphs(6, 3).lstm(4, true);
+        g.nodes.add(namedNode("act", "Relu", List.of(g.current), List.of("relu")));
+        g.current = "relu";
+        assertContains(refusal(g.build()), "node 'act' (Relu)", "op type Relu is not supported");
+    }
+
+    @Test
+    void squeezeWithoutAxesIsRefused() {
+        LstmGraphs g = new LstmGraphs(7, 3).lstm(4, true);
+        g.nodes.set(1, namedNode("squeeze0", "Squeeze", List.of("y0"), List.of("s0")));
+        assertContains(refusal(g.build()), "node 'squeeze0' (Squeeze)", "without axes", "depends on the sequence length");
+    }
+
+    @Test
+    void squeezingTheSequenceAxisIsRefused() {
+        LstmGraphs g = new LstmGraphs(7, 3).lstm(4, true);
+        g.nodes.set(1, namedNode("squeeze0", "Squeeze", List.of("y0"), List.of("s0"), attrInts("axes", 0)));
+        assertContains(refusal(g.build()), "node 'squeeze0' (Squeeze)", "axis 0 has size seq");
+    }
+
+    @Test
+    void aNonZeroInitialStateIsRefused() {
+        LstmGraphs g = new LstmGraphs(8, 3).lstm(4, true);
+        g.initializers.add(floatTensor("h0", new long[]{1, 1, 4}, new float[]{1, 0, 0, 0}));
+        OnnxNode lstm = g.node("lstm0");
+        g.nodes.set(0, namedNode("lstm0", "LSTM", List.of("x", "W0", "R0", "B0", "", "h0"), lstm.outputs(), attrInt("hidden_size", 4)));
+        assertContains(refusal(g.build()), "node 'lstm0' (LSTM)", "initial_h", "only zero initial states");
+    }
+
+    @Test
+    void aMissingInitializerIsADanglingInput() {
+        LstmGraphs g = new LstmGraphs(9, 3).lstm(4, true);
+        g.initializers.removeIf(t -> t.name().equals("R0"));
+        assertContains(refusal(g.build()), "node 'lstm0' (LSTM)", "input 2 'R0' is not produced by any earlier node");
+    }
+
+    @Test
+    void aCycleIsRefused() {
+        LstmGraphs g = new LstmGraphs(10, 3).lstm(4, true);
+        g.nodes.set(1, namedNode("squeeze0", "Squeeze", List.of("s0"), List.of("s0"), attrInts("axes", 1)));
+        assertContains(refusal(g.build()), "node 'squeeze0' (Squeeze)", "'s0' is not produced by any earlier node");
+    }
+
+    @Test
+    void wrongWeightDtypesAreNamed() {
+        LstmGraphs g = new LstmGraphs(11, 3).lstm(4, true);
+        g.initializers.replaceAll(t -> t.name().equals("W0")
+                ? new OnnxTensor("W0", OnnxDataType.FLOAT16, t.dims(), new byte[(int) t.elementCount() * 2], null, null, null, null, null)
+                : t);
+        assertContains(refusal(g.build()), "node 'lstm0' (LSTM)", "W0", "float16", "float32");
+    }
+
+    @Test
+    void wrongWeightShapesExplainTheGateStacking() {
+        LstmGraphs g = new LstmGraphs(12, 3).lstm(4, true);
+        g.initializers.replaceAll(t -> t.name().equals("W0") ? floatTensor("W0", new long[]{1, 12, 3}, new float[36]) : t);
+        assertContains(refusal(g.build()), "node 'lstm0' (LSTM)", "W has shape [1, 12, 3], expected [1, 16, 3]",
+                "gates i, o, f, c stacked");
+    }
+
+    @Test
+    void opsetsOutsideNineToSeventeenAreRefused() {
+        LstmGraphs g = new LstmGraphs(13, 3).lstm(4, true);
+        g.opset = 8;
+        assertContains(refusal(g.build()), "opset 8, expected 9..17");
+        g.opset = 18;
+        assertContains(refusal(g.build()), "opset 18, expected 9..17");
+    }
+
+    @Test
+    void stateInputsAndExtraOutputsAreRefused() {
+        LstmGraphs g = new LstmGraphs(14, 3).lstm(4, true);
+        g.inputs.add(valueInfo("h0", OnnxDataType.FLOAT, 1, "batch", 4));
+        assertContains(refusal(g.build()), "graph inputs [x, h0], expected exactly one");
+        LstmGraphs h = new LstmGraphs(14, 3).lstm(4, true);
+        h.outputs.add(valueInfo("s0", OnnxDataType.FLOAT, "seq", "batch", 4));
+        h.outputs.add(valueInfo("y0", OnnxDataType.FLOAT, "seq", 1, "batch", 4));
+        assertContains(refusal(h.build()), "graph outputs [s0, y0], expected exactly one");
+    }
+
+    @Test
+    void usingTheFinalHiddenStateIsRefused() {
+        LstmGraphs g = new LstmGraphs(15, 3).lstm(4, true);
+        OnnxNode lstm = g.node("lstm0");
+        g.nodes.set(0, namedNode("lstm0", "LSTM", lstm.inputs(), List.of("y0", "yh"), attrInt("hidden_size", 4)));
+        g.nodes.add(namedNode("use", "Squeeze", List.of("yh"), List.of("hn"), attrInts("axes", 0)));
+        g.current = "hn";
+        assertContains(refusal(g.build()), "node 'use' (Squeeze)", "Y_h of LSTM layer 0 is not supported yet");
+    }
+
+    @Test
+    void aBakedReshapeThatMixesUpSeqAndBatchIsRefused() {
+        // Traced at seq 2, batch 3: reshaping [6, H] back to [3, 2, -1] would swap the axes.
+        LstmGraphs g = new LstmGraphs(16, 3);
+        g.inputs.set(0, valueInfo("x", OnnxDataType.FLOAT, 2, 3, 3));
+        g.lstm(4, true);
+        g.initializers.add(floatTensor("hw", new long[]{2, 4}, g.random(8)));
+        g.initializers.add(int64Tensor("flat", new long[]{2}, new long[]{6, 4}));
+        g.initializers.add(int64Tensor("back", new long[]{3}, new long[]{3, 2, -1}));
+        g.nodes.add(namedNode("flatten", "Reshape", List.of("s0", "flat"), List.of("f")));
+        g.nodes.add(namedNode("gemm", "Gemm", List.of("f", "hw"), List.of("g"), attrInt("transB", 1)));
+        g.nodes.add(namedNode("unflatten", "Reshape", List.of("g", "back"), List.of("out")));
+        g.current = "out";
+        g.features = 2;
+        g.outputs.add(valueInfo("out", OnnxDataType.FLOAT, 2, 3, 2));
+        assertContains(refusal(g.build()), "node 'unflatten' (Reshape)", "target shape [3, 2, -1]",
+                "traced seq 2 and batch 3");
+    }
+
+    @Test
+    void aBakedReshapeAtTheTracedShapeImportsAndRunsAtAnyShape() {
+        LstmGraphs g = new LstmGraphs(17, 3);
+        g.inputs.set(0, valueInfo("x", OnnxDataType.FLOAT, 2, 3, 3));
+        g.lstm(4, true);
+        g.initializers.add(floatTensor("hw", new long[]{2, 4}, g.random(8)));
+        g.initializers.add(int64Tensor("flat", new long[]{2}, new long[]{6, 4}));
+        g.initializers.add(int64Tensor("back", new long[]{3}, new long[]{2, 3, -1}));
+        g.nodes.add(namedNode("flatten", "Reshape", List.of("s0", "flat"), List.of("f")));
+        g.nodes.add(namedNode("gemm", "Gemm", List.of("f", "hw"), List.of("g"), attrInt("transB", 1)));
+        g.nodes.add(namedNode("unflatten", "Reshape", List.of("g", "back"), List.of("out")));
+        g.current = "out";
+        g.outputs.add(valueInfo("out", OnnxDataType.FLOAT, 2, 3, 2));
+        var m = imp(g.build());
+        assertEquals("[2, 3, 3]", m.spec().inputs().getFirst().shapeText());
+        assertTrue(errorVsReference(m, 5, 7) < 1e-5);
+    }
+
+    @Test
+    void aModelWithoutLstmIsRefused() {
+        OnnxGraph g = graph("t", List.of(namedNode("id", "Identity", List.of("x"), List.of("y"))), List.of(),
+                List.of(valueInfo("x", OnnxDataType.FLOAT, "s", "b", 3)), List.of(valueInfo("y", OnnxDataType.FLOAT, "s", "b", 3)));
+        assertContains(refusal(model(7, 12, g)), "test.onnx: the graph has no LSTM node");
+    }
+}
