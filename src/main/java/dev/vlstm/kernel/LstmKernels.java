@@ -30,6 +30,10 @@ public interface LstmKernels {
      * {@code outColumns = panels*4*PANEL} this fills the pre-activation buffer of a layer; with {@code gates = 1} and
      * {@code outColumns = units} it writes a dense, unpadded head output.
      *
+     * <p>Rows of {@code out} must not overlap {@code x}. With {@code gates = 4} and {@code k} the layer input size, {@code w}
+     * and {@code bias} are a layer's {@code W} and {@code b} tensors; for a head they are {@code head.w} and
+     * {@code head.b} with {@code panels = ceil(units / 16)}.
+     *
      * @param bias may be {@code null} for no bias
      */
     void project(float[] x, int xOffset, int xStride, int rows, int k,
@@ -45,9 +49,22 @@ public interface LstmKernels {
      *   c[cOffset + b*cStride + u] = f * c[...] + i * c~
      *   hOut[hOutOffset + b*hOutStride + u] = o * tanh(c[...])
      * </pre>
-     * {@code pre} already holds {@code x·W + Wb + Rb}. {@code c} is updated in place and must have room for the padded
-     * width ({@code panels*PANEL} per row); {@code hOut} is written only for {@code u < hidden} and must not alias
-     * {@code hPrev}.
+     * {@code pre} already holds {@code x·W + Wb + Rb} (as written by {@link #project} with {@code gates = 4}), one row of
+     * {@code panels*4*PANEL} floats per batch row. <b>It is scratch</b>: on return those rows hold the summed gates
+     * {@code a_g} for {@code u < hidden} (padding lanes unspecified), so each timestep's rows of {@code pre} serve one
+     * call; nothing outside those rows is touched. {@code c} is updated in place and {@code hOut} written, both only for
+     * {@code u < hidden}, so their rows may be dense ({@code hidden} floats, e.g. {@code cStride = hidden}).
+     * {@code hOut} must not alias {@code hPrev}, and no two of {@code pre}, {@code hPrev}, {@code c}, {@code hOut} may
+     * overlap.
+     *
+     * <p>Example, batch 1, one layer over a sequence whose pre-activations {@code pre[t]} come from one {@link #project}
+     * call over all timesteps:
+     * <pre>{@code
+     * for (int t = 0; t < steps; t++) {
+     *     kernels.lstmStep(1, hidden, r, pre, t * preWidth, preWidth, h, 0, hidden, c, 0, hidden, hNext, 0, hidden);
+     *     float[] swap = h; h = hNext; hNext = swap;
+     * }
+     * }</pre>
      */
     void lstmStep(int batch, int hidden, MemorySegment r,
                   float[] pre, int preOffset, int preStride,

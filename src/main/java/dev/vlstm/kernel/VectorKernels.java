@@ -62,15 +62,7 @@ final class VectorKernels implements LstmKernels {
                         float[] out, int outOffset, int outStride, int outColumns) {
         // Only column vectors holding at least one column below outColumns are computed; the last may be partial.
         int vectors = Math.min((outColumns + LANES - 1) / LANES, panels * gates * SLICES);
-        for (int r = 0; r < rows; r++) {         // out starts as the bias, then accumulates in place
-            int row = outOffset + r * outStride;
-            for (int cv = 0; cv < vectors; cv++) {
-                FloatVector b = bias == null ? FloatVector.zero(SPECIES)
-                        : FloatVector.fromMemorySegment(SPECIES, bias, (long) cv * VECTOR_BYTES, LE);
-                store(b, out, row + cv * LANES, cv * LANES, outColumns);
-            }
-        }
-        accumulate(x, xOffset, xStride, rows, k, w, gates, vectors, out, outOffset, outStride, outColumns);
+        accumulate(x, xOffset, xStride, rows, k, w, gates, vectors, bias, false, out, outOffset, outStride, outColumns);
     }
 
     /**
@@ -92,7 +84,8 @@ final class VectorKernels implements LstmKernels {
                          float[] hOut, int hOutOffset, int hOutStride) {
         int panels = (hidden + PANEL - 1) / PANEL;
         int width = panels * 4 * PANEL;
-        accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, width / LANES, pre, preOffset, preStride, width);
+        accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, width / LANES, null, true,
+                pre, preOffset, preStride, width);
         int slices = (hidden + LANES - 1) / LANES;       // slices wholly past hidden are not updated
         for (int b = 0; b < batch; b++) {
             int preRow = preOffset + b * preStride, cRow = cOffset + b * cStride, hRow = hOutOffset + b * hOutStride;
@@ -104,12 +97,15 @@ final class VectorKernels implements LstmKernels {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // The product: acc[r][cv] += sum_k x[r][k] * w(cv, k), accumulated in place in out, whose first `limit` columns of
-    // each row are live (a partial last column vector is loaded and stored with a mask).
+    // The product: out[r][cv] = (bias[cv] or, with addToOut, out[r][cv]) + sum_k x[r][k] * w(cv, k). The first `limit`
+    // columns of each out row are written; a partial last column vector is stored with a mask. Accumulators start
+    // from the bias (always whole vectors), and with addToOut (lstmStep, whose pre rows are whole panels) the old out
+    // values are added at the end: a masked *load* feeding the loop's accumulators made C2 box them (30x slower).
     // ---------------------------------------------------------------------------------------------------------------
 
     private static void accumulate(float[] x, int xOffset, int xStride, int rows, int k, MemorySegment w, int gates,
-                                   int vectors, float[] out, int outOffset, int outStride, int limit) {
+                                   int vectors, MemorySegment bias, boolean addToOut,
+                                   float[] out, int outOffset, int outStride, int limit) {
         long kStep = (long) gates * LINE;
         int blockedRows = rows - rows % 4;
         for (int cv = 0; cv < vectors; cv += 8) {
@@ -119,14 +115,14 @@ final class VectorKernels implements LstmKernels {
             for (; v + 2 <= n; v += 2) {
                 long w0 = columnBase(cv + v, k, gates), w1 = columnBase(cv + v + 1, k, gates);
                 for (int r = 0; r < blockedRows; r += 4) {
-                    block4x2(x, xOffset + r * xStride, xStride, k, w, w0, w1, kStep,
+                    block4x2(x, xOffset + r * xStride, xStride, k, w, w0, w1, kStep, bias, addToOut,
                             out, outOffset + r * outStride, outStride, (cv + v) * LANES, limit);
                 }
             }
             if (v < n) {
                 long w0 = columnBase(cv + v, k, gates);
                 for (int r = 0; r < blockedRows; r += 4) {
-                    block4x1(x, xOffset + r * xStride, xStride, k, w, w0, kStep,
+                    block4x1(x, xOffset + r * xStride, xStride, k, w, w0, kStep, bias, addToOut,
                             out, outOffset + r * outStride, outStride, (cv + v) * LANES, limit);
                 }
             }
@@ -135,14 +131,15 @@ final class VectorKernels implements LstmKernels {
                 int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride;
                 v = 0;
                 if (n == 8) {
-                    block1x8(x, xRow, k, w, cv, gates, kStep, out, outRow, limit);
+                    block1x8(x, xRow, k, w, cv, gates, kStep, bias, addToOut, out, outRow, limit);
                     v = 8;
                 } else if (n >= 4) {
-                    block1x4(x, xRow, k, w, cv, gates, kStep, out, outRow, limit);
+                    block1x4(x, xRow, k, w, cv, gates, kStep, bias, addToOut, out, outRow, limit);
                     v = 4;
                 }
                 for (; v < n; v++) {
-                    block1x1(x, xRow, k, w, columnBase(cv + v, k, gates), kStep, out, outRow, (cv + v) * LANES, limit);
+                    block1x1(x, xRow, k, w, columnBase(cv + v, k, gates), kStep, bias, addToOut,
+                            out, outRow, (cv + v) * LANES, limit);
                 }
             }
         }
@@ -164,26 +161,29 @@ final class VectorKernels implements LstmKernels {
         return FloatVector.broadcast(SPECIES, x[at]);
     }
 
-    /** Loads the column vector starting at {@code column}, masking the lanes at or past {@code limit}. */
-    private static FloatVector load(float[] a, int at, int column, int limit) {
-        return column + LANES <= limit ? FloatVector.fromArray(SPECIES, a, at)
-                : FloatVector.fromArray(SPECIES, a, at, SPECIES.indexInRange(column, limit));
+    /** Column vector {@code cv} of the bias, or zero. The bias has whole panels, so the load is never partial. */
+    private static FloatVector start(MemorySegment bias, int col) {
+        return bias == null ? FloatVector.zero(SPECIES)
+                : FloatVector.fromMemorySegment(SPECIES, bias, (long) col * Float.BYTES, LE);
     }
 
-    /** Stores the column vector starting at {@code column}, masking the lanes at or past {@code limit}. */
-    private static void store(FloatVector v, float[] a, int at, int column, int limit) {
-        if (column + LANES <= limit) v.intoArray(a, at);
-        else v.intoArray(a, at, SPECIES.indexInRange(column, limit));
+    /**
+     * Writes the column vector starting at {@code column} to {@code out[at]}, adding the old values with
+     * {@code addToOut}, and masking the lanes at or past {@code limit} (the partial last panel of a head).
+     */
+    private static void finish(FloatVector v, boolean addToOut, float[] out, int at, int column, int limit) {
+        if (addToOut) v.add(FloatVector.fromArray(SPECIES, out, at)).intoArray(out, at);
+        else if (column + LANES <= limit) v.intoArray(out, at);
+        else v.intoArray(out, at, SPECIES.indexInRange(column, limit));
     }
 
     private static void block4x2(float[] x, int x0, int xStride, int k, MemorySegment w, long w0, long w1, long kStep,
+                                 MemorySegment bias, boolean addToOut,
                                  float[] out, int o0, int outStride, int col, int limit) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride, col1 = col + LANES;
-        FloatVector a00 = load(out, o0 + col, col, limit), a01 = load(out, o0 + col1, col1, limit);  // a<row><vector>
-        FloatVector a10 = load(out, o1 + col, col, limit), a11 = load(out, o1 + col1, col1, limit);
-        FloatVector a20 = load(out, o2 + col, col, limit), a21 = load(out, o2 + col1, col1, limit);
-        FloatVector a30 = load(out, o3 + col, col, limit), a31 = load(out, o3 + col1, col1, limit);
+        FloatVector b0 = start(bias, col), b1 = start(bias, col1);
+        FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;   // a<row><vector>
         for (int kk = 0; kk < k; kk++) {
             long at = kk * kStep;
             FloatVector v0 = weights(w, w0 + at), v1 = weights(w, w1 + at);
@@ -196,18 +196,18 @@ final class VectorKernels implements LstmKernels {
             s = broadcast(x, x3 + kk);
             a30 = v0.fma(s, a30); a31 = v1.fma(s, a31);
         }
-        store(a00, out, o0 + col, col, limit); store(a01, out, o0 + col1, col1, limit);
-        store(a10, out, o1 + col, col, limit); store(a11, out, o1 + col1, col1, limit);
-        store(a20, out, o2 + col, col, limit); store(a21, out, o2 + col1, col1, limit);
-        store(a30, out, o3 + col, col, limit); store(a31, out, o3 + col1, col1, limit);
+        finish(a00, addToOut, out, o0 + col, col, limit); finish(a01, addToOut, out, o0 + col1, col1, limit);
+        finish(a10, addToOut, out, o1 + col, col, limit); finish(a11, addToOut, out, o1 + col1, col1, limit);
+        finish(a20, addToOut, out, o2 + col, col, limit); finish(a21, addToOut, out, o2 + col1, col1, limit);
+        finish(a30, addToOut, out, o3 + col, col, limit); finish(a31, addToOut, out, o3 + col1, col1, limit);
     }
 
     private static void block4x1(float[] x, int x0, int xStride, int k, MemorySegment w, long w0, long kStep,
+                                 MemorySegment bias, boolean addToOut,
                                  float[] out, int o0, int outStride, int col, int limit) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
-        FloatVector a0 = load(out, o0 + col, col, limit), a1 = load(out, o1 + col, col, limit);    // a<row>
-        FloatVector a2 = load(out, o2 + col, col, limit), a3 = load(out, o3 + col, col, limit);
+        FloatVector a0 = start(bias, col), a1 = a0, a2 = a0, a3 = a0;     // a<row>
         for (int kk = 0; kk < k; kk++) {
             FloatVector v = weights(w, w0 + kk * kStep);
             a0 = v.fma(broadcast(x, x0 + kk), a0);
@@ -215,26 +215,23 @@ final class VectorKernels implements LstmKernels {
             a2 = v.fma(broadcast(x, x2 + kk), a2);
             a3 = v.fma(broadcast(x, x3 + kk), a3);
         }
-        store(a0, out, o0 + col, col, limit);
-        store(a1, out, o1 + col, col, limit);
-        store(a2, out, o2 + col, col, limit);
-        store(a3, out, o3 + col, col, limit);
+        finish(a0, addToOut, out, o0 + col, col, limit);
+        finish(a1, addToOut, out, o1 + col, col, limit);
+        finish(a2, addToOut, out, o2 + col, col, limit);
+        finish(a3, addToOut, out, o3 + col, col, limit);
     }
 
     /** One row, column vectors cv .. cv+7 (whole cache lines: one AVX2 panel, two AVX-512 panels). */
     private static void block1x8(float[] x, int x0, int k, MemorySegment w, int cv, int gates, long kStep,
-                                 float[] out, int o, int limit) {
+                                 MemorySegment bias, boolean addToOut, float[] out, int o, int limit) {
         long w0 = columnBase(cv, k, gates), w1 = columnBase(cv + 1, k, gates), w2 = columnBase(cv + 2, k, gates);
         long w3 = columnBase(cv + 3, k, gates), w4 = columnBase(cv + 4, k, gates), w5 = columnBase(cv + 5, k, gates);
         long w6 = columnBase(cv + 6, k, gates), w7 = columnBase(cv + 7, k, gates);
         int c0 = cv * LANES;
-        FloatVector a0 = load(out, o + c0, c0, limit), a1 = load(out, o + c0 + LANES, c0 + LANES, limit);
-        FloatVector a2 = load(out, o + c0 + 2 * LANES, c0 + 2 * LANES, limit);
-        FloatVector a3 = load(out, o + c0 + 3 * LANES, c0 + 3 * LANES, limit);
-        FloatVector a4 = load(out, o + c0 + 4 * LANES, c0 + 4 * LANES, limit);
-        FloatVector a5 = load(out, o + c0 + 5 * LANES, c0 + 5 * LANES, limit);
-        FloatVector a6 = load(out, o + c0 + 6 * LANES, c0 + 6 * LANES, limit);
-        FloatVector a7 = load(out, o + c0 + 7 * LANES, c0 + 7 * LANES, limit);
+        FloatVector a0 = start(bias, c0), a1 = start(bias, c0 + LANES);
+        FloatVector a2 = start(bias, c0 + 2 * LANES), a3 = start(bias, c0 + 3 * LANES);
+        FloatVector a4 = start(bias, c0 + 4 * LANES), a5 = start(bias, c0 + 5 * LANES);
+        FloatVector a6 = start(bias, c0 + 6 * LANES), a7 = start(bias, c0 + 7 * LANES);
         for (int kk = 0; kk < k; kk++) {
             long at = kk * kStep;
             FloatVector s = broadcast(x, x0 + kk);
@@ -243,42 +240,43 @@ final class VectorKernels implements LstmKernels {
             a4 = weights(w, w4 + at).fma(s, a4); a5 = weights(w, w5 + at).fma(s, a5);
             a6 = weights(w, w6 + at).fma(s, a6); a7 = weights(w, w7 + at).fma(s, a7);
         }
-        store(a0, out, o + c0, c0, limit); store(a1, out, o + c0 + LANES, c0 + LANES, limit);
-        store(a2, out, o + c0 + 2 * LANES, c0 + 2 * LANES, limit);
-        store(a3, out, o + c0 + 3 * LANES, c0 + 3 * LANES, limit);
-        store(a4, out, o + c0 + 4 * LANES, c0 + 4 * LANES, limit);
-        store(a5, out, o + c0 + 5 * LANES, c0 + 5 * LANES, limit);
-        store(a6, out, o + c0 + 6 * LANES, c0 + 6 * LANES, limit);
-        store(a7, out, o + c0 + 7 * LANES, c0 + 7 * LANES, limit);
+        finish(a0, addToOut, out, o + c0, c0, limit);
+        finish(a1, addToOut, out, o + c0 + LANES, c0 + LANES, limit);
+        finish(a2, addToOut, out, o + c0 + 2 * LANES, c0 + 2 * LANES, limit);
+        finish(a3, addToOut, out, o + c0 + 3 * LANES, c0 + 3 * LANES, limit);
+        finish(a4, addToOut, out, o + c0 + 4 * LANES, c0 + 4 * LANES, limit);
+        finish(a5, addToOut, out, o + c0 + 5 * LANES, c0 + 5 * LANES, limit);
+        finish(a6, addToOut, out, o + c0 + 6 * LANES, c0 + 6 * LANES, limit);
+        finish(a7, addToOut, out, o + c0 + 7 * LANES, c0 + 7 * LANES, limit);
     }
 
     /** One row, column vectors cv .. cv+3 (the last panel of an odd count with AVX-512, the end of a head). */
     private static void block1x4(float[] x, int x0, int k, MemorySegment w, int cv, int gates, long kStep,
-                                 float[] out, int o, int limit) {
+                                 MemorySegment bias, boolean addToOut, float[] out, int o, int limit) {
         long w0 = columnBase(cv, k, gates), w1 = columnBase(cv + 1, k, gates);
         long w2 = columnBase(cv + 2, k, gates), w3 = columnBase(cv + 3, k, gates);
         int c0 = cv * LANES;
-        FloatVector a0 = load(out, o + c0, c0, limit), a1 = load(out, o + c0 + LANES, c0 + LANES, limit);
-        FloatVector a2 = load(out, o + c0 + 2 * LANES, c0 + 2 * LANES, limit);
-        FloatVector a3 = load(out, o + c0 + 3 * LANES, c0 + 3 * LANES, limit);
+        FloatVector a0 = start(bias, c0), a1 = start(bias, c0 + LANES);
+        FloatVector a2 = start(bias, c0 + 2 * LANES), a3 = start(bias, c0 + 3 * LANES);
         for (int kk = 0; kk < k; kk++) {
             long at = kk * kStep;
             FloatVector s = broadcast(x, x0 + kk);
             a0 = weights(w, w0 + at).fma(s, a0); a1 = weights(w, w1 + at).fma(s, a1);
             a2 = weights(w, w2 + at).fma(s, a2); a3 = weights(w, w3 + at).fma(s, a3);
         }
-        store(a0, out, o + c0, c0, limit); store(a1, out, o + c0 + LANES, c0 + LANES, limit);
-        store(a2, out, o + c0 + 2 * LANES, c0 + 2 * LANES, limit);
-        store(a3, out, o + c0 + 3 * LANES, c0 + 3 * LANES, limit);
+        finish(a0, addToOut, out, o + c0, c0, limit);
+        finish(a1, addToOut, out, o + c0 + LANES, c0 + LANES, limit);
+        finish(a2, addToOut, out, o + c0 + 2 * LANES, c0 + 2 * LANES, limit);
+        finish(a3, addToOut, out, o + c0 + 3 * LANES, c0 + 3 * LANES, limit);
     }
 
     private static void block1x1(float[] x, int x0, int k, MemorySegment w, long w0, long kStep,
-                                 float[] out, int o, int col, int limit) {
-        FloatVector a = load(out, o + col, col, limit);
+                                 MemorySegment bias, boolean addToOut, float[] out, int o, int col, int limit) {
+        FloatVector a = start(bias, col);
         for (int kk = 0; kk < k; kk++) {
             a = weights(w, w0 + kk * kStep).fma(broadcast(x, x0 + kk), a);
         }
-        store(a, out, o + col, col, limit);
+        finish(a, addToOut, out, o + col, col, limit);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
