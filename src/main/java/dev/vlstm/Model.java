@@ -41,12 +41,15 @@ public final class Model implements AutoCloseable {
         ModelSpec spec = file.spec();
         if (spec.layout() != SequenceLayout.SEQ_BATCH)
             throw unsupported("sequence layout " + spec.layout());
+        if (spec.inputs().size() != 1 || spec.outputs().size() != 1
+                || spec.outputs().getFirst().role() != dev.vlstm.format.IoSpec.Role.SEQUENCE_OUTPUT)
+            throw unsupported("inputs " + spec.inputs() + " and outputs " + spec.outputs());
         layers = new LayerWeights[spec.layers().size()];
         for (int l = 0; l < layers.length; l++) {
             LayerSpec s = spec.layers().get(l);
-            if (!s.isStandard())
-                throw unsupported("layer " + l + " (" + s.direction() + ", clip " + s.clip() + ", activations " + s.f() + "/"
-                        + s.g() + "/" + s.h() + ", input_forget " + s.inputForget() + ", peepholes " + s.peepholes() + ")");
+            if (!s.hasDefaultCell() || s.direction() != dev.vlstm.format.Direction.FORWARD)
+                throw unsupported("layer " + l + " (" + s.direction() + ", clip " + s.clip() + ", activations "
+                        + s.activations() + ", input_forget " + s.inputForget() + ", peepholes " + s.peepholes() + ")");
             layers[l] = new LayerWeights(s.inputSize(), s.hiddenSize(), file.tensor("l" + l + ".d0.w"),
                     file.tensor("l" + l + ".d0.r"), file.tensor("l" + l + ".d0.b"));
         }

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CoreDependencyTest {
     private static final Path CLASSES = Path.of("target/classes/dev/vlstm");
-    private static final Pattern DESCRIPTOR_TYPE = Pattern.compile("L([A-Za-z0-9_/$]+)[;<]");
+    private static final Pattern DESCRIPTOR_TYPE = Pattern.compile("(?<![A-Za-z0-9_$])L([A-Za-z0-9_$]+(?:/[A-Za-z0-9_$]+)+)[;<]");
 
     static boolean allowed(String internalName) {
         String n = internalName.replaceFirst("^\\[+L?", "").replaceFirst(";$", "");
@@ -66,5 +66,8 @@ class CoreDependencyTest {
         assertTrue(!allowed("com/google/protobuf/CodedInputStream"));
         assertTrue(!allowed("dev/vlstm/onnx/OnnxImporter"));
         assertTrue(!allowed("sun/misc/Unsafe"));
+        Matcher m = DESCRIPTOR_TYPE.matcher("(Lcom/google/protobuf/ByteString;)V layers;stateLayout;head");
+        assertTrue(m.find() && m.group(1).equals("com/google/protobuf/ByteString") && !m.find(),
+                "descriptor types are found, record component lists are not");
     }
 }

@@ -60,7 +60,7 @@ final class ModelDescription {
             layer.put("input_size", s.inputSize());
             layer.put("hidden_size", h);
             layer.put("direction", s.direction().onnxName);
-            layer.put("activations", s.f() + ", " + s.g() + ", " + s.h());
+            layer.put("activations", s.activations().stream().map(Object::toString).toList());
             layer.put("W", new long[]{dirs, 4L * h, s.inputSize()});
             layer.put("R", new long[]{dirs, 4L * h, h});
             layer.put("B", new long[]{dirs, 8L * h});

@@ -9,8 +9,10 @@ final class FileLayout {
     }
 
     static final byte[] MAGIC = {(byte) 0x89, 'V', 'L', 'S', 'T', 'M', 0x0D, 0x0A};
-    static final int MAJOR = 1;
+    static final int MAJOR = 2;
     static final int MINOR = 0;
+    /** The previous major version, still read (format-spec.md, "Reading version 1 files"). */
+    static final int OLDEST_MAJOR = 1;
     static final int HEADER_SIZE = 64;
     static final int ENTRY_SIZE = 128;
     static final int NAME_BYTES = 48;
@@ -50,6 +52,7 @@ final class FileLayout {
                 out.add(new Expected(weightName(l, d, 'w'), new long[]{n, layer.inputSize(), 4, PANEL}));
                 out.add(new Expected(weightName(l, d, 'r'), new long[]{n, layer.hiddenSize(), 4, PANEL}));
                 out.add(new Expected(weightName(l, d, 'b'), new long[]{n, 4, PANEL}));
+                if (layer.peepholes()) out.add(new Expected(weightName(l, d, 'p'), new long[]{n, 3, PANEL}));
             }
         }
         if (spec.head() != null) {

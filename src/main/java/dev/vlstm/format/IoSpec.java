@@ -15,7 +15,22 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
 
     /** What the tensor is to the model. The code is the value stored in the file. */
     public enum Role {
-        SEQUENCE_INPUT(1), SEQUENCE_OUTPUT(16);
+        /** X: {@code [seq, batch, features]} or {@code [batch, seq, features]} per the sequence layout. */
+        SEQUENCE_INPUT(1),
+        /** initial_h for every layer and direction, per the state layout. Absent: zeros. */
+        INITIAL_H(2),
+        /** initial_c, like {@link #INITIAL_H}. */
+        INITIAL_C(3),
+        /** sequence_lens: {@code [batch]} int32, each in 1..seq. Absent: every sequence is seq long. */
+        SEQUENCE_LENS(4),
+        /** The output at every step: {@code [seq, batch, features]} (or batch-first) of the head or the last layer. */
+        SEQUENCE_OUTPUT(16),
+        /** The output at the last step only: {@code [batch, features]} (many-to-one models). */
+        LAST_STEP_OUTPUT(17),
+        /** Y_h of every layer and direction, per the state layout. */
+        FINAL_H(18),
+        /** Y_c of every layer and direction, per the state layout. */
+        FINAL_C(19);
 
         public final int code;
 

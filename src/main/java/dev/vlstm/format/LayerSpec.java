@@ -1,20 +1,35 @@
 package dev.vlstm.format;
 
+import java.util.List;
+
 /**
  * One LSTM layer: sizes, direction and the ONNX options that change its math.
  *
- * @param clip cell clip threshold, {@code Float.POSITIVE_INFINITY} for none
- * @param f    gate activation (ONNX default Sigmoid)
- * @param g    cell input activation (default Tanh)
- * @param h    cell output activation (default Tanh)
+ * @param clip        cell clip threshold applied to every gate pre-activation, {@code Float.POSITIVE_INFINITY} for none
+ * @param inputForget ONNX {@code input_forget}: the forget gate is coupled to the input gate, f = 1 - i
+ * @param peepholes   whether the layer has peephole weights P (i, o, f)
+ * @param activations one entry per direction (the forward half first)
  */
 public record LayerSpec(int inputSize, int hiddenSize, Direction direction, float clip, boolean inputForget,
-                        boolean peepholes, Activation f, Activation g, Activation h) {
+                        boolean peepholes, List<GateActivations> activations) {
+
+    public LayerSpec {
+        activations = List.copyOf(activations);
+        if (activations.size() != direction.count)
+            throw new IllegalArgumentException(direction + " layer needs " + direction.count + " activation sets, got "
+                    + activations.size());
+    }
 
     /** A layer with ONNX's defaults: forward, no clip, sigmoid/tanh/tanh. */
     public static LayerSpec standard(int inputSize, int hiddenSize) {
         return new LayerSpec(inputSize, hiddenSize, Direction.FORWARD, Float.POSITIVE_INFINITY, false, false,
-                Activation.SIGMOID, Activation.TANH, Activation.TANH);
+                List.of(GateActivations.DEFAULT));
+    }
+
+    /** A layer with default activations in every direction and no options. */
+    public static LayerSpec standard(int inputSize, int hiddenSize, Direction direction) {
+        return new LayerSpec(inputSize, hiddenSize, direction, Float.POSITIVE_INFINITY, false, false,
+                java.util.Collections.nCopies(direction.count, GateActivations.DEFAULT));
     }
 
     /** Width of this layer's output at each step: hidden size times the number of directions. */
@@ -22,9 +37,9 @@ public record LayerSpec(int inputSize, int hiddenSize, Direction direction, floa
         return hiddenSize * direction.count;
     }
 
-    /** True when the layer uses only what ONNX and PyTorch use by default (what runtime 0.1 executes). */
-    public boolean isStandard() {
-        return direction == Direction.FORWARD && clip == Float.POSITIVE_INFINITY && !inputForget && !peepholes
-                && f.equals(Activation.SIGMOID) && g.equals(Activation.TANH) && h.equals(Activation.TANH);
+    /** True when the cell math is the default one (sigmoid/tanh/tanh, no clip, peepholes or coupling) in every direction. */
+    public boolean hasDefaultCell() {
+        return clip == Float.POSITIVE_INFINITY && !inputForget && !peepholes
+                && activations.stream().allMatch(GateActivations::isDefault);
     }
 }

@@ -3,24 +3,25 @@ package dev.vlstm.format;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Encodes and decodes the model section (format-spec.md, "Model section"). */
+/** Encodes and decodes the model section (format-spec.md, "Model section"), version 2 and version 1. */
 final class ModelSection {
     private ModelSection() {
     }
 
-    private static final int LAYER_RECORD = 64;
+    private static final int LAYER_RECORD_V1 = 64;
+    private static final int LAYER_RECORD = 96;
 
     static byte[] encode(ModelSpec spec) {
         LeBytes b = new LeBytes();
-        b.u32(spec.layers().size()).u32(spec.layout().code);
+        b.u32(spec.layers().size()).u32(spec.layout().code).u32(spec.stateLayout().code);
         if (spec.head() != null) b.u32(1).u32(spec.head().inputSize()).u32(spec.head().outputSize());
         else b.u32(0).u32(0).u32(0);
-        b.u32(0);
         for (LayerSpec l : spec.layers()) {
             int start = b.size();
             b.u32(l.inputSize()).u32(l.hiddenSize()).u32(l.direction().code)
                     .u32((l.inputForget() ? 1 : 0) | (l.peepholes() ? 2 : 0)).f32(l.clip());
-            for (Activation a : new Activation[]{l.f(), l.g(), l.h()}) b.u32(a.kind().code).f32(a.alpha()).f32(a.beta());
+            for (GateActivations acts : l.activations())
+                for (Activation a : new Activation[]{acts.f(), acts.g(), acts.h()}) b.u32(a.kind().code).f32(a.alpha()).f32(a.beta());
             b.zeros(LAYER_RECORD - (b.size() - start));
         }
         encodeIo(b, spec.inputs());
@@ -36,30 +37,38 @@ final class ModelSection {
         }
     }
 
-    /** Decodes and checks the section; {@code r} must span exactly the section. */
-    static ModelSpec decode(SectionReader r, String where) {
+    /** Decodes and checks the section of a file of the given major version; {@code r} must span exactly the section. */
+    static ModelSpec decode(SectionReader r, String where, int major) {
         int layerCount = r.u32("layer count", 1, FileLayout.MAX_LAYERS);
         long layoutCode = r.u32("sequence layout");
         SequenceLayout layout = SequenceLayout.ofCode(layoutCode);
         if (layout == null) throw unknown(where, "sequence layout", layoutCode);
+        StateLayout stateLayout = StateLayout.LAYER_MAJOR;
+        if (major >= 2) {
+            long code = r.u32("state layout");
+            stateLayout = StateLayout.ofCode(code);
+            if (stateLayout == null) throw unknown(where, "state layout", code);
+        }
         int headPresent = r.u32("head present", 0, 1);
         int headIn = r.u32("head input size", 0, Integer.MAX_VALUE);
         int headOut = r.u32("head output size", 0, FileLayout.MAX_FEATURES);
-        r.zero(4, "reserved field after the head sizes");
+        if (major == 1) r.zero(4, "reserved field after the head sizes");
         if (headPresent == 0 && (headIn != 0 || headOut != 0))
             throw new VlstmFormatException(where + ": head sizes " + headIn + "x" + headOut + " given but head present is 0");
         List<LayerSpec> layers = new ArrayList<>();
-        for (int l = 0; l < layerCount; l++) layers.add(decodeLayer(r, where, "layer " + l));
+        for (int l = 0; l < layerCount; l++) layers.add(decodeLayer(r, where, "layer " + l, major));
         List<IoSpec> inputs = decodeIo(r, where, "input");
         List<IoSpec> outputs = decodeIo(r, where, "output");
         if (r.remaining() != 0)
             throw new VlstmFormatException(where + ": " + r.remaining() + " bytes left over after the outputs");
-        ModelSpec spec = new ModelSpec(layers, layout, headPresent == 1 ? new HeadSpec(headIn, headOut) : null, inputs, outputs);
+        ModelSpec spec = new ModelSpec(layers, layout, stateLayout, headPresent == 1 ? new HeadSpec(headIn, headOut) : null,
+                inputs, outputs);
         SpecRules.check(spec, where);
         return spec;
     }
 
-    private static LayerSpec decodeLayer(SectionReader r, String where, String at) {
+    private static LayerSpec decodeLayer(SectionReader r, String where, String at, int major) {
+        long start = r.position();
         int input = r.u32(at + " input size", 1, FileLayout.MAX_FEATURES);
         int hidden = r.u32(at + " hidden size", 1, FileLayout.MAX_HIDDEN);
         long dirCode = r.u32(at + " direction");
@@ -68,16 +77,29 @@ final class ModelSection {
         long flags = r.u32(at + " flags");
         if ((flags & ~3L) != 0) throw unknown(where, at + " flags", flags);
         float clip = r.f32(at + " clip");
-        Activation[] acts = new Activation[3];
-        String[] names = {"f", "g", "h"};
-        for (int i = 0; i < 3; i++) {
-            long code = r.u32(at + " activation " + names[i]);
-            Activation.Kind kind = Activation.Kind.ofCode(code);
-            if (kind == null) throw unknown(where, at + " activation " + names[i], code);
-            acts[i] = new Activation(kind, r.f32(at + " activation alpha"), r.f32(at + " activation beta"));
+        // Version 1 stored one activation set for all directions; version 2 one per direction slot (2 slots).
+        int slots = major == 1 ? 1 : 2;
+        List<GateActivations> sets = new ArrayList<>();
+        for (int d = 0; d < slots; d++) {
+            String dir = at + (major == 1 ? "" : " direction " + d);
+            if (d >= direction.count) {
+                r.zero(36, dir + " activations (unused for a " + direction.onnxName + " layer)");
+                continue;
+            }
+            sets.add(new GateActivations(activation(r, where, dir, "f"), activation(r, where, dir, "g"),
+                    activation(r, where, dir, "h")));
         }
-        r.zero(8, at + " reserved");
-        return new LayerSpec(input, hidden, direction, clip, (flags & 1) != 0, (flags & 2) != 0, acts[0], acts[1], acts[2]);
+        while (sets.size() < direction.count) sets.add(sets.getFirst());
+        int record = major == 1 ? LAYER_RECORD_V1 : LAYER_RECORD;
+        r.zero((int) (record - (r.position() - start)), at + " reserved");
+        return new LayerSpec(input, hidden, direction, clip, (flags & 1) != 0, (flags & 2) != 0, sets);
+    }
+
+    private static Activation activation(SectionReader r, String where, String at, String which) {
+        long code = r.u32(at + " activation " + which);
+        Activation.Kind kind = Activation.Kind.ofCode(code);
+        if (kind == null) throw unknown(where, at + " activation " + which, code);
+        return new Activation(kind, r.f32(at + " activation " + which + " alpha"), r.f32(at + " activation " + which + " beta"));
     }
 
     private static List<IoSpec> decodeIo(SectionReader r, String where, String kind) {

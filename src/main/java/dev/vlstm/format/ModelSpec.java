@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param head null when the model ends with the last LSTM layer
  */
-public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, HeadSpec head,
+public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, HeadSpec head,
                         List<IoSpec> inputs, List<IoSpec> outputs) {
 
     public ModelSpec {
@@ -26,6 +26,16 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, HeadSpec 
         return head != null ? head.outputSize() : layers.getLast().outputSize();
     }
 
+    /** A model of stacked default layers with one sequence input and one sequence output (what PyTorch exports most). */
+    public ModelSpec(List<LayerSpec> layers, SequenceLayout layout, HeadSpec head, List<IoSpec> inputs, List<IoSpec> outputs) {
+        this(layers, layout, StateLayout.LAYER_MAJOR, head, inputs, outputs);
+    }
+
+    /** Layers × directions: the first (or, batch-major, second) dimension of the state tensors. */
+    public int stateSlots() {
+        return layers.stream().mapToInt(l -> l.direction().count).sum();
+    }
+
     public IoSpec input(IoSpec.Role role) {
         for (IoSpec io : inputs) if (io.role() == role) return io;
         return null;
@@ -42,6 +52,7 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, HeadSpec 
         for (LayerSpec l : layers) {
             long h = l.hiddenSize();
             n += l.direction().count * (4 * h * l.inputSize() + 4 * h * h + 8 * h + (l.peepholes() ? 3 * h : 0));
+            // biases are counted even when the ONNX node had none (they are stored as zeros)
         }
         if (head != null) n += (long) head.outputSize() * head.inputSize() + head.outputSize();
         return n;

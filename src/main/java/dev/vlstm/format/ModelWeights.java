@@ -22,7 +22,11 @@ public record ModelWeights(List<List<DirectionWeights>> layers, float[] headWeig
      * @param r  {@code R[4H][H]} row-major
      * @param wb {@code Wb[4H]}, or null when the ONNX node has no B
      * @param rb {@code Rb[4H]}, or null when the ONNX node has no B
+     * @param p  peepholes {@code P[3H]} in order i, o, f, or null for none
      */
-    public record DirectionWeights(float[] w, float[] r, float[] wb, float[] rb) {
+    public record DirectionWeights(float[] w, float[] r, float[] wb, float[] rb, float[] p) {
+        public DirectionWeights(float[] w, float[] r, float[] wb, float[] rb) {
+            this(w, r, wb, rb, null);
+        }
     }
 }

@@ -24,9 +24,10 @@ final class SpecRules {
                         + " (hidden size x directions of layer " + (l - 1) + ")");
             if (!(layer.clip() > 0) || (Float.isInfinite(layer.clip()) && layer.clip() < 0))
                 fail(at, "clip " + layer.clip() + ", expected a positive number or +Infinity for none");
-            for (Activation a : new Activation[]{layer.f(), layer.g(), layer.h()})
-                if (!Float.isFinite(a.alpha()) || !Float.isFinite(a.beta()))
-                    fail(at, "activation " + a + " has a non-finite alpha or beta");
+            for (GateActivations set : layer.activations())
+                for (Activation a : new Activation[]{set.f(), set.g(), set.h()})
+                    if (!Float.isFinite(a.alpha()) || !Float.isFinite(a.beta()))
+                        fail(at, "activation " + a + " has a non-finite alpha or beta");
         }
         int last = spec.layers().getLast().outputSize();
         if (spec.head() != null) {
@@ -40,23 +41,57 @@ final class SpecRules {
     }
 
     private static void checkIo(ModelSpec spec, String where) {
-        if (spec.inputs().size() != 1 || spec.inputs().getFirst().role() != IoSpec.Role.SEQUENCE_INPUT)
-            fail(where, "inputs " + spec.inputs() + ", expected exactly one sequence input");
-        if (spec.outputs().size() != 1 || spec.outputs().getFirst().role() != IoSpec.Role.SEQUENCE_OUTPUT)
-            fail(where, "outputs " + spec.outputs() + ", expected exactly one sequence output");
-        checkIo(spec.inputs().getFirst(), spec.inputSize(), where + ": input");
-        checkIo(spec.outputs().getFirst(), spec.outputSize(), where + ": output");
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.EnumSet<IoSpec.Role> seen = java.util.EnumSet.noneOf(IoSpec.Role.class);
+        for (IoSpec io : spec.inputs()) {
+            if (io.role().code >= 16) fail(where + ": input '" + io.name() + "'", "has the output role " + io.role());
+            checkOne(spec, io, names, seen, where + ": input");
+        }
+        for (IoSpec io : spec.outputs()) {
+            if (io.role().code < 16) fail(where + ": output '" + io.name() + "'", "has the input role " + io.role());
+            checkOne(spec, io, names, seen, where + ": output");
+        }
+        if (!seen.contains(IoSpec.Role.SEQUENCE_INPUT)) fail(where, "no input has the sequence input role");
+        if (spec.outputs().isEmpty()) fail(where, "the model has no output");
+        if (seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && seen.contains(IoSpec.Role.LAST_STEP_OUTPUT))
+            fail(where, "a model has a sequence output or a last-step output, not both");
+        if (spec.head() != null && !seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && !seen.contains(IoSpec.Role.LAST_STEP_OUTPUT))
+            fail(where, "the model has a head but no sequence or last-step output for it");
+        boolean states = seen.contains(IoSpec.Role.INITIAL_H) || seen.contains(IoSpec.Role.INITIAL_C)
+                || seen.contains(IoSpec.Role.FINAL_H) || seen.contains(IoSpec.Role.FINAL_C);
+        if (states && spec.layers().stream().mapToInt(LayerSpec::hiddenSize).distinct().count() != 1)
+            fail(where, "state inputs and outputs need the same hidden size in every layer");
     }
 
-    private static void checkIo(IoSpec io, int features, String where) {
+    private static void checkOne(ModelSpec spec, IoSpec io, java.util.Set<String> names,
+                                 java.util.EnumSet<IoSpec.Role> seen, String where) {
         String at = where + " '" + io.name() + "'";
         int nameBytes = io.name().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         if (nameBytes < 1 || nameBytes > MAX_NAME) fail(at, "name of " + nameBytes + " bytes, expected 1.." + MAX_NAME);
-        if (io.shape().size() != 3) fail(at, "rank " + io.shape().size() + ", expected 3");
+        if (!names.add(io.name())) fail(at, "the name is used twice");
+        if (!seen.add(io.role())) fail(at, "role " + io.role() + " appears twice");
         for (IoSpec.Dim d : io.shape())
             if (d.size() < -1 || d.size() == 0) fail(at, "dimension " + d.size() + ", expected >= 1 or -1 (free)");
+        int rank = switch (io.role()) {
+            case SEQUENCE_INPUT, SEQUENCE_OUTPUT, INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> 3;
+            case LAST_STEP_OUTPUT -> 2;
+            case SEQUENCE_LENS -> 1;
+        };
+        if (io.shape().size() != rank) fail(at, "rank " + io.shape().size() + ", expected " + rank + " for " + io.role());
         long last = io.shape().getLast().size();
-        if (last != features) fail(at, "feature dimension " + last + ", expected " + features);
+        long expected = switch (io.role()) {
+            case SEQUENCE_INPUT -> spec.inputSize();
+            case SEQUENCE_OUTPUT, LAST_STEP_OUTPUT -> spec.outputSize();
+            case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> spec.layers().getFirst().hiddenSize();
+            case SEQUENCE_LENS -> last;
+        };
+        if (last != expected && !(io.role() == IoSpec.Role.SEQUENCE_LENS))
+            fail(at, "last dimension " + last + ", expected " + expected);
+        if (rank == 3 && io.role() != IoSpec.Role.SEQUENCE_INPUT && io.role() != IoSpec.Role.SEQUENCE_OUTPUT) {
+            long slots = io.shape().get(spec.stateLayout() == StateLayout.LAYER_MAJOR ? 0 : 1).size();
+            if (slots != spec.stateSlots())
+                fail(at, "layers x directions dimension " + slots + ", expected " + spec.stateSlots());
+        }
     }
 
     static void fail(String where, String what) {

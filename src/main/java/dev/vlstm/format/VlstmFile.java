@@ -36,13 +36,15 @@ public final class VlstmFile implements AutoCloseable {
     private final Map<String, TensorEntry> entries;
     private final Map<String, MemorySegment> tensors;
     private final Arena arena;
+    private final int major;
 
     /** One row of the tensor table. */
     public record TensorEntry(String name, int dtype, long[] dims, long offset, long length, int crc32c) {
     }
 
-    private VlstmFile(String source, ModelSpec spec, Map<String, String> metadata, Map<String, TensorEntry> entries,
+    private VlstmFile(String source, int major, ModelSpec spec, Map<String, String> metadata, Map<String, TensorEntry> entries,
                       Map<String, MemorySegment> tensors, Arena arena) {
+        this.major = major;
         this.source = source;
         this.spec = spec;
         this.metadata = Collections.unmodifiableMap(metadata);
@@ -92,9 +94,9 @@ public final class VlstmFile implements AutoCloseable {
         SectionReader r = new SectionReader(seg, 8, HEADER_SIZE, source + ": header");
         int major = r.u16("major version");
         int minor = r.u16("minor version");
-        if (major != MAJOR)
-            throw new VlstmFormatException(source + ": format version " + major + "." + minor + ", this reader reads only "
-                    + MAJOR + ".x; convert the model again with this vlstm version");
+        if (major < OLDEST_MAJOR || major > MAJOR)
+            throw new VlstmFormatException(source + ": format version " + major + "." + minor + ", this reader reads "
+                    + OLDEST_MAJOR + ".x to " + MAJOR + ".x; convert the model again with this vlstm version");
         CRC32C headerCrc = new CRC32C();
         headerCrc.update(seg.asSlice(0, 60).asByteBuffer());
         int storedHeaderCrc = seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 60);
@@ -132,7 +134,7 @@ public final class VlstmFile implements AutoCloseable {
                     + hex((int) crc.getValue()) + "): the file is corrupt");
 
         ModelSpec spec = ModelSection.decode(new SectionReader(seg, modelOffset, tableOffset, source + ": model section"),
-                source + ": model section");
+                source + ": model section", major);
         Map<String, String> metadata = readMetadata(new SectionReader(seg, metaOffset, sectionsEnd, source + ": metadata"), source);
         Map<String, TensorEntry> entries = readTable(seg, tableOffset, (int) tensorCount, sectionsEnd, source);
         checkTensorSet(spec, entries, source);
@@ -153,7 +155,7 @@ public final class VlstmFile implements AutoCloseable {
         if (previousEnd != size)
             throw new VlstmFormatException(source + ": " + (size - previousEnd) + " bytes after the last tensor; the file "
                     + "must end with the last payload");
-        return new VlstmFile(source, spec, metadata, entries, tensors, arena);
+        return new VlstmFile(source, major, spec, metadata, entries, tensors, arena);
     }
 
     private static void checkZeroPadding(MemorySegment seg, long from, long to, String source) {
@@ -249,6 +251,11 @@ public final class VlstmFile implements AutoCloseable {
 
     private static String hex(int v) {
         return String.format("0x%08x", v);
+    }
+
+    /** The file's major format version (1 or 2). */
+    public int majorVersion() {
+        return major;
     }
 
     /** Where the file came from, for messages. */

@@ -168,6 +168,12 @@ public final class VlstmWriter {
                 out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packGates(dw.w(), h, in)));
                 out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packGates(dw.r(), h, h)));
                 out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packGateBias(dw.wb(), dw.rb(), h)));
+                if (layer.peepholes()) {
+                    checkLength(dw.p(), 3L * h, at + " P");
+                    out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), packPeepholes(dw.p(), h)));
+                } else if (dw.p() != null) {
+                    throw new VlstmFormatException(at + ": peephole weights given but the layer has no peepholes flag");
+                }
             }
         }
         if (spec.head() != null) {
@@ -179,6 +185,15 @@ public final class VlstmWriter {
         } else if (weights.headWeight() != null) {
             throw new VlstmFormatException("head weights given but the spec has no head");
         }
+        return out;
+    }
+
+    /** P[3H] (gates i, o, f) as {@code [panels][3][16]}, zero past H (format-spec.md, "Tensors"). */
+    private static float[] packPeepholes(float[] p, int hidden) {
+        int panels = FileLayout.panels(hidden);
+        float[] out = new float[panels * 3 * PANEL];
+        for (int g = 0; g < 3; g++)
+            for (int u = 0; u < hidden; u++) out[((u / PANEL) * 3 + g) * PANEL + u % PANEL] = p[g * hidden + u];
         return out;
     }
 

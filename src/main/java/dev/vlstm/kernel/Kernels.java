@@ -21,7 +21,8 @@ import java.util.function.Supplier;
  * {@link IllegalStateException} when it is unavailable; {@code scalar} always uses plain Java.
  *
  * <p>The Vector API class is loaded by name only after the module check passes, so on the scalar path no class that
- * touches {@code jdk.incubator.vector} is ever loaded.
+ * touches {@code jdk.incubator.vector} is ever loaded. For tests, {@code vlstm.vectorBits} (128, 256 or 512) sets the
+ * vector size instead of the machine's preferred one.
  */
 public final class Kernels {
 
@@ -75,7 +76,7 @@ public final class Kernels {
                 try {
                     return vector.get();
                 } catch (IllegalStateException e) {
-                    warn.accept("vlstm is using its plain-Java LSTM kernels, about 10-20x slower than the Vector API"
+                    warn.accept("vlstm is using its plain-Java LSTM kernels, about 5-20x slower than the Vector API"
                             + " ones, because " + e.getMessage() + ".");
                     return ScalarKernels.INSTANCE;
                 }
@@ -110,12 +111,17 @@ public final class Kernels {
             Class<?> type = lookup.findClass(VECTOR_CLASS);
             return (LstmKernels) lookup.findConstructor(type, MethodType.methodType(void.class)).invoke();
         } catch (RuntimeException | LinkageError e) {   // e.g. vectors too narrow, a bad vlstm.vectorBits
-            throw new IllegalStateException("the Vector API kernels could not start (" + e + ")", e);
+            throw new IllegalStateException("the Vector API kernels could not start (" + rootCause(e) + ")", e);
         } catch (Error e) {
             throw e;
         } catch (Throwable e) {
-            throw new IllegalStateException("the Vector API kernels could not start (" + e + ")", e);
+            throw new IllegalStateException("the Vector API kernels could not start (" + rootCause(e) + ")", e);
         }
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        while (e.getCause() != null && e.getCause() != e) e = e.getCause();
+        return e;
     }
 
     /** An implementation or the reason there is none, computed once and rethrown to every caller. */

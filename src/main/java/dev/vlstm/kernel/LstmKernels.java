@@ -50,12 +50,12 @@ public interface LstmKernels {
      *   hOut[hOutOffset + b*hOutStride + u] = o * tanh(c[...])
      * </pre>
      * {@code pre} already holds {@code x·W + Wb + Rb} (as written by {@link #project} with {@code gates = 4}), one row of
-     * {@code panels*4*PANEL} floats per batch row. <b>It is scratch</b>: on return those rows hold the summed gates
-     * {@code a_g} for {@code u < hidden} (padding lanes unspecified), so each timestep's rows of {@code pre} serve one
-     * call; nothing outside those rows is touched. {@code c} is updated in place and {@code hOut} written, both only for
-     * {@code u < hidden}, so their rows may be dense ({@code hidden} floats, e.g. {@code cStride = hidden}).
-     * {@code hOut} must not alias {@code hPrev}, and no two of {@code pre}, {@code hPrev}, {@code c}, {@code hOut} may
-     * overlap.
+     * {@code panels*4*PANEL} floats per batch row. <b>It is scratch</b>: on return the contents of those rows are
+     * unspecified (the kernels keep the gate sums and activations there), so each timestep's rows of {@code pre} serve
+     * one call; nothing else in {@code pre} is touched. {@code c} is updated in place and {@code hOut} written, both
+     * only for {@code u < hidden}, so their rows may be dense ({@code hidden} floats, e.g. {@code cStride = hidden}).
+     * The regions read and written for {@code pre}, {@code hPrev}, {@code c} and {@code hOut} must not overlap; one
+     * array may hold several of them, e.g. the previous and the next step's {@code h} rows of a sequence output.
      *
      * <p>Example, batch 1, one layer over a sequence whose pre-activations {@code pre[t]} come from one {@link #project}
      * call over all timesteps:

@@ -5,12 +5,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Plain-Java {@link LstmKernels}: always available, about 10-20x slower than {@code VectorKernels}. It is the
+ * Plain-Java {@link LstmKernels}: always available, 5-20x slower than {@code VectorKernels} (measured). It is the
  * fallback when {@code jdk.incubator.vector} is not in the boot layer, and the second opinion the vector kernels are
  * tested against.
  *
  * <p>Sums run in float in ascending {@code k}, starting from the bias or pre-activation, like the vector kernels; the
- * activations are computed in double from {@link Math#exp} and {@link Math#tanh} and rounded once.
+ * activations are computed in double from {@link Math#exp} and {@link Math#tanh} and rounded once. Loops run along
+ * the contiguous 16-wide weight lines, accumulating in the output (or, for {@code lstmStep}, in {@code pre}).
  */
 final class ScalarKernels implements LstmKernels {
 
@@ -31,6 +32,7 @@ final class ScalarKernels implements LstmKernels {
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
                         MemorySegment w, MemorySegment bias, int panels, int gates,
                         float[] out, int outOffset, int outStride, int outColumns) {
+        // Accumulates in out, k outermost, so the inner loop runs along one contiguous 16-wide weight line.
         for (int r = 0; r < rows; r++) {
             int xRow = xOffset + r * xStride;
             int outRow = outOffset + r * outStride;
@@ -38,14 +40,15 @@ final class ScalarKernels implements LstmKernels {
                 for (int g = 0; g < gates; g++) {
                     int column = (q * gates + g) * PANEL;
                     int width = Math.min(PANEL, outColumns - column);
-                    // Weight (q, kk, g, j) sits at ((q*k + kk)*gates + g)*PANEL + j.
-                    long base = (long) q * k * gates * PANEL + (long) g * PANEL;
                     for (int j = 0; j < width; j++) {
-                        float sum = bias == null ? 0f : bias.getAtIndex(WEIGHT, column + j);
-                        for (int kk = 0; kk < k; kk++) {
-                            sum += x[xRow + kk] * w.getAtIndex(WEIGHT, base + (long) kk * gates * PANEL + j);
+                        out[outRow + column + j] = bias == null ? 0f : bias.getAtIndex(WEIGHT, column + j);
+                    }
+                    long line = (long) q * k * gates * PANEL + (long) g * PANEL;     // weight (q, 0, g, 0)
+                    for (int kk = 0; kk < k; kk++, line += (long) gates * PANEL) {
+                        float xv = x[xRow + kk];
+                        for (int j = 0; j < width; j++) {
+                            out[outRow + column + j] += xv * w.getAtIndex(WEIGHT, line + j);
                         }
-                        out[outRow + column + j] = sum;
                     }
                 }
             }
@@ -58,30 +61,29 @@ final class ScalarKernels implements LstmKernels {
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
+        int panels = (hidden + PANEL - 1) / PANEL;
         for (int b = 0; b < batch; b++) {
             int preRow = preOffset + b * preStride;
             int hRow = hPrevOffset + b * hPrevStride;
-            for (int u = 0; u < hidden; u++) {
-                int q = u / PANEL, j = u % PANEL;
-                long base = (long) q * hidden * 4 * PANEL + j;     // weight (q, 0, 0, j)
-                int preAt = preRow + q * 4 * PANEL + j;            // pre (q, 0, j)
-                float ai = pre[preAt], ao = pre[preAt + PANEL], af = pre[preAt + 2 * PANEL], ac = pre[preAt + 3 * PANEL];
-                for (int kk = 0; kk < hidden; kk++) {
+            // Recurrent product, accumulated in pre (scratch by contract): for each panel, the 64 floats (q, g, j) of
+            // pre take h[k] times the contiguous 64 floats r[q][k].
+            for (int q = 0; q < panels; q++) {
+                int p = preRow + q * 4 * PANEL;
+                long line = (long) q * hidden * 4 * PANEL;
+                for (int kk = 0; kk < hidden; kk++, line += 4 * PANEL) {
                     float h = hPrev[hRow + kk];
-                    long at = base + (long) kk * 4 * PANEL;
-                    ai += h * r.getAtIndex(WEIGHT, at);
-                    ao += h * r.getAtIndex(WEIGHT, at + PANEL);
-                    af += h * r.getAtIndex(WEIGHT, at + 2 * PANEL);
-                    ac += h * r.getAtIndex(WEIGHT, at + 3 * PANEL);
+                    for (int i = 0; i < 4 * PANEL; i++) {
+                        pre[p + i] += h * r.getAtIndex(WEIGHT, line + i);
+                    }
                 }
-                pre[preAt] = ai;                                   // pre is left holding the summed gates,
-                pre[preAt + PANEL] = ao;                           // as VectorKernels leaves it
-                pre[preAt + 2 * PANEL] = af;
-                pre[preAt + 3 * PANEL] = ac;
-                int cAt = cOffset + b * cStride + u;
-                float cell = sigmoid(af) * c[cAt] + sigmoid(ai) * tanh(ac);
-                c[cAt] = cell;
-                hOut[hOutOffset + b * hOutStride + u] = sigmoid(ao) * tanh(cell);
+            }
+            int cRow = cOffset + b * cStride, outRow = hOutOffset + b * hOutStride;
+            for (int u = 0; u < hidden; u++) {
+                int at = preRow + (u / PANEL) * 4 * PANEL + u % PANEL;      // a_i; a_o, a_f, a_c follow PANEL apart
+                float i = sigmoid(pre[at]), o = sigmoid(pre[at + PANEL]), f = sigmoid(pre[at + 2 * PANEL]);
+                float cell = f * c[cRow + u] + i * tanh(pre[at + 3 * PANEL]);
+                c[cRow + u] = cell;
+                hOut[outRow + u] = o * tanh(cell);
             }
         }
     }

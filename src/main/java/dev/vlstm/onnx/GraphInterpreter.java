@@ -354,8 +354,7 @@ final class GraphInterpreter {
         zeroState(6, "initial_c");
         if (optionalInput(7) != null) throw fail("peepholes (input P) are not supported yet; expected P absent");
 
-        pipeline.addLayer(new LayerSpec(in, h, Direction.FORWARD, Float.POSITIVE_INFINITY, false, false,
-                Activation.SIGMOID, Activation.TANH, Activation.TANH), new ModelWeights.DirectionWeights(w, r, wb, rb));
+        pipeline.addLayer(LayerSpec.standard(in, h), new ModelWeights.DirectionWeights(w, r, wb, rb));
         String later = " of LSTM layer " + layer + " is not supported yet (vlstm 0.1 returns only Y)";
         return new Val[]{
                 new Val.Data(List.of(DimExpr.SEQ, DimExpr.ONE, DimExpr.BATCH, DimExpr.constant(h)), pipeline.stage),

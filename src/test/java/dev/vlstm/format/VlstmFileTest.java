@@ -68,7 +68,7 @@ class VlstmFileTest {
         byte[] b = bytes();
         ByteBuffer le = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         assertArrayEquals(new byte[]{(byte) 0x89, 'V', 'L', 'S', 'T', 'M', 0x0D, 0x0A}, Arrays.copyOf(b, 8));
-        assertEquals(1, le.getShort(8));
+        assertEquals(2, le.getShort(8));
         assertEquals(0, le.getShort(10));
         assertEquals(64, le.getInt(12));
         assertEquals(b.length, le.getLong(16));
@@ -140,9 +140,44 @@ class VlstmFileTest {
         b[1] = 'X';
         var e = assertThrows(VlstmFormatException.class, () -> VlstmFile.parse(b, "m"));
         assertTrue(e.getMessage().contains("not a .vlstm file"), e.getMessage());
-        byte[] v2 = withHeaderField(bytes(), 8, (short) 2);
-        e = assertThrows(VlstmFormatException.class, () -> VlstmFile.parse(v2, "m"));
-        assertTrue(e.getMessage().contains("format version 2.0, this reader reads only 1.x"), e.getMessage());
+        byte[] v3 = withHeaderField(bytes(), 8, (short) 3);
+        e = assertThrows(VlstmFormatException.class, () -> VlstmFile.parse(v3, "m"));
+        assertTrue(e.getMessage().contains("format version 3.0, this reader reads 1.x to 2.x"), e.getMessage());
+        byte[] v0 = withHeaderField(bytes(), 8, (short) 0);
+        e = assertThrows(VlstmFormatException.class, () -> VlstmFile.parse(v0, "m"));
+        assertTrue(e.getMessage().contains("format version 0.0"), e.getMessage());
+    }
+
+    /** A file written by vlstm 0.1 (format 1.0, committed before format 2.0 existed) still loads and reads the same. */
+    @Test
+    void aVersionOneFileStillLoads() throws IOException {
+        try (VlstmFile f = VlstmFile.map(Path.of("src/test/resources/format/lstm16-v1.0.vlstm"))) {
+            assertEquals(1, f.majorVersion());
+            assertEquals(2, f.spec().layers().size());
+            assertEquals(GateActivations.DEFAULT, f.spec().layers().getFirst().activations().getFirst());
+            assertEquals("images", f.spec().inputs().getFirst().name());
+            assertEquals(13, f.spec().outputSize());
+        }
+    }
+
+    @Test
+    void aBidirectionalPeepholeLayerRoundTrips() {
+        var acts = new GateActivations(new Activation(Activation.Kind.HARD_SIGMOID, 0.2f, 0.5f), Activation.TANH,
+                new Activation(Activation.Kind.LEAKY_RELU, 0.01f, 0));
+        LayerSpec layer = new LayerSpec(3, 5, Direction.BIDIRECTIONAL, 2.5f, true, true, java.util.List.of(GateActivations.DEFAULT, acts));
+        var rnd = new java.util.Random(1);
+        var dw = new ModelWeights.DirectionWeights(RandomModels.uniform(rnd, 60, 1), RandomModels.uniform(rnd, 100, 1),
+                null, null, RandomModels.uniform(rnd, 15, 1));
+        IoSpec in = new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x", java.util.List.of(IoSpec.Dim.free("s"), IoSpec.Dim.free("b"), IoSpec.Dim.fixed(3)));
+        IoSpec out = new IoSpec(IoSpec.Role.FINAL_H, "h_n", java.util.List.of(IoSpec.Dim.fixed(2), IoSpec.Dim.free("b"), IoSpec.Dim.fixed(5)));
+        ModelSpec spec = new ModelSpec(java.util.List.of(layer), SequenceLayout.BATCH_SEQ, StateLayout.LAYER_MAJOR, null,
+                java.util.List.of(in), java.util.List.of(out));
+        byte[] b = VlstmWriter.toBytes(spec, new ModelWeights(java.util.List.of(java.util.List.of(dw, dw)), null, null), RandomModels.metadata());
+        try (VlstmFile f = VlstmFile.parse(b, "bi")) {
+            assertEquals(spec, f.spec());
+            float[] p = f.tensorFloats("l0.d1.p");
+            for (int g = 0; g < 3; g++) for (int u = 0; u < 5; u++) assertEquals(dw.p()[g * 5 + u], p[g * 16 + u]);
+        }
     }
 
     @Test

@@ -65,11 +65,8 @@ final class KernelFixtures {
         return out;
     }
 
-    /**
-     * Result of one reference LSTM step: the new cell and hidden state, dense {@code [batch][hidden]}, and the summed
-     * gates a_g in pre's layout {@code [batch][panels*4*16]} (zero in padding lanes).
-     */
-    record StepResult(double[] c, double[] h, double[] gates) {}
+    /** Result of one reference LSTM step: the new cell and hidden state, dense {@code [batch][hidden]}. */
+    record StepResult(double[] c, double[] h) {}
 
     /**
      * Reference for {@code lstmStep}: {@code pre} is dense {@code [batch][panels*4*16]} in the packed column order,
@@ -77,7 +74,7 @@ final class KernelFixtures {
      */
     static StepResult stepReference(int batch, int hidden, float[] rOnnx, double[] pre, double[] hPrev, double[] c) {
         int preWidth = PanelPacking.panels(hidden) * 4 * P;
-        double[] cNew = new double[batch * hidden], h = new double[batch * hidden], gates = new double[batch * preWidth];
+        double[] cNew = new double[batch * hidden], h = new double[batch * hidden];
         for (int b = 0; b < batch; b++) {
             for (int u = 0; u < hidden; u++) {
                 int q = u / P, j = u % P;
@@ -86,7 +83,6 @@ final class KernelFixtures {
                     double sum = pre[b * preWidth + (q * 4 + g) * P + j];
                     for (int kk = 0; kk < hidden; kk++) sum += hPrev[b * hidden + kk] * rOnnx[(g * hidden + u) * hidden + kk];
                     a[g] = sum;
-                    gates[b * preWidth + (q * 4 + g) * P + j] = sum;
                 }
                 double i = sigmoid(a[0]), o = sigmoid(a[1]), f = sigmoid(a[2]), cTilde = Math.tanh(a[3]);
                 double cell = f * c[b * hidden + u] + i * cTilde;
@@ -94,7 +90,7 @@ final class KernelFixtures {
                 h[b * hidden + u] = o * Math.tanh(cell);
             }
         }
-        return new StepResult(cNew, h, gates);
+        return new StepResult(cNew, h);
     }
 
     static double sigmoid(double x) {
