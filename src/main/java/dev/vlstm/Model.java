@@ -1,8 +1,8 @@
 package dev.vlstm;
 
+import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
-import dev.vlstm.format.SequenceLayout;
 import dev.vlstm.format.VlstmFile;
 import dev.vlstm.format.VlstmFormatException;
 import dev.vlstm.kernel.Kernels;
@@ -32,34 +32,37 @@ public final class Model implements AutoCloseable {
     final MemorySegment headWeight;
     final MemorySegment headBias;
 
-    /** The packed tensors of one layer (one direction). */
-    record LayerWeights(int inputSize, int hiddenSize, MemorySegment w, MemorySegment r, MemorySegment bias) {
+    /** One layer: its spec and the packed tensors of each direction (forward half first). */
+    record LayerWeights(LayerSpec spec, DirectionWeights[] directions, boolean defaultCell, boolean reverse) {
+        int hiddenSize() {
+            return spec.hiddenSize();
+        }
+
+        int inputSize() {
+            return spec.inputSize();
+        }
+    }
+
+    /** Packed tensors of one direction; peepholes copied to an array ([panels][3][16]) or null. */
+    record DirectionWeights(MemorySegment w, MemorySegment r, MemorySegment bias, float[] peepholes) {
     }
 
     private Model(VlstmFile file) {
         this.file = file;
         ModelSpec spec = file.spec();
-        if (spec.layout() != SequenceLayout.SEQ_BATCH)
-            throw unsupported("sequence layout " + spec.layout());
-        if (spec.inputs().size() != 1 || spec.outputs().size() != 1
-                || spec.outputs().getFirst().role() != dev.vlstm.format.IoSpec.Role.SEQUENCE_OUTPUT)
-            throw unsupported("inputs " + spec.inputs() + " and outputs " + spec.outputs());
         layers = new LayerWeights[spec.layers().size()];
         for (int l = 0; l < layers.length; l++) {
             LayerSpec s = spec.layers().get(l);
-            if (!s.hasDefaultCell() || s.direction() != dev.vlstm.format.Direction.FORWARD)
-                throw unsupported("layer " + l + " (" + s.direction() + ", clip " + s.clip() + ", activations "
-                        + s.activations() + ", input_forget " + s.inputForget() + ", peepholes " + s.peepholes() + ")");
-            layers[l] = new LayerWeights(s.inputSize(), s.hiddenSize(), file.tensor("l" + l + ".d0.w"),
-                    file.tensor("l" + l + ".d0.r"), file.tensor("l" + l + ".d0.b"));
+            DirectionWeights[] dirs = new DirectionWeights[s.direction().count];
+            for (int d = 0; d < dirs.length; d++) {
+                String prefix = "l" + l + ".d" + d + ".";
+                dirs[d] = new DirectionWeights(file.tensor(prefix + "w"), file.tensor(prefix + "r"), file.tensor(prefix + "b"),
+                        s.peepholes() ? file.tensorFloats(prefix + "p") : null);
+            }
+            layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
         }
         headWeight = spec.head() == null ? null : file.tensor("head.w");
         headBias = spec.head() == null ? null : file.tensor("head.b");
-    }
-
-    private VlstmFormatException unsupported(String what) {
-        return new VlstmFormatException(file.source() + ": " + what + " is not supported by this vlstm runtime (0.1 runs "
-                + "forward layers with the default activations, no clip, [seq, batch, features] input)");
     }
 
     /**
@@ -109,14 +112,24 @@ public final class Model implements AutoCloseable {
         return file.spec().outputSize();
     }
 
-    /** The ONNX graph's input name, e.g. {@code images}. */
+    /** The ONNX graph's sequence input name, e.g. {@code images}. */
     public String inputName() {
-        return file.spec().inputs().getFirst().name();
+        return file.spec().input(IoSpec.Role.SEQUENCE_INPUT).name();
     }
 
-    /** The ONNX graph's output name, e.g. {@code prob}. */
+    /**
+     * The ONNX graph's name for the model's main output: the sequence (or last-step) output, e.g. {@code prob}; for a
+     * model that returns only states, the final h.
+     */
     public String outputName() {
-        return file.spec().outputs().getFirst().name();
+        return mainOutput().name();
+    }
+
+    IoSpec mainOutput() {
+        ModelSpec s = file.spec();
+        IoSpec o = s.output(IoSpec.Role.SEQUENCE_OUTPUT);
+        if (o == null) o = s.output(IoSpec.Role.LAST_STEP_OUTPUT);
+        return o != null ? o : s.outputs().getFirst();
     }
 
     /** Where the model was loaded from. */

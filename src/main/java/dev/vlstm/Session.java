@@ -1,6 +1,9 @@
 package dev.vlstm;
 
-import dev.vlstm.kernel.Kernels;
+import dev.vlstm.format.IoSpec;
+import dev.vlstm.format.ModelSpec;
+import dev.vlstm.format.SequenceLayout;
+import dev.vlstm.format.StateLayout;
 import dev.vlstm.kernel.LstmKernels;
 
 import java.util.Arrays;
@@ -10,23 +13,44 @@ import static dev.vlstm.kernel.LstmKernels.PANEL;
 /**
  * Runs a {@link Model} over whole sequences. A session owns its work buffers and is reusable but not thread-safe: use
  * one per thread. Once its buffers have grown to a shape, running that shape again allocates nothing
- * ({@link #run(float[], int, int, float[])} writes into the caller's array).
+ * ({@link #run(float[], int, int, float[])} and {@link #run(RunArgs)} write into the caller's arrays).
  *
- * <p>Per layer, the input projection {@code x·Wᵀ + b} for all timesteps is one matrix product; then each timestep is
- * one fused pass (recurrent product, activations, cell update). The head, if any, is one matrix product at the end.
+ * <p>Per layer and direction, the input projection {@code x·Wᵀ + b} for all timesteps is one matrix product; then each
+ * timestep is one fused pass (recurrent product, activations, cell update) — see {@link Recurrence}. The head, if any,
+ * is one matrix product at the end.
  */
 public final class Session implements AutoCloseable {
     private final Model model;
+    private final ModelSpec spec;
     private final LstmKernels kernels;
-    private float[] gates = new float[0];   // [seq*batch][panels*4*PANEL] pre-activations of one layer
-    private float[] hiddenA = new float[0]; // [seq][batch][H] outputs of even layers
+    private final Recurrence.Buffers buffers = new Recurrence.Buffers();
+    private final RunArgs simple = new RunArgs();
+    private float[] xTime = new float[0];   // batch-first input, transposed to time-major
+    private float[] outTime = new float[0]; // batch-first output, before transposing back
+    private float[] hiddenA = new float[0]; // [seq][batch][H*dirs] outputs of even layers
     private float[] hiddenB = new float[0]; // outputs of odd layers
-    private float[] cell = new float[0];    // [batch][panels*PANEL]
-    private float[] zeroH = new float[0];   // [batch][H] the initial hidden state
+    private float[] h = new float[0];       // [batch][H] state of one direction
+    private float[] c = new float[0];
+    // Read once: the spec's lookups iterate lists and streams, and a run must allocate nothing.
+    private final boolean hasSequenceOutput, hasLastStepOutput, hasSequenceLengths, batchFirst, layerMajorStates;
+    private final IoSpec[] ioByRole = new IoSpec[20];
+    private final int stateSlots, stateHidden, inputSize, outputSize;
 
     Session(Model model, int maxSeq, int maxBatch, LstmKernels kernels) {
         this.model = model;
+        this.spec = model.spec();
         this.kernels = kernels;
+        for (IoSpec io : spec.inputs()) ioByRole[io.role().code] = io;
+        for (IoSpec io : spec.outputs()) ioByRole[io.role().code] = io;
+        hasSequenceOutput = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null;
+        hasLastStepOutput = spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null;
+        hasSequenceLengths = spec.input(IoSpec.Role.SEQUENCE_LENS) != null;
+        batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
+        layerMajorStates = spec.stateLayout() == StateLayout.LAYER_MAJOR;
+        stateSlots = spec.stateSlots();
+        stateHidden = spec.layers().getFirst().hiddenSize();
+        inputSize = spec.inputSize();
+        outputSize = spec.outputSize();
         model.checkOpen();
         reserve(maxSeq, maxBatch);
     }
@@ -37,39 +61,40 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Runs a batch of sequences and returns a new output array.
+     * Runs a batch of sequences and returns the model's main output in a new array: {@code [seq, batch, outputSize]}
+     * (batch-first models: {@code [batch, seq, outputSize]}; many-to-one models: {@code [batch, outputSize]}).
      *
-     * @param input {@code [seq, batch, inputSize]} row-major
-     * @return {@code [seq, batch, outputSize]} row-major
+     * @param input {@code [seq, batch, inputSize]} row-major (batch-first models: {@code [batch, seq, inputSize]})
      */
     public float[] run(float[] input, int seq, int batch) {
-        float[] out = new float[Math.toIntExact(checkedSize(seq, batch, model.outputSize(), "output"))];
+        float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
         run(input, seq, batch, out);
         return out;
     }
 
     /**
-     * Runs a batch of sequences into {@code output}, allocating nothing once the buffers have reached this shape.
+     * Like {@link #run(float[], int, int)}, into {@code output}; allocates nothing once the buffers have this shape.
      *
-     * @param input  {@code [seq, batch, inputSize]} row-major
-     * @param output {@code [seq, batch, outputSize]} row-major, fully overwritten
      * @throws IllegalArgumentException when a size does not match, naming what was expected
      * @throws IllegalStateException    when the model is closed
      */
     public void run(float[] input, int seq, int batch, float[] output) {
+        boolean sequenceOutput = hasSequenceOutput || hasLastStepOutput;
+        simple.input(input, seq, batch).initialStates(null, null).sequenceLengths(null)
+                .output(sequenceOutput ? output : null).finalStates(sequenceOutput ? null : output, null);
+        run(simple);
+    }
+
+    /**
+     * Runs with every input and output the model has: initial states (null for zeros), sequence lengths (null for
+     * all full length), the sequence or last-step output and the final states (null to skip).
+     */
+    public void run(RunArgs a) {
         model.checkOpen();
-        if (seq < 1 || batch < 1) throw new IllegalArgumentException("seq " + seq + " and batch " + batch + " must be >= 1");
-        long inSize = checkedSize(seq, batch, model.inputSize(), "input");
-        long outSize = checkedSize(seq, batch, model.outputSize(), "output");
-        if (input.length != inSize)
-            throw new IllegalArgumentException("input '" + model.inputName() + "' has " + input.length + " values, expected "
-                    + inSize + " = seq " + seq + " x batch " + batch + " x " + model.inputSize() + " features");
-        if (output.length != outSize)
-            throw new IllegalArgumentException("output '" + model.outputName() + "' has room for " + output.length
-                    + " values, expected " + outSize + " = seq " + seq + " x batch " + batch + " x " + model.outputSize());
-        reserve(seq, batch);
+        check(a);
+        reserve(a.seq, a.batch);
         try {
-            forward(input, seq, batch, output);
+            forward(a);
         } catch (IllegalStateException e) {
             if (!model.isOpen())
                 throw new IllegalStateException(model.source() + ": the model was closed while a session was running it", e);
@@ -77,63 +102,147 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private void forward(float[] input, int seq, int batch, float[] output) {
-        int rows = seq * batch;
-        float[] x = input;
-        int xWidth = model.inputSize();
+    private void forward(RunArgs a) {
+        int seq = a.seq, batch = a.batch, rows = seq * batch;
+        float[] x = a.x;
+        int width = inputSize;
+        if (batchFirst) {
+            swapSeqBatch(a.x, xTime, batch, seq, width);
+            x = xTime;
+        }
+        int slot = 0;
         Model.LayerWeights[] layers = model.layers;
         for (int l = 0; l < layers.length; l++) {
             Model.LayerWeights layer = layers[l];
             int hidden = layer.hiddenSize();
-            int panels = (hidden + PANEL - 1) / PANEL;
-            int gateStride = panels * 4 * PANEL;
-            int cellStride = panels * PANEL;
+            int dirs = layer.directions().length;
             float[] y = (l & 1) == 0 ? hiddenA : hiddenB;
-
-            kernels.project(x, 0, xWidth, rows, xWidth, layer.w(), layer.bias(), panels, 4,
-                    gates, 0, gateStride, gateStride);
-            Arrays.fill(cell, 0, batch * cellStride, 0f);
-            Arrays.fill(zeroH, 0, batch * hidden, 0f);
-            for (int t = 0; t < seq; t++) {
-                float[] hPrev = t == 0 ? zeroH : y;
-                int hPrevOffset = t == 0 ? 0 : (t - 1) * batch * hidden;
-                kernels.lstmStep(batch, hidden, layer.r(),
-                        gates, t * batch * gateStride, gateStride,
-                        hPrev, hPrevOffset, hidden,
-                        cell, 0, cellStride,
-                        y, t * batch * hidden, hidden);
+            for (int d = 0; d < dirs; d++, slot++) {
+                loadState(a.initialH, h, slot, batch, hidden);
+                loadState(a.initialC, c, slot, batch, hidden);
+                Recurrence.run(kernels, layer, d, x, width, seq, batch, y, hidden * dirs, h, c, a.sequenceLengths, buffers);
+                storeState(h, a.finalH, slot, batch, hidden);
+                storeState(c, a.finalC, slot, batch, hidden);
             }
             x = y;
-            xWidth = hidden;
+            width = hidden * dirs;
         }
+        if (a.output == null) return;
+        boolean lastStep = hasLastStepOutput;
+        int from = lastStep ? (seq - 1) * batch * width : 0;
+        int outRows = lastStep ? batch : rows;
+        boolean transpose = batchFirst && !lastStep;
+        float[] target = transpose ? outTime : a.output;
+        int units = outputSize;
         if (model.headWeight != null) {
-            int units = model.outputSize();
-            kernels.project(x, 0, xWidth, rows, xWidth, model.headWeight, model.headBias, (units + PANEL - 1) / PANEL, 1,
-                    output, 0, units, units);
+            kernels.project(x, from, width, outRows, width, model.headWeight, model.headBias, (units + PANEL - 1) / PANEL, 1,
+                    target, 0, units, units);
         } else {
-            System.arraycopy(x, 0, output, 0, rows * xWidth);
+            System.arraycopy(x, from, target, 0, outRows * width);
         }
+        if (transpose) swapSeqBatch(outTime, a.output, seq, batch, units);
+    }
+
+    /** {@code [a][b][w]} → {@code [b][a][w]}. */
+    private static void swapSeqBatch(float[] src, float[] dst, int a, int b, int w) {
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++) System.arraycopy(src, (i * b + j) * w, dst, (j * a + i) * w, w);
+    }
+
+    private int stateOffset(int slot, int row, int batch, int hidden) {
+        return layerMajorStates ? (slot * batch + row) * hidden : (row * stateSlots + slot) * hidden;
+    }
+
+    private void loadState(float[] from, float[] into, int slot, int batch, int hidden) {
+        if (from == null) {
+            Arrays.fill(into, 0, batch * hidden, 0f);
+            return;
+        }
+        for (int b = 0; b < batch; b++) System.arraycopy(from, stateOffset(slot, b, batch, hidden), into, b * hidden, hidden);
+    }
+
+    private void storeState(float[] from, float[] into, int slot, int batch, int hidden) {
+        if (into == null) return;
+        for (int b = 0; b < batch; b++) System.arraycopy(from, b * hidden, into, stateOffset(slot, b, batch, hidden), hidden);
+    }
+
+    /** Values in the main output for this shape (see {@link #run(float[], int, int)}). */
+    long mainOutputSize(int seq, int batch) {
+        IoSpec main = model.mainOutput();
+        return switch (main.role()) {
+            case LAST_STEP_OUTPUT -> (long) batch * spec.outputSize();
+            case FINAL_H, FINAL_C -> stateSize(batch);
+            default -> checkedSize(seq, batch, spec.outputSize(), "output");
+        };
+    }
+
+    private long stateSize(int batch) {
+        return (long) stateSlots * batch * stateHidden;
+    }
+
+    private void check(RunArgs a) {
+        if (a.x == null) throw new IllegalArgumentException("no input '" + model.inputName() + "' given");
+        if (a.seq < 1 || a.batch < 1) throw new IllegalArgumentException("seq " + a.seq + " and batch " + a.batch + " must be >= 1");
+        long inSize = checkedSize(a.seq, a.batch, inputSize, "input");
+        if (a.x.length != inSize) {
+            String shape = batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;
+            throw new IllegalArgumentException("input '" + model.inputName() + "' has " + a.x.length + " values, expected "
+                    + inSize + " = " + shape + " x " + inputSize + " features");
+        }
+        checkRole(a.initialH, IoSpec.Role.INITIAL_H, stateSize(a.batch), "initial h");
+        checkRole(a.initialC, IoSpec.Role.INITIAL_C, stateSize(a.batch), "initial c");
+        checkRole(a.finalH, IoSpec.Role.FINAL_H, stateSize(a.batch), "final h");
+        checkRole(a.finalC, IoSpec.Role.FINAL_C, stateSize(a.batch), "final c");
+        if (a.output != null) {
+            IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : IoSpec.Role.SEQUENCE_OUTPUT;
+            long n = hasLastStepOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
+            checkRole(a.output, role, n, "output");
+        }
+        if (a.sequenceLengths != null) {
+            if (!hasSequenceLengths)
+                throw new IllegalArgumentException("sequence lengths given, but the model has no sequence_lens input");
+            if (a.sequenceLengths.length != a.batch)
+                throw new IllegalArgumentException("sequence lengths '" + spec.input(IoSpec.Role.SEQUENCE_LENS).name() + "' has "
+                        + a.sequenceLengths.length + " values, expected batch " + a.batch);
+            for (int b = 0; b < a.batch; b++)
+                if (a.sequenceLengths[b] < 0 || a.sequenceLengths[b] > a.seq)
+                    throw new IllegalArgumentException("sequence length " + a.sequenceLengths[b] + " of batch row " + b
+                            + ", expected 0.." + a.seq);
+        }
+    }
+
+    private void checkRole(float[] array, IoSpec.Role role, long expected, String what) {
+        if (array == null) return;
+        IoSpec io = ioByRole[role.code];
+        if (io == null) throw new IllegalArgumentException(what + " given, but the model has no such " + (role.code < 16 ? "input" : "output"));
+        if (array.length != expected)
+            throw new IllegalArgumentException(what + " '" + io.name() + "' has " + (role.code < 16 ? "" : "room for ")
+                    + array.length + " values, expected " + expected + " " + io.shapeText());
     }
 
     /** Grows the work buffers to hold {@code seq × batch}; does nothing when they are already large enough. */
     private void reserve(int seq, int batch) {
         long rows = (long) seq * batch;
-        long gateNeed = 0, hiddenNeed = 0, cellNeed = 0, zeroNeed = 0;
+        long gateNeed = 0, hiddenNeed = 0, stateNeed = 0, recNeed = 0;
         for (Model.LayerWeights l : model.layers) {
             long panels = (l.hiddenSize() + PANEL - 1) / PANEL;
             gateNeed = Math.max(gateNeed, rows * panels * 4 * PANEL);
-            hiddenNeed = Math.max(hiddenNeed, rows * l.hiddenSize());
-            cellNeed = Math.max(cellNeed, batch * panels * PANEL);
-            zeroNeed = Math.max(zeroNeed, (long) batch * l.hiddenSize());
+            hiddenNeed = Math.max(hiddenNeed, rows * l.hiddenSize() * l.directions().length);
+            stateNeed = Math.max(stateNeed, (long) batch * l.hiddenSize());
+            recNeed = Math.max(recNeed, batch * panels * 4 * PANEL);
         }
-        if (gateNeed > Integer.MAX_VALUE - 8 || hiddenNeed > Integer.MAX_VALUE - 8)
+        long ioNeed = spec.layout() == SequenceLayout.BATCH_SEQ ? rows * Math.max(spec.inputSize(), spec.outputSize()) : 0;
+        if (Math.max(gateNeed, Math.max(hiddenNeed, ioNeed)) > Integer.MAX_VALUE - 8)
             throw new IllegalArgumentException("seq " + seq + " x batch " + batch + " needs work buffers of " + gateNeed
                     + " floats, more than a Java array holds; run fewer timesteps or a smaller batch per call");
-        if (gates.length < gateNeed) gates = new float[(int) gateNeed];
+        if (buffers.gates.length < gateNeed) buffers.gates = new float[(int) gateNeed];
+        if (buffers.rec.length < recNeed) buffers.rec = new float[(int) recNeed];
         if (hiddenA.length < hiddenNeed) hiddenA = new float[(int) hiddenNeed];
         if (model.layers.length > 1 && hiddenB.length < hiddenNeed) hiddenB = new float[(int) hiddenNeed];
-        if (cell.length < cellNeed) cell = new float[(int) cellNeed];
-        if (zeroH.length < zeroNeed) zeroH = new float[(int) zeroNeed];
+        if (h.length < stateNeed) h = new float[(int) stateNeed];
+        if (c.length < stateNeed) c = new float[(int) stateNeed];
+        if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
+        if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }
 
     private static long checkedSize(int seq, int batch, int features, String what) {
@@ -147,6 +256,7 @@ public final class Session implements AutoCloseable {
     /** Releases the work buffers; a later run grows them again. */
     @Override
     public void close() {
-        gates = hiddenA = hiddenB = cell = zeroH = new float[0];
+        buffers.gates = buffers.rec = new float[0];
+        xTime = outTime = hiddenA = hiddenB = h = c = new float[0];
     }
 }

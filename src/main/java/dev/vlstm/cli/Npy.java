@@ -143,7 +143,8 @@ public final class Npy {
             if (preamble.get(i) != MAGIC[i]) {
                 byte[] found = new byte[Math.min(preamble.limit(), 8)];
                 preamble.get(0, found);
-                String zip = found[0] == 'P' && found[1] == 'K' ? " (a zip archive: .npz files are not supported)" : "";
+                // A file of one byte 'P' must not index found[1] (fuzzer finding, crash-511993d3).
+                String zip = found.length >= 2 && found[0] == 'P' && found[1] == 'K' ? " (a zip archive: .npz files are not supported)" : "";
                 throw new NpyException(file + ": not a .npy file: starts with bytes " + HexFormat.ofDelimiter(" ").formatHex(found)
                         + zip + "; expected magic 93 4e 55 4d 50 59 (\\x93NUMPY)");
             }
@@ -211,7 +212,8 @@ public final class Npy {
         ByteBuffer buf = ByteBuffer.allocate(IO_CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         ch.position(position);
         for (int done = 0; done < count; ) {
-            buf.clear().limit(Math.min(IO_CHUNK_BYTES, (count - done) * Float.BYTES));
+            // In long: (count - done) * 4 overflows int from 2^29 floats on (the default cap allows exactly that).
+            buf.clear().limit((int) Math.min(IO_CHUNK_BYTES, (long) (count - done) * Float.BYTES));
             while (buf.hasRemaining()) {
                 if (ch.read(buf) < 0) throw new IOException("file shrank while reading");
             }

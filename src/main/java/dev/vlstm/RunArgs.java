@@ -1,0 +1,63 @@
+package dev.vlstm;
+
+/**
+ * Everything one {@link Session#run(RunArgs)} call reads and writes, by the roles of the model's ONNX inputs and
+ * outputs. Reusable: set the arrays once and change their contents between calls; nothing is copied.
+ *
+ * <pre>{@code
+ * RunArgs args = new RunArgs()
+ *     .input(x, seq, batch)                 // [seq, batch, input] (or [batch, seq, input] for batch-first models)
+ *     .initialStates(h0, c0)                // optional: [layers*dirs, batch, hidden] as PyTorch's h0/c0
+ *     .sequenceLengths(lens)                // optional: per batch row, 0..seq
+ *     .output(y)                            // [seq, batch, out] or, many-to-one, [batch, out]
+ *     .finalStates(hn, cn);                 // optional: like h0/c0
+ * session.run(args);
+ * }</pre>
+ *
+ * Arrays that the model has no role for must stay null; arrays it needs must be given (the error names which).
+ */
+public final class RunArgs {
+    float[] x;
+    int seq;
+    int batch;
+    float[] initialH;
+    float[] initialC;
+    int[] sequenceLengths;
+    float[] output;
+    float[] finalH;
+    float[] finalC;
+
+    /** The sequence input, in the model's sequence layout. */
+    public RunArgs input(float[] x, int seq, int batch) {
+        this.x = x;
+        this.seq = seq;
+        this.batch = batch;
+        return this;
+    }
+
+    /** Initial h and c (either may be null: zeros), in the model's state layout. */
+    public RunArgs initialStates(float[] h, float[] c) {
+        this.initialH = h;
+        this.initialC = c;
+        return this;
+    }
+
+    /** Per-row sequence lengths (0..seq), or null for every row seq long. */
+    public RunArgs sequenceLengths(int[] lengths) {
+        this.sequenceLengths = lengths;
+        return this;
+    }
+
+    /** Where the sequence (or last-step) output goes; null to skip it. */
+    public RunArgs output(float[] y) {
+        this.output = y;
+        return this;
+    }
+
+    /** Where the final h and c go (either may be null to skip it), in the model's state layout. */
+    public RunArgs finalStates(float[] h, float[] c) {
+        this.finalH = h;
+        this.finalC = c;
+        return this;
+    }
+}
