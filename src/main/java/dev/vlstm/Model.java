@@ -129,6 +129,7 @@ public final class Model implements AutoCloseable {
         ModelSpec s = file.spec();
         IoSpec o = s.output(IoSpec.Role.SEQUENCE_OUTPUT);
         if (o == null) o = s.output(IoSpec.Role.LAST_STEP_OUTPUT);
+        if (o == null) o = s.output(IoSpec.Role.LAYER_Y);
         return o != null ? o : s.outputs().getFirst();
     }
 

@@ -32,8 +32,8 @@ public final class Session implements AutoCloseable {
     private float[] h = new float[0];       // [batch][H] state of one direction
     private float[] c = new float[0];
     // Read once: the spec's lookups iterate lists and streams, and a run must allocate nothing.
-    private final boolean hasSequenceOutput, hasLastStepOutput, hasSequenceLengths, batchFirst, layerMajorStates;
-    private final IoSpec[] ioByRole = new IoSpec[20];
+    private final boolean hasSequenceOutput, hasLastStepOutput, hasLayerY, hasSequenceLengths, batchFirst, layerMajorStates;
+    private final IoSpec[] ioByRole = new IoSpec[21];
     private final int stateSlots, stateHidden, inputSize, outputSize;
 
     Session(Model model, int maxSeq, int maxBatch, LstmKernels kernels) {
@@ -44,6 +44,7 @@ public final class Session implements AutoCloseable {
         for (IoSpec io : spec.outputs()) ioByRole[io.role().code] = io;
         hasSequenceOutput = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null;
         hasLastStepOutput = spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null;
+        hasLayerY = spec.output(IoSpec.Role.LAYER_Y) != null;
         hasSequenceLengths = spec.input(IoSpec.Role.SEQUENCE_LENS) != null;
         batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
         layerMajorStates = spec.stateLayout() == StateLayout.LAYER_MAJOR;
@@ -79,7 +80,7 @@ public final class Session implements AutoCloseable {
      * @throws IllegalStateException    when the model is closed
      */
     public void run(float[] input, int seq, int batch, float[] output) {
-        boolean sequenceOutput = hasSequenceOutput || hasLastStepOutput;
+        boolean sequenceOutput = hasSequenceOutput || hasLastStepOutput || hasLayerY;
         simple.input(input, seq, batch).initialStates(null, null).sequenceLengths(null)
                 .output(sequenceOutput ? output : null).finalStates(sequenceOutput ? null : output, null);
         run(simple);
@@ -128,6 +129,14 @@ public final class Session implements AutoCloseable {
             width = hidden * dirs;
         }
         if (a.output == null) return;
+        if (hasLayerY && !batchFirst) {  // [seq][batch][dirs*H] -> ONNX's [seq][dirs][batch][H]
+            int hidden = layers[layers.length - 1].hiddenSize(), dirs = width / hidden;
+            for (int t = 0; t < seq; t++)
+                for (int b = 0; b < batch; b++)
+                    for (int d = 0; d < dirs; d++)
+                        System.arraycopy(x, (t * batch + b) * width + d * hidden, a.output, ((t * dirs + d) * batch + b) * hidden, hidden);
+            return;
+        }
         boolean lastStep = hasLastStepOutput;
         int from = lastStep ? (seq - 1) * batch * width : 0;
         int outRows = lastStep ? batch : rows;
@@ -194,7 +203,7 @@ public final class Session implements AutoCloseable {
         checkRole(a.finalH, IoSpec.Role.FINAL_H, stateSize(a.batch), "final h");
         checkRole(a.finalC, IoSpec.Role.FINAL_C, stateSize(a.batch), "final c");
         if (a.output != null) {
-            IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : IoSpec.Role.SEQUENCE_OUTPUT;
+            IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
             long n = hasLastStepOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
             checkRole(a.output, role, n, "output");
         }

@@ -30,7 +30,12 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
         /** Y_h of every layer and direction, per the state layout. */
         FINAL_H(18),
         /** Y_c of every layer and direction, per the state layout. */
-        FINAL_C(19);
+        FINAL_C(19),
+        /**
+         * The last layer's raw ONNX {@code Y}: {@code [seq, directions, batch, hidden]}, or with sequence layout 1
+         * {@code [batch, seq, directions, hidden]} (an LSTM node's own output, no head).
+         */
+        LAYER_Y(20);
 
         public final int code;
 

@@ -53,8 +53,11 @@ final class SpecRules {
         }
         if (!seen.contains(IoSpec.Role.SEQUENCE_INPUT)) fail(where, "no input has the sequence input role");
         if (spec.outputs().isEmpty()) fail(where, "the model has no output");
-        if (seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && seen.contains(IoSpec.Role.LAST_STEP_OUTPUT))
-            fail(where, "a model has a sequence output or a last-step output, not both");
+        if ((seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) ? 1 : 0) + (seen.contains(IoSpec.Role.LAST_STEP_OUTPUT) ? 1 : 0)
+                + (seen.contains(IoSpec.Role.LAYER_Y) ? 1 : 0) > 1)
+            fail(where, "a model has at most one of a sequence output, a last-step output and a layer Y output");
+        if (spec.head() != null && seen.contains(IoSpec.Role.LAYER_Y))
+            fail(where, "a layer Y output is the last layer's own output; the model cannot also have a head");
         if (spec.head() != null && !seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && !seen.contains(IoSpec.Role.LAST_STEP_OUTPUT))
             fail(where, "the model has a head but no sequence or last-step output for it");
         boolean states = seen.contains(IoSpec.Role.INITIAL_H) || seen.contains(IoSpec.Role.INITIAL_C)
@@ -74,6 +77,7 @@ final class SpecRules {
             if (d.size() < -1 || d.size() == 0) fail(at, "dimension " + d.size() + ", expected >= 1 or -1 (free)");
         int rank = switch (io.role()) {
             case SEQUENCE_INPUT, SEQUENCE_OUTPUT, INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> 3;
+            case LAYER_Y -> 4;
             case LAST_STEP_OUTPUT -> 2;
             case SEQUENCE_LENS -> 1;
         };
@@ -83,10 +87,16 @@ final class SpecRules {
             case SEQUENCE_INPUT -> spec.inputSize();
             case SEQUENCE_OUTPUT, LAST_STEP_OUTPUT -> spec.outputSize();
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> spec.layers().getFirst().hiddenSize();
+            case LAYER_Y -> spec.layers().getLast().hiddenSize();
             case SEQUENCE_LENS -> last;
         };
         if (last != expected && !(io.role() == IoSpec.Role.SEQUENCE_LENS))
             fail(at, "last dimension " + last + ", expected " + expected);
+        if (io.role() == IoSpec.Role.LAYER_Y) {
+            long dirs = io.shape().get(spec.layout() == SequenceLayout.SEQ_BATCH ? 1 : 2).size();
+            if (dirs != spec.layers().getLast().direction().count)
+                fail(at, "directions dimension " + dirs + ", expected " + spec.layers().getLast().direction().count);
+        }
         if (rank == 3 && io.role() != IoSpec.Role.SEQUENCE_INPUT && io.role() != IoSpec.Role.SEQUENCE_OUTPUT) {
             long slots = io.shape().get(spec.stateLayout() == StateLayout.LAYER_MAJOR ? 0 : 1).size();
             if (slots != spec.stateSlots())

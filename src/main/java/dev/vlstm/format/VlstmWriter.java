@@ -58,6 +58,11 @@ public final class VlstmWriter {
         }
     }
 
+    /** Checks a spec against the format's rules without writing anything (the converter calls it before packing). */
+    public static void check(ModelSpec spec) {
+        SpecRules.check(spec, "model");
+    }
+
     /** The bytes of the file {@link #write} would write (for tests and in-memory use; models under 2 GB). */
     public static byte[] toBytes(ModelSpec spec, ModelWeights weights, Map<String, String> metadata) {
         var out = new java.io.ByteArrayOutputStream();

@@ -1,6 +1,5 @@
 package dev.vlstm.onnx;
 
-import dev.vlstm.format.Activation;
 import dev.vlstm.format.Direction;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelWeights;
@@ -79,15 +78,17 @@ final class GraphInterpreter {
             case "Mul" -> one(mul());
             case "Cast" -> one(cast());
             case "ConstantOfShape" -> one(constantOfShape());
-            case "Expand", "Slice" -> one(zerosPassThrough());
+            case "Expand" -> one(zerosPassThrough());
+            case "Slice" -> one(slice());
+            case "Transpose" -> one(transpose());
             case "LSTM" -> lstm();
             case "Reshape" -> one(reshape());
             case "Gemm" -> one(gemm());
             case "MatMul" -> one(matMul());
             case "Add" -> one(add());
-            default -> throw fail("op type " + node.opType() + " is not supported; vlstm 0.1 converts stacked LSTM layers "
+            default -> throw fail("op type " + node.opType() + " is not supported; vlstm converts stacked LSTM layers "
                     + "with an optional linear head (Gemm, or MatMul + Add) and the Shape/Gather/Unsqueeze/Concat/Mul/"
-                    + "Constant/ConstantOfShape/Expand/Slice/Squeeze/Reshape nodes PyTorch writes around them");
+                    + "Constant/ConstantOfShape/Expand/Slice/Squeeze/Reshape/Transpose nodes PyTorch writes around them");
         };
     }
 
@@ -188,15 +189,16 @@ final class GraphInterpreter {
 
     private Val gather() {
         onlyAttributes("axis");
-        if (intAttr("axis", 0) != 0) throw fail("axis " + intAttr("axis", 0) + " is not supported here, expected 0");
+        long axis = intAttr("axis", 0);
         Val data = input(0);
         Val.Const idx = constInput(1, "indices");
         if (idx.isFloat()) throw fail("indices must be int64");
+        if (data instanceof Val.Data d) return lastStep(d, axis, idx);
+        if (axis != 0) throw fail("axis " + axis + " is not supported here, expected 0");
         List<DimExpr> dims;
         if (data instanceof Val.Shape s && !s.scalar()) dims = s.dims();
         else if (data instanceof Val.Const c && !c.isFloat() && c.dims().length == 1) dims = literals(c.ints());
-        else throw fail("Gather is supported only on shape vectors; on " + describe(data)
-                + " it would select timesteps or features (not supported yet)");
+        else throw fail("Gather is supported on shape vectors and on the sequence data; found " + describe(data));
         List<DimExpr> picked = new ArrayList<>();
         for (long i : idx.ints()) {
             long k = i < 0 ? i + dims.size() : i;
@@ -206,15 +208,28 @@ final class GraphInterpreter {
         return shapeOrConst(picked, idx.dims().length == 0);
     }
 
+    /** Many-to-one: Gather(index -1) of the time axis keeps the last timestep, {@code [batch, features]}. */
+    private Val lastStep(Val.Data d, long axis, Val.Const idx) {
+        dataInput(0);
+        int timeAxis = d.form() == Val.Form.TIME_MAJOR ? 0 : d.form() == Val.Form.BATCH_MAJOR ? 1 : -1;
+        if (timeAxis < 0 || d.view().size() != 3 || !d.view().get(timeAxis).equals(DimExpr.SEQ))
+            throw fail("Gather on the sequence data " + d.view() + " is supported only to take the last timestep");
+        if (axis != timeAxis || idx.dims().length != 0 || idx.ints()[0] != -1)
+            throw fail("Gather with axis " + axis + " and indices " + idx + " on data " + d.view()
+                    + "; expected the last timestep: axis " + timeAxis + ", index -1");
+        pipeline.stage++;
+        return new Val.Data(List.of(DimExpr.BATCH, d.last()), pipeline.stage, Val.Form.LAST_STEP);
+    }
+
     private Val unsqueeze() {
         onlyAttributes("axes");
         Val v = input(0);
         long[] axes = axes(1);
         if (axes == null) throw fail("axes are missing");
         if (v instanceof Val.Shape s && s.scalar() && Arrays.equals(axes, new long[]{0})) return new Val.Shape(s.dims(), false);
-        if (v instanceof Val.Const c && c.dims().length == 0 && Arrays.equals(axes, new long[]{0}))
-            return new Val.Const(new long[]{1}, c.floats(), c.ints());
+        if (v instanceof Val.Const c) return ConstFolding.unsqueeze(c, axes);
         if (v instanceof Val.Data d) {
+            dataInput(0);
             List<DimExpr> view = new ArrayList<>(d.view());
             long[] sorted = axes.clone();
             Arrays.sort(sorted);
@@ -223,15 +238,16 @@ final class GraphInterpreter {
                 if (k < 0 || k > view.size()) throw fail("axis " + a + " is out of range");
                 view.add((int) k, DimExpr.ONE);
             }
-            return new Val.Data(view, d.stage());
+            return new Val.Data(view, d.stage(), d.form());
         }
         throw fail("Unsqueeze of " + describe(v) + " with axes " + Arrays.toString(axes) + " is not supported");
     }
 
     private Val squeeze() {
         onlyAttributes("axes");
-        Val.Data d = dataInput(0);
         long[] axes = axes(1);
+        if (input(0) instanceof Val.Const c) return ConstFolding.squeeze(c, axes);
+        Val.Data d = dataInput(0);
         if (axes == null)
             throw fail("Squeeze without axes removes every size-1 dimension, so its result depends on the sequence length "
                     + "and batch size; expected explicit axes (PyTorch writes axes=[1] after each LSTM)");
@@ -246,20 +262,43 @@ final class GraphInterpreter {
         }
         List<DimExpr> out = new ArrayList<>();
         for (int k = 0; k < view.size(); k++) if (!drop[k]) out.add(view.get(k));
-        return new Val.Data(out, d.stage());
+        return new Val.Data(out, d.stage(), d.form());
     }
 
     private Val concat() {
         onlyAttributes("axis");
-        if (intAttr("axis", 0) != 0) throw fail("axis " + intAttr("axis", 0) + " is not supported, expected 0");
+        long axis = intAttr("axis", 0);
+        Val first = input(0);
+        if (first instanceof Val.FinalState) return concatStates(axis);
+        if (first instanceof Val.Const c0 && c0.isFloat()) {
+            List<Val.Const> parts = new ArrayList<>();
+            for (int i = 0; i < node.inputs().size(); i++) parts.add(constInput(i, "input " + i));
+            return ConstFolding.concat(parts, axis);
+        }
+        if (axis != 0) throw fail("axis " + axis + " is not supported for shape vectors, expected 0");
         List<DimExpr> out = new ArrayList<>();
         for (int i = 0; i < node.inputs().size(); i++) {
             Val v = input(i);
             if (v instanceof Val.Shape s && !s.scalar()) out.addAll(s.dims());
             else if (v instanceof Val.Const c && !c.isFloat() && c.dims().length == 1) out.addAll(literals(c.ints()));
-            else throw fail("Concat is supported only on shape vectors, input " + i + " is " + describe(v));
+            else throw fail("Concat is supported on shape vectors, float constants and final states; input " + i + " is " + describe(v));
         }
         return shapeOrConst(out, false);
+    }
+
+    /** PyTorch's h_n / c_n: the layers' Y_h (or Y_c) concatenated in order along the layers × directions axis. */
+    private Val concatStates(long axis) {
+        Val.FinalState first = (Val.FinalState) input(0);
+        long expectedAxis = first.batchMajor() ? 1 : 0;
+        if (axis != expectedAxis) throw fail("final states are concatenated on axis " + axis + ", expected " + expectedAxis);
+        int to = first.from();
+        for (int i = 0; i < node.inputs().size(); i++) {
+            if (!(input(i) instanceof Val.FinalState f) || f.cell() != first.cell() || f.from() != to)
+                throw fail("input " + i + " is " + describe(input(i)) + "; expected the next layer's final "
+                        + (first.cell() ? "c" : "h") + " (slots from " + to + ")");
+            to = f.to();
+        }
+        return new Val.FinalState(first.cell(), first.from(), to, first.batchMajor());
     }
 
     private Val mul() {
@@ -289,12 +328,70 @@ final class GraphInterpreter {
         throw fail("value " + c + " is not supported; expected a float zero (PyTorch's initial states)");
     }
 
-    /** Expand and Slice appear only in building zero initial states: of zeros they give zeros. */
+    /** Expand appears in building zero initial states: of zeros it gives zeros. */
     private Val zerosPassThrough() {
         Val v = input(0);
         for (int i = 1; i < node.inputs().size(); i++) optionalInput(i);
         if (v instanceof Val.Zeros || (v instanceof Val.Const c && c.isFloat() && c.isAllZero())) return new Val.Zeros();
         throw fail(node.opType() + " is supported only on all-zero tensors (PyTorch's initial states), found " + describe(v));
+    }
+
+    /** Slice: of zeros (initial states), of constants (folded), or of a state input along its layers axis (h0[l]). */
+    private Val slice() {
+        onlyAttributes("starts", "ends", "axes");
+        Val v = input(0);
+        long[] starts, ends, axes, steps;
+        if (attr("starts") != null) {
+            starts = attr("starts").asInts();
+            ends = attr("ends").asInts();
+            axes = attr("axes") == null ? null : attr("axes").asInts();
+            steps = null;
+        } else {
+            starts = intsInput(1, "starts");
+            ends = intsInput(2, "ends");
+            axes = optionalInput(3) == null ? null : intsInput(3, "axes");
+            steps = optionalInput(4) == null ? null : intsInput(4, "steps");
+        }
+        if (starts.length != ends.length || (axes != null && axes.length != starts.length))
+            throw fail("starts, ends and axes differ in length");
+        if (v instanceof Val.Zeros || (v instanceof Val.Const z && z.isFloat() && z.isAllZero())) return new Val.Zeros();
+        if (v instanceof Val.Const c) return ConstFolding.slice(c, starts, ends, axes, steps);
+        if (v instanceof Val.GraphInput g && g.dims().size() == 3) {
+            long slots = g.dims().getFirst();
+            boolean ok = starts.length == 1 && (axes == null || axes[0] == 0) && (steps == null || steps[0] == 1)
+                    && starts[0] >= 0 && ends[0] > starts[0] && (slots < 0 || ends[0] <= slots);
+            if (!ok) throw fail("slicing the state input '" + g.name() + "' is supported only along axis 0 with step 1");
+            return new Val.StateSlice(g.name(), (int) starts[0], (int) ends[0]);
+        }
+        throw fail("Slice of " + describe(v) + " is not supported");
+    }
+
+    private long[] intsInput(int i, String what) {
+        Val.Const c = constInput(i, what);
+        if (c.isFloat()) throw fail(what + " must be int64");
+        return c.ints();
+    }
+
+    /**
+     * Transpose: PyTorch's {@code [0, 2, 1, 3]} joining a bidirectional LSTM's two directions, {@code [1, 0, 2]} for
+     * batch_first, or any permutation of a constant.
+     */
+    private Val transpose() {
+        onlyAttributes("perm");
+        long[] perm = attr("perm") == null ? null : attr("perm").asInts();
+        Val v = input(0);
+        if (v instanceof Val.Const c) return ConstFolding.transpose(c, perm);
+        Val.Data d = dataInput(0);
+        List<DimExpr> view = d.view();
+        if (d.form() == Val.Form.LAYER_Y && Arrays.equals(perm, new long[]{0, 2, 1, 3}))
+            return new Val.Data(List.of(view.get(0), view.get(2), view.get(1), view.get(3)), d.stage(), Val.Form.TIME_MAJOR);
+        boolean swap = Arrays.equals(perm, new long[]{1, 0, 2}) && view.size() == 3;
+        if (swap && d.form() == Val.Form.TIME_MAJOR && view.get(0).equals(DimExpr.SEQ) && view.get(1).equals(DimExpr.BATCH))
+            return new Val.Data(List.of(DimExpr.BATCH, DimExpr.SEQ, d.last()), d.stage(), Val.Form.BATCH_MAJOR);
+        if (swap && d.form() == Val.Form.BATCH_MAJOR && view.get(0).equals(DimExpr.BATCH) && view.get(1).equals(DimExpr.SEQ))
+            return new Val.Data(List.of(DimExpr.SEQ, DimExpr.BATCH, d.last()), d.stage(), Val.Form.TIME_MAJOR);
+        throw fail("perm " + Arrays.toString(perm) + " on data " + view + " (" + d.form() + ") is not supported; expected "
+                + "[0, 2, 1, 3] after a bidirectional LSTM or [1, 0, 2] between [seq, batch, features] and [batch, seq, features]");
     }
 
     private List<DimExpr> shapeElements(int i) {
@@ -324,48 +421,109 @@ final class GraphInterpreter {
         onlyAttributes("hidden_size", "direction", "activations", "activation_alpha", "activation_beta", "clip",
                 "input_forget", "layout");
         if (pipeline.head != null) throw fail("an LSTM after the linear head is not supported");
-        Val.Data x = dataInput(0);
         int layer = pipeline.layers.size();
-        if (x.view().size() != 3 || !x.view().get(0).equals(DimExpr.SEQ) || !x.view().get(1).equals(DimExpr.BATCH)
-                || !x.last().isConstant())
-            throw fail("X has shape " + x.view() + ", expected [seq, batch, features]");
+        long layout = intAttr("layout", 0);
+        if (layout != 0 && layout != 1) throw fail("layout " + layout + ", expected 0 or 1");
+        if (pipeline.nodeLayout >= 0 && pipeline.nodeLayout != layout)
+            throw fail("layout " + layout + " differs from the earlier LSTM nodes' " + pipeline.nodeLayout);
+        pipeline.nodeLayout = (int) layout;
+        Val.Data x = dataInput(0);
+        List<DimExpr> expect = layout == 0 ? List.of(DimExpr.SEQ, DimExpr.BATCH) : List.of(DimExpr.BATCH, DimExpr.SEQ);
+        Val.Form form = layout == 0 ? Val.Form.TIME_MAJOR : Val.Form.BATCH_MAJOR;
+        if (x.form() != form || x.view().size() != 3 || !x.view().subList(0, 2).equals(expect) || !x.last().isConstant())
+            throw fail("X is " + describe(x) + ", expected " + (layout == 0 ? "[seq, batch, features]" : "[batch, seq, features]")
+                    + " for layout " + layout);
         int in = (int) x.last().coefficient();
         long hiddenAttr = intAttr("hidden_size", -1);
-        if (hiddenAttr < 1) throw fail("attribute hidden_size is missing or not positive");
-        int h = Math.toIntExact(hiddenAttr);
-        String direction = attr("direction") == null ? "forward" : attr("direction").asString();
-        if (!direction.equals("forward"))
-            throw fail("direction '" + direction + "' is not supported yet by vlstm 0.1; expected 'forward'");
-        for (String a : List.of("activations", "activation_alpha", "activation_beta", "clip"))
-            if (attr(a) != null) throw fail("attribute '" + a + "' is not supported yet by vlstm 0.1; expected the defaults");
-        if (intAttr("input_forget", 0) != 0) throw fail("input_forget=1 is not supported yet; expected 0");
-        if (intAttr("layout", 0) != 0) throw fail("layout=" + intAttr("layout", 0) + " is not supported yet; expected 0");
-
-        float[] w = weight(1, "W", 1, 4L * h, in);
-        float[] r = weight(2, "R", 1, 4L * h, h);
-        float[] wb = null, rb = null;
-        if (optionalInput(3) != null) {
-            float[] b = weight(3, "B", 1, 8L * h);
-            wb = Arrays.copyOfRange(b, 0, 4 * h);
-            rb = Arrays.copyOfRange(b, 4 * h, 8 * h);
+        if (hiddenAttr < 1 || hiddenAttr > 65_536) throw fail("attribute hidden_size is missing or not in 1..65536");
+        int h = (int) hiddenAttr;
+        String dirName = attr("direction") == null ? "forward" : attr("direction").asString();
+        Direction direction = null;
+        for (Direction d : Direction.values()) if (d.onnxName.equals(dirName)) direction = d;
+        if (direction == null) throw fail("direction '" + dirName + "', expected forward, reverse or bidirectional");
+        int dirs = direction.count;
+        float clip = Float.POSITIVE_INFINITY;
+        if (attr("clip") != null) {
+            clip = floatAttr("clip", 0);
+            if (!(clip > 0)) throw fail("clip " + clip + ", expected a positive number");
         }
-        if (optionalInput(4) != null) throw fail("sequence_lens is not supported yet; expected it absent");
-        zeroState(5, "initial_h");
-        zeroState(6, "initial_c");
-        if (optionalInput(7) != null) throw fail("peepholes (input P) are not supported yet; expected P absent");
+        long inputForget = intAttr("input_forget", 0);
+        if (inputForget != 0 && inputForget != 1) throw fail("input_forget " + inputForget + ", expected 0 or 1");
+        List<dev.vlstm.format.GateActivations> acts;
+        try {
+            acts = LstmActivations.parse(attr("activations") == null ? List.of() : attr("activations").asStrings(),
+                    attr("activation_alpha") == null ? new float[0] : attr("activation_alpha").asFloats(),
+                    attr("activation_beta") == null ? new float[0] : attr("activation_beta").asFloats(), dirs);
+        } catch (IllegalArgumentException e) {
+            throw fail(e.getMessage());
+        }
 
-        pipeline.addLayer(LayerSpec.standard(in, h), new ModelWeights.DirectionWeights(w, r, wb, rb));
-        String later = " of LSTM layer " + layer + " is not supported yet (vlstm 0.1 returns only Y)";
+        float[] w = weight(1, "W", dirs, 4L * h, in);
+        float[] r = weight(2, "R", dirs, 4L * h, h);
+        float[] b = optionalInput(3) == null ? null : weight(3, "B", dirs, 8L * h);
+        float[] p = optionalInput(7) == null ? null : weight(7, "P", dirs, 3L * h);
+        Val lens = optionalInput(4);
+        if (lens != null) {
+            if (!(lens instanceof Val.GraphInput g) || g.dims().size() != 1)
+                throw fail("sequence_lens is " + describe(lens) + "; expected a graph input of shape [batch]");
+            claim(g.name(), "sequence_lens");
+            pipeline.layersWithLengths++;
+        }
+        stateSource(5, "initial_h", dirs, layout == 1);
+        stateSource(6, "initial_c", dirs, layout == 1);
+
+        List<ModelWeights.DirectionWeights> weights = new ArrayList<>();
+        for (int d = 0; d < dirs; d++) {
+            weights.add(new ModelWeights.DirectionWeights(
+                    Arrays.copyOfRange(w, d * 4 * h * in, (d + 1) * 4 * h * in),
+                    Arrays.copyOfRange(r, d * 4 * h * h, (d + 1) * 4 * h * h),
+                    b == null ? null : Arrays.copyOfRange(b, d * 8 * h, d * 8 * h + 4 * h),
+                    b == null ? null : Arrays.copyOfRange(b, d * 8 * h + 4 * h, (d + 1) * 8 * h),
+                    p == null ? null : Arrays.copyOfRange(p, d * 3 * h, (d + 1) * 3 * h)));
+        }
+        int firstSlot = pipeline.slots;
+        pipeline.addLayer(new LayerSpec(in, h, direction, clip, inputForget == 1, p != null, acts), weights);
+        List<DimExpr> yView = layout == 0 ? List.of(DimExpr.SEQ, DimExpr.constant(dirs), DimExpr.BATCH, DimExpr.constant(h))
+                : List.of(DimExpr.BATCH, DimExpr.SEQ, DimExpr.constant(dirs), DimExpr.constant(h));
+        Val.Form yForm = layout == 1 ? Val.Form.BATCH_MAJOR : dirs == 1 ? Val.Form.TIME_MAJOR : Val.Form.LAYER_Y;
         return new Val[]{
-                new Val.Data(List.of(DimExpr.SEQ, DimExpr.ONE, DimExpr.BATCH, DimExpr.constant(h)), pipeline.stage),
-                new Val.Unusable("output Y_h" + later), new Val.Unusable("output Y_c" + later)};
+                new Val.Data(yView, pipeline.stage, yForm),
+                new Val.FinalState(false, firstSlot, firstSlot + dirs, layout == 1),
+                new Val.FinalState(true, firstSlot, firstSlot + dirs, layout == 1)};
     }
 
-    private void zeroState(int i, String name) {
+    /** A graph input may have one role only. */
+    private void claim(String input, String role) {
+        String other = pipeline.stateInputs.get(role);
+        if (other != null && !other.equals(input))
+            throw fail(role + " comes from graph input '" + input + "', earlier layers used '" + other + "'");
+        for (var e : pipeline.stateInputs.entrySet())
+            if (e.getValue().equals(input) && !e.getKey().equals(role))
+                throw fail("graph input '" + input + "' is used as " + role + " and as " + e.getKey());
+        pipeline.stateInputs.put(role, input);
+    }
+
+    /** initial_h / initial_c: absent or zeros, or this layer's slots of a state graph input. */
+    private void stateSource(int i, String role, int dirs, boolean batchMajor) {
         Val v = optionalInput(i);
         if (v == null || v instanceof Val.Zeros || (v instanceof Val.Const c && c.isFloat() && c.isAllZero())) return;
-        throw fail(name + " is " + describe(v) + "; vlstm 0.1 supports only zero initial states (absent, or built "
-                + "from zeros as PyTorch does), not states given as graph inputs or non-zero constants");
+        int from = pipeline.slots;
+        Val.StateSlice slice = null;
+        if (v instanceof Val.StateSlice s) slice = s;
+        if (v instanceof Val.GraphInput g && g.dims().size() == 3) {  // the whole input, used by one layer
+            long slots = g.dims().get(batchMajor ? 1 : 0);
+            slice = new Val.StateSlice(g.name(), 0, slots > 0 ? (int) slots : dirs);
+        }
+        if (slice == null)
+            throw fail(role + " is " + describe(v) + "; expected zeros or a graph input (PyTorch's h0/c0, sliced per layer)");
+        if (batchMajor && pipeline.slots > 0)
+            throw fail(role + ": state inputs of layout-1 LSTM nodes are supported for a single layer only");
+        if (slice.from() != from || slice.to() != from + dirs)
+            throw fail(role + " takes slots [" + slice.from() + ", " + slice.to() + ") of '" + slice.name()
+                    + "', expected this layer's slots [" + from + ", " + (from + dirs) + ")");
+        claim(slice.name(), role);
+        if (role.equals("initial_h")) pipeline.layersWithInitialH++;
+        else pipeline.layersWithInitialC++;
     }
 
     /** A float constant input with exactly the given dims; returns its values row-major. */
@@ -380,18 +538,34 @@ final class GraphInterpreter {
 
     private Val reshape() {
         onlyAttributes("allowzero");
-        Val.Data d = dataInput(0);
         boolean allowZero = intAttr("allowzero", 0) != 0;
+        if (input(0) instanceof Val.Const c) {
+            try {
+                return ConstFolding.reshape(c, intsInput(1, "shape"), allowZero);
+            } catch (IllegalArgumentException e) {
+                throw fail(e.getMessage());
+            }
+        }
+        Val.Data d = dataInput(0);
         List<DimExpr> target = shapeElements(1);
-        DimExpr features = d.last();
-        List<List<DimExpr>> candidates = List.of(
-                List.of(DimExpr.SEQ.times(DimExpr.BATCH), features),
-                List.of(DimExpr.SEQ, DimExpr.BATCH, features));
+        DimExpr features = DimExpr.ONE;
+        for (DimExpr e : d.view()) if (e.isConstant()) features = features.times(e);
+        List<DimExpr> rows = switch (d.form()) {
+            case TIME_MAJOR -> List.of(DimExpr.SEQ, DimExpr.BATCH);
+            case BATCH_MAJOR -> List.of(DimExpr.BATCH, DimExpr.SEQ);
+            case LAST_STEP -> List.of(DimExpr.BATCH);
+            case LAYER_Y -> throw fail("a bidirectional LSTM's Y must be transposed with perm [0, 2, 1, 3] before it is reshaped");
+        };
+        DimExpr flat = rows.size() == 2 ? rows.get(0).times(rows.get(1)) : rows.getFirst();
+        List<List<DimExpr>> candidates = rows.size() == 2
+                ? List.of(List.of(flat, features), List.of(rows.get(0), rows.get(1), features))
+                : List.of(List.of(flat, features));
         for (List<DimExpr> c : candidates) {
-            if (matches(target, c, d.view(), allowZero)) return new Val.Data(c, d.stage());
+            if (matches(target, c, d.view(), allowZero)) return new Val.Data(c, d.stage(), d.form());
         }
         throw fail("target shape " + target + " on data of shape " + d.view() + " is not supported; expected "
-                + "[seq*batch, features] or [seq, batch, features] (flattening the timesteps for a head, and back)"
+                + candidates.stream().map(Object::toString).collect(java.util.stream.Collectors.joining(" or "))
+                + " (flattening the timesteps for a head, and back)"
                 + (tracedSeq < 0 ? "" : " at the traced seq " + tracedSeq + " and batch " + tracedBatch));
     }
 
@@ -420,8 +594,8 @@ final class GraphInterpreter {
         if (pipeline.head != null) throw fail("a second linear layer after the head is not supported");
         if (pipeline.layers.isEmpty()) throw fail("a Gemm before any LSTM layer is not supported");
         if (intAttr("transA", 0) != 0) throw fail("transA=1 is not supported; expected 0");
-        if (a.view().size() != 2 || !a.last().isConstant())
-            throw fail("A has shape " + a.view() + ", expected [seq*batch, features]");
+        if (a.view().size() != 2 || !a.last().isConstant() || a.form() == Val.Form.LAYER_Y)
+            throw fail("A has shape " + a.view() + ", expected [seq*batch, features] or [batch, features]");
         int in = (int) a.last().coefficient();
         Val.Const b = constInput(1, "B");
         boolean transB = intAttr("transB", 0) != 0;
@@ -437,7 +611,7 @@ final class GraphInterpreter {
             for (int i = 0; i < bias.length; i++) bias[i] *= beta;
         }
         pipeline.setHead(in, out, weight, bias);
-        return new Val.Data(List.of(a.view().get(0), DimExpr.constant(out)), pipeline.stage);
+        return new Val.Data(List.of(a.view().get(0), DimExpr.constant(out)), pipeline.stage, a.form());
     }
 
     private Val matMul() {
@@ -445,6 +619,8 @@ final class GraphInterpreter {
         Val.Data a = dataInput(0);
         if (pipeline.head != null) throw fail("a second linear layer after the head is not supported");
         if (pipeline.layers.isEmpty()) throw fail("a MatMul before any LSTM layer is not supported");
+        if (a.form() == Val.Form.LAYER_Y || !a.last().isConstant())
+            throw fail("A is " + describe(a) + "; expected data whose last dimension is its features");
         int in = (int) a.last().coefficient();
         Val.Const b = constInput(1, "B");
         if (!b.isFloat() || b.dims().length != 2 || b.dims()[0] != in)
@@ -453,7 +629,7 @@ final class GraphInterpreter {
         pipeline.setHead(in, out, transpose(b.floats(), in, out), null);
         List<DimExpr> view = new ArrayList<>(a.view());
         view.set(view.size() - 1, DimExpr.constant(out));
-        return new Val.Data(view, pipeline.stage);
+        return new Val.Data(view, pipeline.stage, a.form());
     }
 
     /** Add is the bias of a MatMul head: {@code Add(bias, x)} or {@code Add(x, bias)} right after it. */
@@ -465,7 +641,7 @@ final class GraphInterpreter {
             throw fail("Add is supported only as the bias right after a MatMul head");
         int out = pipeline.head.outputSize();
         pipeline.addHeadBias(broadcastBias(constInput(1 - dataSide, "bias"), out, "bias"));
-        return new Val.Data(x.view(), pipeline.stage);
+        return new Val.Data(x.view(), pipeline.stage, x.form());
     }
 
     private float[] broadcastBias(Val.Const c, int out, String name) {
@@ -492,8 +668,11 @@ final class GraphInterpreter {
             case Val.Const c -> "a constant " + c;
             case Val.Shape s -> "a shape value " + s.dims();
             case Val.Zeros z -> "a zero tensor";
-            case Val.Data d -> "the sequence data " + d.view();
+            case Val.Data d -> "the sequence data " + d.view() + (d.form() == Val.Form.TIME_MAJOR ? "" : " (" + d.form() + ")");
             case Val.Unusable u -> "an unsupported value (" + u.why() + ")";
+            case Val.GraphInput g -> "the graph input '" + g.name() + "' " + g.dims();
+            case Val.StateSlice st -> "state slots [" + st.from() + ", " + st.to() + ") of graph input '" + st.name() + "'";
+            case Val.FinalState f -> "the final " + (f.cell() ? "c" : "h") + " of state slots [" + f.from() + ", " + f.to() + ")";
         };
     }
 

@@ -4,6 +4,7 @@ import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.ModelWeights;
 import dev.vlstm.format.SequenceLayout;
+import dev.vlstm.format.StateLayout;
 import dev.vlstm.onnx.proto.OnnxDataType;
 import dev.vlstm.onnx.proto.OnnxDim;
 import dev.vlstm.onnx.proto.OnnxGraph;
@@ -74,47 +75,66 @@ public final class OnnxImporter {
         for (OnnxTensor t : g.initializers()) initializerNames.add(t.name());
         List<OnnxValueInfo> realInputs = new ArrayList<>();
         for (OnnxValueInfo v : g.inputs()) if (!initializerNames.contains(v.name())) realInputs.add(v);
-        if (realInputs.size() != 1)
-            throw new ImportException(source + ": graph inputs " + realInputs.stream().map(OnnxValueInfo::name).toList()
-                    + ", expected exactly one (the sequence); states given as inputs are not supported yet");
-        OnnxValueInfo x = realInputs.getFirst();
-        if (x.elemType() != OnnxDataType.FLOAT)
-            throw new ImportException(source + ": graph input '" + x.name() + "' has type " + OnnxDataType.name(x.elemType())
-                    + ", expected float");
-        if (x.dims() == null || x.dims().size() != 3 || !x.dims().get(2).isFixed() || x.dims().get(2).value() < 1)
-            throw new ImportException(source + ": graph input '" + x.name() + "' has shape " + x.dims()
-                    + ", expected [seq, batch, features] with a fixed number of features");
+        SequenceInput seqIn = SequenceInput.find(g, realInputs, source);
+        OnnxValueInfo x = seqIn.input();
         int features = Math.toIntExact(x.dims().get(2).value());
-        long tracedSeq = x.dims().get(0).isFixed() ? x.dims().get(0).value() : -1;
-        long tracedBatch = x.dims().get(1).isFixed() ? x.dims().get(1).value() : -1;
+        int seqAxis = seqIn.batchFirst() ? 1 : 0, batchAxis = 1 - seqAxis;
+        long tracedSeq = x.dims().get(seqAxis).isFixed() ? x.dims().get(seqAxis).value() : -1;
+        long tracedBatch = x.dims().get(batchAxis).isFixed() ? x.dims().get(batchAxis).value() : -1;
 
         GraphInterpreter interp = new GraphInterpreter(source, constants, tracedSeq, tracedBatch);
         for (OnnxTensor t : g.initializers()) interp.define(t.name(), constants.readLazily(t, "initializer '" + t.name() + "'"));
-        interp.define(x.name(), new Val.Data(List.of(DimExpr.SEQ, DimExpr.BATCH, DimExpr.constant(features)), 0));
+        for (OnnxValueInfo v : realInputs) {
+            if (v == x) continue;
+            List<Long> dims = v.dims() == null ? List.of() : v.dims().stream().map(d -> d.isFixed() ? d.value() : -1L).toList();
+            interp.define(v.name(), new Val.GraphInput(v.name(), dims, v.elemType()));
+        }
+        interp.define(x.name(), seqIn.batchFirst()
+                ? new Val.Data(List.of(DimExpr.BATCH, DimExpr.SEQ, DimExpr.constant(features)), 0, Val.Form.BATCH_MAJOR)
+                : new Val.Data(List.of(DimExpr.SEQ, DimExpr.BATCH, DimExpr.constant(features)), 0, Val.Form.TIME_MAJOR));
         interp.run(g.nodes());
 
-        if (g.outputs().size() != 1)
-            throw new ImportException(source + ": graph outputs " + g.outputs().stream().map(OnnxValueInfo::name).toList()
-                    + ", expected exactly one (the sequence output); Y_h/Y_c outputs are not supported yet");
-        OnnxValueInfo y = g.outputs().getFirst();
-        Val out = interp.value(y.name());
         Pipeline p = interp.pipeline;
         if (p.layers.isEmpty()) throw new ImportException(source + ": the graph has no LSTM node");
-        if (!(out instanceof Val.Data d) || d.stage() != p.stage || d.view().size() != 3
-                || !d.view().get(0).equals(DimExpr.SEQ) || !d.view().get(1).equals(DimExpr.BATCH))
-            throw new ImportException(source + ": graph output '" + y.name() + "' is "
-                    + (out == null ? "not produced by any node" : GraphInterpreter.describe(out))
-                    + ", expected the [seq, batch, features] result of the last LSTM layer or of the head");
-        int outFeatures = Math.toIntExact(d.last().coefficient());
+        SequenceLayout layout = seqIn.batchFirst() ? SequenceLayout.BATCH_SEQ : SequenceLayout.SEQ_BATCH;
+        StateLayout stateLayout = p.nodeLayout == 1 ? StateLayout.BATCH_MAJOR : StateLayout.LAYER_MAJOR;
+        IoDims io = new IoDims(x, seqIn.batchFirst());
 
-        IoSpec input = new IoSpec(IoSpec.Role.SEQUENCE_INPUT, x.name(), ioDims(x.dims(), features));
-        List<OnnxDim> declared = y.dims() != null && y.dims().size() == 3 ? y.dims()
-                : List.of(x.dims().get(0), x.dims().get(1), OnnxDim.of(outFeatures));
-        if (declared.get(2).isFixed() && declared.get(2).value() != outFeatures)
-            throw new ImportException(source + ": graph output '" + y.name() + "' declares " + declared.get(2).value()
-                    + " features, but the graph computes " + outFeatures);
-        IoSpec output = new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, y.name(), ioDims(declared, outFeatures));
-        ModelSpec spec = new ModelSpec(p.layers, SequenceLayout.SEQ_BATCH, p.head, List.of(input), List.of(output));
+        List<IoSpec> inputs = new ArrayList<>();
+        inputs.add(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, x.name(), io.sequence(features)));
+        for (OnnxValueInfo v : realInputs) {
+            if (v == x) continue;
+            String role = null;
+            for (var e : p.stateInputs.entrySet()) if (e.getValue().equals(v.name())) role = e.getKey();
+            if (role == null)
+                throw new ImportException(source + ": graph input '" + v.name() + "' is not used as the sequence, a state "
+                        + "or the sequence lengths of the LSTM layers");
+            int users = switch (role) {
+                case "initial_h" -> p.layersWithInitialH;
+                case "initial_c" -> p.layersWithInitialC;
+                default -> p.layersWithLengths;
+            };
+            if (users != p.layers.size())
+                throw new ImportException(source + ": graph input '" + v.name() + "' (" + role + ") feeds " + users + " of "
+                        + p.layers.size() + " LSTM layers; vlstm needs it for every layer or none");
+            int expectType = role.equals("sequence_lens") ? OnnxDataType.INT32 : OnnxDataType.FLOAT;
+            if (v.elemType() != expectType)
+                throw new ImportException(source + ": graph input '" + v.name() + "' (" + role + ") has type "
+                        + OnnxDataType.name(v.elemType()) + ", expected " + OnnxDataType.name(expectType));
+            inputs.add(role.equals("sequence_lens")
+                    ? new IoSpec(IoSpec.Role.SEQUENCE_LENS, v.name(), List.of(io.batch()))
+                    : new IoSpec(role.equals("initial_h") ? IoSpec.Role.INITIAL_H : IoSpec.Role.INITIAL_C, v.name(),
+                    io.state(p.slots, p.layers.getFirst().hiddenSize(), stateLayout)));
+        }
+
+        List<IoSpec> outputs = new ArrayList<>();
+        for (OnnxValueInfo y : g.outputs()) outputs.add(output(y, interp.value(y.name()), p, layout, io, stateLayout, source));
+        ModelSpec spec = new ModelSpec(p.layers, layout, stateLayout, p.head, inputs, outputs);
+        try {
+            dev.vlstm.format.VlstmWriter.check(spec);
+        } catch (dev.vlstm.format.VlstmFormatException e) {
+            throw new ImportException(source + ": " + e.getMessage(), e);
+        }
 
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("producer", "vlstm-convert");
@@ -127,15 +147,42 @@ public final class OnnxImporter {
         return new Imported(spec, p.weights(), meta);
     }
 
-    /** Seq and batch as declared (fixed or free); the feature dimension always fixed to what the graph computes. */
-    private static List<IoSpec.Dim> ioDims(List<OnnxDim> dims, int features) {
-        List<IoSpec.Dim> out = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            OnnxDim d = dims.get(i);
-            out.add(d.isFixed() && d.value() >= 1 ? IoSpec.Dim.fixed(d.value()) : IoSpec.Dim.free(d.param()));
+    /** The role of one graph output, from what the interpreter knows of its value. */
+    private static IoSpec output(OnnxValueInfo y, Val v, Pipeline p, SequenceLayout layout, IoDims io,
+                                 StateLayout stateLayout, String source) {
+        String at = source + ": graph output '" + y.name() + "'";
+        if (v == null) throw new ImportException(at + " is not produced by any node");
+        if (v instanceof Val.FinalState f) {
+            if (f.from() != 0 || f.to() != p.slots)
+                throw new ImportException(at + " holds the final states of slots [" + f.from() + ", " + f.to()
+                        + "); vlstm returns final states of every layer (" + p.slots + " slots, concatenated in order)");
+            return new IoSpec(f.cell() ? IoSpec.Role.FINAL_C : IoSpec.Role.FINAL_H, y.name(),
+                    io.state(p.slots, p.layers.getFirst().hiddenSize(), stateLayout));
         }
-        out.add(IoSpec.Dim.fixed(features));
-        return out;
+        if (!(v instanceof Val.Data d) || d.stage() != p.stage)
+            throw new ImportException(at + " is " + GraphInterpreter.describe(v) + ", expected the result of the last LSTM "
+                    + "layer or of the head, or final states");
+        List<DimExpr> view = d.view();
+        int last = Math.toIntExact(view.getLast().coefficient());
+        boolean batchFirst = layout == SequenceLayout.BATCH_SEQ;
+        if (d.form() == Val.Form.LAST_STEP) return new IoSpec(IoSpec.Role.LAST_STEP_OUTPUT, y.name(), List.of(io.batch(), IoSpec.Dim.fixed(last)));
+        boolean seqFirst = view.size() >= 2 && view.get(0).equals(DimExpr.SEQ) && view.get(1).equals(DimExpr.BATCH);
+        boolean batchFirstView = view.size() >= 2 && view.get(0).equals(DimExpr.BATCH) && view.get(1).equals(DimExpr.SEQ);
+        if (view.size() == 3 && (d.form() == Val.Form.TIME_MAJOR && seqFirst || d.form() == Val.Form.BATCH_MAJOR && batchFirstView)) {
+            if ((d.form() == Val.Form.BATCH_MAJOR) != batchFirst)
+                throw new ImportException(at + " is " + (batchFirst ? "[seq, batch, features] but the input is batch-first"
+                        : "[batch, seq, features] but the input is not batch-first") + "; vlstm needs both in the same layout");
+            return new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, y.name(), io.sequence(last));
+        }
+        boolean rawY = view.size() == 4 && p.head == null && (d.form() == Val.Form.LAYER_Y
+                || (d.form() == Val.Form.TIME_MAJOR && seqFirst == false && view.get(0).equals(DimExpr.SEQ) && view.get(2).equals(DimExpr.BATCH))
+                || (d.form() == Val.Form.BATCH_MAJOR && batchFirstView));
+        if (rawY && (d.form() == Val.Form.BATCH_MAJOR) == batchFirst) {
+            long dirs = (d.form() == Val.Form.BATCH_MAJOR ? view.get(2) : view.get(1)).coefficient();
+            return new IoSpec(IoSpec.Role.LAYER_Y, y.name(), io.layerY(dirs, last));
+        }
+        throw new ImportException(at + " is " + GraphInterpreter.describe(v) + "; expected [seq, batch, features] (or "
+                + "batch-first), [batch, features] for the last step, an LSTM's Y, or final states");
     }
 
     static String sha256(Path file) throws IOException {

@@ -5,7 +5,9 @@ import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelWeights;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The model the importer has recognised so far: LSTM layers in order, then at most one linear head. */
 final class Pipeline {
@@ -16,10 +18,19 @@ final class Pipeline {
     float[] headBias;   // b[out] or null
     /** Incremented by every pipeline step; a Data value from an older stage may no longer be used. */
     int stage;
+    /** State slots (layers × directions) used so far. */
+    int slots;
+    /** The LSTM nodes' layout attribute (all must agree), or -1 before the first. */
+    int nodeLayout = -1;
+    /** Graph inputs by role, as found: "initial_h", "initial_c", "sequence_lens" → graph input name. */
+    final Map<String, String> stateInputs = new LinkedHashMap<>();
+    /** How many layers took their initial h / c from a state input, and the sequence lengths. */
+    int layersWithInitialH, layersWithInitialC, layersWithLengths;
 
-    void addLayer(LayerSpec spec, ModelWeights.DirectionWeights weights) {
+    void addLayer(LayerSpec spec, List<ModelWeights.DirectionWeights> weights) {
         layers.add(spec);
-        layerWeights.add(List.of(weights));
+        layerWeights.add(weights);
+        slots += spec.direction().count;
         stage++;
     }
 

@@ -48,14 +48,37 @@ sealed interface Val {
     }
 
     /**
-     * The model's data flowing through the pipeline, always stored time-major {@code [seq, batch, features]} in memory
-     * and seen through {@code view} (e.g. {@code [seq, 1, batch, H]} after an LSTM, {@code [seq*batch, H]} after a
-     * flattening Reshape). {@code stage} counts the pipeline steps applied so far, so the importer can refuse graphs
-     * that branch or reuse an earlier stage's output.
+     * The model's data flowing through the pipeline, seen through {@code view}. {@code form} says how the runtime holds it
+     * in memory; {@code stage} counts the pipeline steps applied so far, so the importer can refuse graphs that branch or
+     * reuse an earlier stage's output.
      */
-    record Data(List<DimExpr> view, int stage) implements Val {
+    record Data(List<DimExpr> view, int stage, Form form) implements Val {
         DimExpr last() {
             return view.getLast();
         }
+    }
+
+    /** Memory order of {@link Data}. */
+    enum Form {
+        /** {@code [seq, batch, features]}, seen as any reshape of it (e.g. {@code [seq, 1, batch, H]}). */
+        TIME_MAJOR,
+        /** {@code [batch, seq, features]} (batch_first, or an LSTM with layout = 1). */
+        BATCH_MAJOR,
+        /** A bidirectional LSTM's raw {@code Y [seq, 2, batch, H]}, before PyTorch's Transpose [0, 2, 1, 3]. */
+        LAYER_Y,
+        /** {@code [batch, features]}: one timestep, the last (many-to-one models). */
+        LAST_STEP
+    }
+
+    /** A graph input other than the sequence: a state tensor or the sequence lengths, decided by how it is used. */
+    record GraphInput(String name, List<Long> dims, int elemType) implements Val {
+    }
+
+    /** Slots [from, to) along the layers × directions axis of state input {@code name}. */
+    record StateSlice(String name, int from, int to) implements Val {
+    }
+
+    /** The final h (or c, when {@code cell}) of state slots [from, to): LSTM Y_h / Y_c, or their Concat. */
+    record FinalState(boolean cell, int from, int to, boolean batchMajor) implements Val {
     }
 }

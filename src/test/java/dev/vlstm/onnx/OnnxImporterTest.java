@@ -115,17 +115,25 @@ class OnnxImporterTest {
     }
 
     @Test
-    void bidirectionalIsRefusedNamingTheNode() {
+    void bidirectionalWithOneDirectionOfWeightsIsRefusedNamingTheNode() {
         String msg = refusal(new LstmGraphs(5, 3).lstm(4, true, attrString("direction", "bidirectional")).build());
-        assertContains(msg, "test.onnx", "node 'lstm0' (LSTM)", "direction 'bidirectional'", "expected 'forward'");
+        assertContains(msg, "test.onnx", "node 'lstm0' (LSTM)", "W has shape [1, 16, 3], expected [2, 16, 3]");
+        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrString("direction", "sideways")).build()),
+                "direction 'sideways', expected forward, reverse or bidirectional");
     }
 
     @Test
-    void nonDefaultActivationsAndClipAreRefused() {
-        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrFloat("clip", 3f)).build()),
-                "node 'lstm0' (LSTM)", "attribute 'clip'");
-        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrStrings("activations", "Relu", "Tanh", "Tanh")).build()),
-                "node 'lstm0' (LSTM)", "attribute 'activations'");
+    void clipAndActivationsAreImportedWithTheirDefaults() {
+        var m = imp(new LstmGraphs(5, 3).lstm(4, true, attrFloat("clip", 3f),
+                attrStrings("activations", "HardSigmoid", "LeakyRelu", "Tanh"), attrFloats("activation_alpha", 0.3f)).build());
+        var layer = m.spec().layers().getFirst();
+        assertEquals(3f, layer.clip());
+        assertEquals("HardSigmoid(0.3, 0.5), LeakyRelu(0.01, 0.0), Tanh", layer.activations().getFirst().toString());
+        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrStrings("activations", "Relu", "Tanh")).build()),
+                "node 'lstm0' (LSTM)", "activations lists 2 names, expected 3");
+        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrStrings("activations", "ScaledTanh", "Tanh", "Tanh")).build()),
+                "ScaledTanh needs activation_alpha");
+        assertContains(refusal(new LstmGraphs(5, 3).lstm(4, true, attrFloat("clip", -1f)).build()), "clip -1.0, expected a positive number");
     }
 
     @Test
@@ -156,7 +164,7 @@ class OnnxImporterTest {
         g.initializers.add(floatTensor("h0", new long[]{1, 1, 4}, new float[]{1, 0, 0, 0}));
         OnnxNode lstm = g.node("lstm0");
         g.nodes.set(0, namedNode("lstm0", "LSTM", List.of("x", "W0", "R0", "B0", "", "h0"), lstm.outputs(), attrInt("hidden_size", 4)));
-        assertContains(refusal(g.build()), "node 'lstm0' (LSTM)", "initial_h", "only zero initial states");
+        assertContains(refusal(g.build()), "node 'lstm0' (LSTM)", "initial_h is a constant", "expected zeros or a graph input");
     }
 
     @Test
@@ -203,21 +211,21 @@ class OnnxImporterTest {
     void stateInputsAndExtraOutputsAreRefused() {
         LstmGraphs g = new LstmGraphs(14, 3).lstm(4, true);
         g.inputs.add(valueInfo("h0", OnnxDataType.FLOAT, 1, "batch", 4));
-        assertContains(refusal(g.build()), "graph inputs [x, h0], expected exactly one");
+        assertContains(refusal(g.build()), "graph input 'h0' is not used as the sequence, a state or the sequence lengths");
         LstmGraphs h = new LstmGraphs(14, 3).lstm(4, true);
         h.outputs.add(valueInfo("s0", OnnxDataType.FLOAT, "seq", "batch", 4));
         h.outputs.add(valueInfo("y0", OnnxDataType.FLOAT, "seq", 1, "batch", 4));
-        assertContains(refusal(h.build()), "graph outputs [s0, y0], expected exactly one");
+        assertContains(refusal(h.build()), "at most one of a sequence output, a last-step output and a layer Y output");
     }
 
     @Test
-    void usingTheFinalHiddenStateIsRefused() {
+    void usingAFinalStateAsDataIsRefused() {
         LstmGraphs g = new LstmGraphs(15, 3).lstm(4, true);
         OnnxNode lstm = g.node("lstm0");
         g.nodes.set(0, namedNode("lstm0", "LSTM", lstm.inputs(), List.of("y0", "yh"), attrInt("hidden_size", 4)));
         g.nodes.add(namedNode("use", "Squeeze", List.of("yh"), List.of("hn"), attrInts("axes", 0)));
         g.current = "hn";
-        assertContains(refusal(g.build()), "node 'use' (Squeeze)", "Y_h of LSTM layer 0 is not supported yet");
+        assertContains(refusal(g.build()), "node 'use' (Squeeze)", "must be the model's sequence data, found the final h");
     }
 
     @Test
