@@ -41,7 +41,7 @@ public final class OnnxImporter {
     }
 
     /** The lowest and highest default-domain opsets the importer accepts. */
-    public static final int MIN_OPSET = 9, MAX_OPSET = 17;
+    public static final int MIN_OPSET = 7, MAX_OPSET = 22;
 
     /** What the importer found: the model, its weights in ONNX layout, and the metadata to store. */
     public record Imported(ModelSpec spec, ModelWeights weights, Map<String, String> metadata) {

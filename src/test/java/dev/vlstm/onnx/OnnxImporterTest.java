@@ -199,12 +199,12 @@ class OnnxImporterTest {
     }
 
     @Test
-    void opsetsOutsideNineToSeventeenAreRefused() {
+    void opsetsOutsideSevenToTwentyTwoAreRefused() {
         LstmGraphs g = new LstmGraphs(13, 3).lstm(4, true);
-        g.opset = 8;
-        assertContains(refusal(g.build()), "opset 8, expected 9..17");
-        g.opset = 18;
-        assertContains(refusal(g.build()), "opset 18, expected 9..17");
+        g.opset = 6;
+        assertContains(refusal(g.build()), "opset 6, expected 7..22");
+        g.opset = 23;
+        assertContains(refusal(g.build()), "opset 23, expected 7..22");
     }
 
     @Test
