@@ -24,10 +24,29 @@ final class ConvertCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "OUT.vlstm")
     Path out;
 
+    @picocli.CommandLine.Option(names = "--verify",
+            description = "After converting, run the .vlstm on random inputs and compare with a float64 evaluation of the ONNX weights.")
+    boolean verify;
+
+    @picocli.CommandLine.Option(names = "--tolerance", defaultValue = "1e-4", paramLabel = "T",
+            description = "Max abs error --verify accepts (default 1e-4).")
+    double tolerance;
+
     @Override
     public Integer call() throws Exception {
         OnnxImporter.Imported m = OnnxImporter.importFile(in);
         VlstmWriter.write(m.spec(), m.weights(), m.metadata(), out);
+        if (verify) {
+            double err = ConversionCheck.maxError(m, out);
+            boolean ok = err <= tolerance;
+            spec.commandLine().getOut().printf("verify: max abs error %.3g vs float64 evaluation of the ONNX weights (tolerance %.3g): %s%n",
+                    err, tolerance, ok ? "ok" : "FAILED");
+            if (!ok) {
+                spec.commandLine().getErr().printf("error: %s: converted model differs from the float64 evaluation by %.3g > %.3g%n",
+                        out, err, tolerance);
+                return 1;
+            }
+        }
         var w = spec.commandLine().getOut();
         w.printf("%s -> %s (%,d bytes)%n", in, out, Files.size(out));
         for (int l = 0; l < m.spec().layers().size(); l++) {

@@ -1,22 +1,29 @@
 package dev.vlstm.cli;
 
 import dev.vlstm.Model;
+import dev.vlstm.RunArgs;
 import dev.vlstm.Session;
+import dev.vlstm.format.IoSpec;
+import dev.vlstm.format.ModelSpec;
+import dev.vlstm.format.SequenceLayout;
+import dev.vlstm.format.StateLayout;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code run MODEL.vlstm --in NAME=X.npy --out NAME=Y.npy}: runs a model on NumPy float32 arrays. */
-@Command(name = "run", description = "Run a .vlstm model on .npy float32 inputs ([seq, batch, features], C order).")
+/** {@code run MODEL.vlstm --in NAME=X.npy … --out NAME=Y.npy …}: runs a model on NumPy float32 arrays. */
+@Command(name = "run", description = "Run a .vlstm model on .npy float32 inputs (C order), by the ONNX graph's names.")
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -25,73 +32,145 @@ final class RunCommand implements Callable<Integer> {
     Path modelFile;
 
     @Option(names = "--in", paramLabel = "[NAME=]X.npy", required = true,
-            description = "An input by its ONNX graph name; NAME= may be left out for a model with one input.")
+            description = "An input by its ONNX graph name (the sequence, initial h or c); NAME= may be left out for the sequence.")
     List<String> inputs = new ArrayList<>();
 
+    @Option(names = "--lengths", paramLabel = "N,N,...", split = ",",
+            description = "Sequence lengths per batch row, for models with a sequence_lens input.")
+    int[] lengths;
+
     @Option(names = "--out", paramLabel = "[NAME=]Y.npy",
-            description = "Where to write an output (atomically); NAME= may be left out for a model with one output.")
+            description = "Where to write an output (atomically); NAME= may be left out for the main output.")
     List<String> outputs = new ArrayList<>();
 
     @Option(names = "--expect", paramLabel = "[NAME=]E.npy",
-            description = "Compare the output with a reference (e.g. PyTorch's) and print the max abs and relative error.")
+            description = "Compare an output with a reference (e.g. PyTorch's) and print the max abs and relative error.")
     List<String> expected = new ArrayList<>();
 
-    @Option(names = "--show", paramLabel = "N", defaultValue = "5", description = "Print the first N output values (default 5).")
+    @Option(names = "--show", paramLabel = "N", defaultValue = "5", description = "Print the first N values of the main output (default 5).")
     int show;
 
     @Override
     public Integer call() throws Exception {
         try (Model model = Model.load(modelFile)) {
-            Path in = single(inputs, model.inputName(), "--in");
-            Path outFile = outputs.isEmpty() ? null : single(outputs, model.outputName(), "--out");
-            NpyArray x = Npy.read(in);
+            ModelSpec ms = model.spec();
+            Map<IoSpec, Path> in = byName(inputs, ms.inputs(), model.inputName(), "--in");
+            Map<IoSpec, Path> out = byName(outputs, ms.outputs(), model.outputName(), "--out");
+            Map<IoSpec, Path> expect = byName(expected, ms.outputs(), model.outputName(), "--expect");
+            IoSpec xSpec = ms.input(IoSpec.Role.SEQUENCE_INPUT);
+            if (!in.containsKey(xSpec))
+                throw new ParameterException(spec.commandLine(), "--in must give the sequence input '" + xSpec.name() + "'");
+            NpyArray x = Npy.read(in.get(xSpec));
             long[] s = x.shape();
+            boolean batchFirst = ms.layout() == SequenceLayout.BATCH_SEQ;
             if (s.length != 3 || s[2] != model.inputSize() || s[0] < 1 || s[1] < 1)
-                throw new IllegalArgumentException(in + ": shape " + Arrays.toString(s) + ", expected [seq, batch, "
-                        + model.inputSize() + "] for input '" + model.inputName() + "' of " + modelFile);
-            int seq = Math.toIntExact(s[0]), batch = Math.toIntExact(s[1]);
+                throw new IllegalArgumentException(in.get(xSpec) + ": shape " + Arrays.toString(s) + ", expected "
+                        + (batchFirst ? "[batch, seq, " : "[seq, batch, ") + model.inputSize() + "] for input '" + xSpec.name()
+                        + "' of " + modelFile);
+            int seq = Math.toIntExact(batchFirst ? s[1] : s[0]), batch = Math.toIntExact(batchFirst ? s[0] : s[1]);
+            Shapes shapes = new Shapes(ms, seq, batch);
+            RunArgs args = new RunArgs().input(x.data(), seq, batch).sequenceLengths(lengths);
+            float[] h0 = state(in, ms.input(IoSpec.Role.INITIAL_H), shapes), c0 = state(in, ms.input(IoSpec.Role.INITIAL_C), shapes);
+            args.initialStates(h0, c0);
+            Map<IoSpec, float[]> results = new LinkedHashMap<>();
+            for (IoSpec o : ms.outputs()) results.put(o, new float[Math.toIntExact(count(shapes.of(o)))]);
+            args.output(find(results, ms, IoSpec.Role.SEQUENCE_OUTPUT, IoSpec.Role.LAST_STEP_OUTPUT, IoSpec.Role.LAYER_Y));
+            args.finalStates(find(results, ms, IoSpec.Role.FINAL_H), find(results, ms, IoSpec.Role.FINAL_C));
             Session session = model.newSession(seq, batch);
-            float[] y = session.run(x.data(), seq, batch);
-            long[] outShape = {seq, batch, model.outputSize()};
-            if (outFile != null) Npy.write(outFile, outShape, y);
-            var out = spec.commandLine().getOut();
-            out.printf("%s: %s %s -> %s %s%s (kernels: %s)%n", modelFile, model.inputName(),
-                    Arrays.toString(s), model.outputName(), Arrays.toString(outShape),
-                    outFile == null ? "" : " written to " + outFile, session.kernels());
+            session.run(args);
+
+            var w = spec.commandLine().getOut();
+            w.printf("%s: %s %s (kernels: %s)%n", modelFile, xSpec.name(), Arrays.toString(s), session.kernels());
+            for (var e : results.entrySet()) {
+                long[] shape = shapes.of(e.getKey());
+                Path file = out.get(e.getKey());
+                if (file != null) Npy.write(file, shape, e.getValue());
+                w.printf("  %s %s%s%n", e.getKey().name(), Arrays.toString(shape), file == null ? "" : " written to " + file);
+            }
+            float[] main = results.get(mainOutput(ms, model));
             if (show > 0) {
                 StringBuilder first = new StringBuilder();
-                for (int i = 0; i < Math.min(show, y.length); i++) first.append(i == 0 ? "" : ", ").append(y[i]);
-                out.printf("first values: [%s%s]%n", first, y.length > show ? ", ..." : "");
+                for (int i = 0; i < Math.min(show, main.length); i++) first.append(i == 0 ? "" : ", ").append(main[i]);
+                w.printf("first values: [%s%s]%n", first, main.length > show ? ", ..." : "");
             }
-            if (!expected.isEmpty()) {
-                Path e = single(expected, model.outputName(), "--expect");
-                NpyArray ref = Npy.read(e);
-                if (!Arrays.equals(ref.shape(), outShape))
-                    throw new IllegalArgumentException(e + ": shape " + Arrays.toString(ref.shape()) + ", expected "
-                            + Arrays.toString(outShape));
+            for (var e : expect.entrySet()) {
+                NpyArray ref = Npy.read(e.getValue());
+                long[] shape = shapes.of(e.getKey());
+                if (!Arrays.equals(ref.shape(), shape))
+                    throw new IllegalArgumentException(e.getValue() + ": shape " + Arrays.toString(ref.shape()) + ", expected "
+                            + Arrays.toString(shape) + " for output '" + e.getKey().name() + "'");
+                float[] y = results.get(e.getKey());
                 double abs = 0, rel = 0;
                 for (int i = 0; i < y.length; i++) {
                     double d = Math.abs((double) y[i] - ref.data()[i]);
+                    if (Double.isNaN(d)) d = Double.POSITIVE_INFINITY;
                     abs = Math.max(abs, d);
                     rel = Math.max(rel, d / Math.max(Math.abs(ref.data()[i]), 1e-3));
                 }
-                out.printf("max abs error vs %s: %.3g (max rel error %.3g)%n", e, abs, rel);
+                w.printf("max abs error of %s vs %s: %.3g (max rel error %.3g)%n", e.getKey().name(), e.getValue(), abs, rel);
             }
         }
         return 0;
     }
 
-    /** The one file given for {@code name}: "NAME=file" must name it, a bare "file" is accepted when only one is given. */
-    private Path single(List<String> args, String name, String option) {
-        if (args.size() != 1)
-            throw new ParameterException(spec.commandLine(), option + " given " + args.size() + " times; this model has exactly one ("
-                    + name + ")");
-        String a = args.getFirst();
-        int eq = a.indexOf('=');
-        if (eq < 0) return Path.of(a);
-        String given = a.substring(0, eq);
-        if (!given.equals(name))
-            throw new ParameterException(spec.commandLine(), option + " names '" + given + "', but the model's is '" + name + "'");
-        return Path.of(a.substring(eq + 1));
+    private static IoSpec mainOutput(ModelSpec ms, Model model) {
+        for (IoSpec o : ms.outputs()) if (o.name().equals(model.outputName())) return o;
+        return ms.outputs().getFirst();
+    }
+
+    private static float[] find(Map<IoSpec, float[]> results, ModelSpec ms, IoSpec.Role... roles) {
+        for (IoSpec.Role r : roles) if (ms.output(r) != null) return results.get(ms.output(r));
+        return null;
+    }
+
+    private float[] state(Map<IoSpec, Path> in, IoSpec io, Shapes shapes) {
+        if (io == null || !in.containsKey(io)) return null;
+        NpyArray a = Npy.read(in.get(io));
+        long[] expected = shapes.of(io);
+        if (!Arrays.equals(a.shape(), expected))
+            throw new IllegalArgumentException(in.get(io) + ": shape " + Arrays.toString(a.shape()) + ", expected "
+                    + Arrays.toString(expected) + " for input '" + io.name() + "'");
+        return a.data();
+    }
+
+    /** The concrete shape of every input and output for one seq × batch. */
+    private record Shapes(ModelSpec ms, int seq, int batch) {
+        long[] of(IoSpec io) {
+            boolean bf = ms.layout() == SequenceLayout.BATCH_SEQ;
+            int slots = ms.stateSlots(), h = ms.layers().getFirst().hiddenSize();
+            int last = ms.layers().getLast().hiddenSize(), dirs = ms.layers().getLast().direction().count;
+            return switch (io.role()) {
+                case SEQUENCE_INPUT -> bf ? new long[]{batch, seq, ms.inputSize()} : new long[]{seq, batch, ms.inputSize()};
+                case SEQUENCE_OUTPUT -> bf ? new long[]{batch, seq, ms.outputSize()} : new long[]{seq, batch, ms.outputSize()};
+                case LAST_STEP_OUTPUT -> new long[]{batch, ms.outputSize()};
+                case LAYER_Y -> bf ? new long[]{batch, seq, dirs, last} : new long[]{seq, dirs, batch, last};
+                case SEQUENCE_LENS -> new long[]{batch};
+                case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> ms.stateLayout() == StateLayout.LAYER_MAJOR
+                        ? new long[]{slots, batch, h} : new long[]{batch, slots, h};
+            };
+        }
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        return n;
+    }
+
+    /** Resolves "NAME=file" (or a bare file, meaning {@code defaultName}) against the model's names. */
+    private Map<IoSpec, Path> byName(List<String> args, List<IoSpec> known, String defaultName, String option) {
+        Map<IoSpec, Path> out = new LinkedHashMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            String name = eq < 0 ? defaultName : a.substring(0, eq);
+            IoSpec io = known.stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
+            if (io == null || io.role() == IoSpec.Role.SEQUENCE_LENS)
+                throw new ParameterException(spec.commandLine(), option + " names '" + name + "', but the model's are "
+                        + known.stream().filter(k -> k.role() != IoSpec.Role.SEQUENCE_LENS).map(k -> "'" + k.name() + "'").toList()
+                        + (eq < 0 ? "" : "") + (io != null ? " (give sequence lengths with --lengths)" : ""));
+            if (out.put(io, Path.of(eq < 0 ? a : a.substring(eq + 1))) != null)
+                throw new ParameterException(spec.commandLine(), option + " names '" + name + "' twice");
+        }
+        return out;
     }
 }

@@ -35,8 +35,8 @@ class CliTest {
         Result r = cli("run", model.toString(), "--in", "images=" + FIXTURE.resolve("input.npy"),
                 "--out", "prob=" + prob, "--expect", FIXTURE.resolve("expected.npy").toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("prob [1, 150, 13]"), r.out());
-        double err = Double.parseDouble(r.out().replaceAll("(?s).*max abs error vs \\S+: (\\S+) .*", "$1"));
+        assertTrue(r.out().contains("prob [1, 150, 13] written to"), r.out());
+        double err = Double.parseDouble(r.out().replaceAll("(?s).*max abs error of prob vs \\S+: (\\S+) .*", "$1"));
         assertTrue(err <= 1e-5, "CLI run vs PyTorch: max abs error " + err);
         NpyArray y = Npy.read(prob);
         assertArrayEquals(new long[]{1, 150, 13}, y.shape());
@@ -97,7 +97,7 @@ class CliTest {
         cli("convert", FIXTURE.resolve("model.onnx").toString(), model.toString());
         Result r = cli("run", model.toString(), "--in", "x=" + FIXTURE.resolve("input.npy"));
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--in names 'x', but the model's is 'images'"), r.err());
+        assertTrue(r.err().contains("--in names 'x', but the model's are ['images']"), r.err());
     }
 
     @Test
@@ -108,5 +108,16 @@ class CliTest {
         Result r = cli("run", model.toString(), "--in", x.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("shape [2, 1, 99], expected [seq, batch, 100]"), r.err());
+    }
+
+    @Test
+    void convertVerifyComparesWithFloat64AndFailsAboveTheTolerance(@TempDir Path dir) {
+        Path model = dir.resolve("m.vlstm");
+        Result ok = cli("convert", "--verify", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().contains("verify: max abs error") && ok.out().contains(": ok"), ok.out());
+        Result strict = cli("convert", "--verify", "--tolerance", "1e-12", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        assertEquals(1, strict.code(), strict.out());
+        assertTrue(strict.err().contains("differs from the float64 evaluation"), strict.err());
     }
 }

@@ -1,0 +1,64 @@
+package dev.vlstm.cli;
+
+import dev.vlstm.Model;
+import dev.vlstm.RunArgs;
+import dev.vlstm.format.IoSpec;
+import dev.vlstm.format.ModelSpec;
+import dev.vlstm.format.SequenceLayout;
+import dev.vlstm.onnx.Float64Evaluator;
+import dev.vlstm.onnx.OnnxImporter;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+
+/** {@code convert --verify}: the written file, run by the runtime, against a float64 evaluation of the ONNX weights. */
+final class ConversionCheck {
+    private ConversionCheck() {
+    }
+
+    static final int SEQ = 7, BATCH = 3;
+
+    /** Max abs error over the model's sequence, last-step or layer-Y output for a random input (seed 1). */
+    static double maxError(OnnxImporter.Imported m, Path vlstm) throws IOException {
+        ModelSpec spec = m.spec();
+        Random rnd = new Random(1);
+        float[] timeMajor = new float[SEQ * BATCH * spec.inputSize()];
+        for (int i = 0; i < timeMajor.length; i++) timeMajor[i] = rnd.nextFloat() * 2 - 1;
+        double[] ref = Float64Evaluator.run(spec, m.weights(), timeMajor, SEQ, BATCH);
+        int f = ref.length / (SEQ * BATCH);
+        boolean batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
+        float[] x = batchFirst ? swap(timeMajor, SEQ, BATCH, spec.inputSize()) : timeMajor;
+        IoSpec.Role role = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null ? IoSpec.Role.SEQUENCE_OUTPUT
+                : spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null ? IoSpec.Role.LAST_STEP_OUTPUT
+                : spec.output(IoSpec.Role.LAYER_Y) != null ? IoSpec.Role.LAYER_Y : null;
+        if (role == null)
+            throw new IllegalArgumentException(vlstm + ": --verify compares the sequence output, and this model returns only states");
+        float[] y = new float[role == IoSpec.Role.LAST_STEP_OUTPUT ? BATCH * f : SEQ * BATCH * f];
+        try (Model model = Model.load(vlstm)) {
+            model.newSession().run(new RunArgs().input(x, SEQ, BATCH).output(y));
+        }
+        double err = 0;
+        int dirs = spec.layers().getLast().direction().count, h = f / dirs;
+        for (int t = 0; t < SEQ; t++)
+            for (int b = 0; b < BATCH; b++)
+                for (int j = 0; j < f; j++) {
+                    int at = switch (role) {
+                        case LAST_STEP_OUTPUT -> t == SEQ - 1 ? b * f + j : -1;
+                        case LAYER_Y -> batchFirst ? (b * SEQ + t) * f + j : ((t * dirs + j / h) * BATCH + b) * h + j % h;
+                        default -> batchFirst ? (b * SEQ + t) * f + j : (t * BATCH + b) * f + j;
+                    };
+                    if (at < 0) continue;
+                    double d = Math.abs(y[at] - ref[(t * BATCH + b) * f + j]);
+                    err = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(err, d);
+                }
+        return err;
+    }
+
+    private static float[] swap(float[] src, int a, int b, int w) {
+        float[] dst = new float[src.length];
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++) System.arraycopy(src, (i * b + j) * w, dst, (j * a + i) * w, w);
+        return dst;
+    }
+}
