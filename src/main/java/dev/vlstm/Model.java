@@ -47,8 +47,11 @@ public final class Model implements AutoCloseable {
     record DirectionWeights(MemorySegment w, MemorySegment r, MemorySegment bias, float[] peepholes) {
     }
 
+    private final byte[] fingerprint;
+
     private Model(VlstmFile file) {
         this.file = file;
+        this.fingerprint = file.fingerprint();
         ModelSpec spec = file.spec();
         layers = new LayerWeights[spec.layers().size()];
         for (int l = 0; l < layers.length; l++) {
@@ -146,6 +149,32 @@ public final class Model implements AutoCloseable {
     /** A new session with buffers sized up front, so no call up to these sizes allocates. One per thread. */
     public Session newSession(int maxSeq, int maxBatch) {
         return new Session(this, maxSeq, maxBatch, Kernels.get());
+    }
+
+    /**
+     * A zero state for one stream, to advance one timestep at a time with {@link Session#step}. Only models whose
+     * layers all run forward can stream: a reverse or bidirectional layer needs the whole sequence.
+     *
+     * @throws UnsupportedOperationException for a model with reverse or bidirectional layers
+     */
+    public LstmState newState() {
+        checkOpen();
+        for (int l = 0; l < layers.length; l++)
+            if (layers[l].spec().direction() != dev.vlstm.format.Direction.FORWARD)
+                throw new UnsupportedOperationException(file.source() + ": layer " + l + " is "
+                        + layers[l].spec().direction().onnxName + "; it needs the whole sequence, so this model cannot "
+                        + "stream one step at a time (use Session.run)");
+        return new LstmState(this);
+    }
+
+    /** A state from {@link LstmState#toBytes()}; refuses a snapshot of another model or a damaged one. */
+    public LstmState restoreState(byte[] snapshot) {
+        newState();
+        return LstmState.fromBytes(this, snapshot);
+    }
+
+    byte[] fingerprint() {
+        return fingerprint;
     }
 
     public boolean isOpen() {

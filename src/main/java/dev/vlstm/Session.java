@@ -25,6 +25,7 @@ public final class Session implements AutoCloseable {
     private final LstmKernels kernels;
     private final Recurrence.Buffers buffers = new Recurrence.Buffers();
     private final RunArgs simple = new RunArgs();
+    private final LstmState[] single = new LstmState[1];
     private float[] xTime = new float[0];   // batch-first input, transposed to time-major
     private float[] outTime = new float[0]; // batch-first output, before transposing back
     private float[] hiddenA = new float[0]; // [seq][batch][H*dirs] outputs of even layers
@@ -150,6 +151,76 @@ public final class Session implements AutoCloseable {
             System.arraycopy(x, from, target, 0, outRows * width);
         }
         if (transpose) swapSeqBatch(outTime, a.output, seq, batch, units);
+    }
+
+    /**
+     * One timestep of one stream: consumes {@code x} ({@code [inputSize]}), advances {@code state}, and writes this
+     * step's output ({@code [outputSize]}: the head's, or the last layer's h). Stepping a sequence one step at a time
+     * gives the same numbers as {@link #run} on the whole sequence. Allocates nothing.
+     */
+    public void step(LstmState state, float[] x, float[] out) {
+        single[0] = state;
+        try {
+            step(single, 1, x, out);
+        } finally {
+            single[0] = null;
+        }
+    }
+
+    /**
+     * One timestep of {@code n} independent streams together, as one batch (micro-batching): row {@code b} of
+     * {@code x} ({@code [n][inputSize]}) advances {@code states[b]} and fills row b of {@code out}
+     * ({@code [n][outputSize]}). Equals stepping each stream alone. The states are gathered into the session's batch
+     * buffers and scattered back (a copy of h and c per layer and stream, small next to the step's matrix work).
+     */
+    public void step(LstmState[] states, int n, float[] x, float[] out) {
+        model.checkOpen();
+        if (n < 1 || n > states.length) throw new IllegalArgumentException("n " + n + ", expected 1.." + states.length);
+        if (x.length != (long) n * inputSize)
+            throw new IllegalArgumentException("x has " + x.length + " values, expected " + n + " streams x " + inputSize);
+        if (out.length != (long) n * outputSize)
+            throw new IllegalArgumentException("out has room for " + out.length + " values, expected " + n + " streams x " + outputSize);
+        for (int b = 0; b < n; b++) {
+            if (states[b] == null || states[b].model != model)
+                throw new IllegalArgumentException("state " + b + " is " + (states[b] == null ? "null" : "another model's"));
+            for (int o = 0; o < b; o++)
+                if (states[o] == states[b]) throw new IllegalArgumentException("state " + b + " is given twice");
+        }
+        reserve(1, n);
+        try {
+            stepForward(states, n, x, out);
+        } catch (IllegalStateException e) {
+            if (!model.isOpen())
+                throw new IllegalStateException(model.source() + ": the model was closed while a session was running it", e);
+            throw e;
+        }
+    }
+
+    private void stepForward(LstmState[] states, int n, float[] x, float[] out) {
+        float[] in = x;
+        int width = inputSize;
+        Model.LayerWeights[] layers = model.layers;
+        for (int l = 0; l < layers.length; l++) {
+            int hidden = layers[l].hiddenSize();
+            float[] y = (l & 1) == 0 ? hiddenA : hiddenB;
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(states[b].h, states[b].offsets[l], h, b * hidden, hidden);
+                System.arraycopy(states[b].c, states[b].offsets[l], c, b * hidden, hidden);
+            }
+            Recurrence.run(kernels, layers[l], 0, in, width, 1, n, y, hidden, h, c, null, buffers);
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(h, b * hidden, states[b].h, states[b].offsets[l], hidden);
+                System.arraycopy(c, b * hidden, states[b].c, states[b].offsets[l], hidden);
+            }
+            in = y;
+            width = hidden;
+        }
+        if (model.headWeight != null) {
+            kernels.project(in, 0, width, n, width, model.headWeight, model.headBias, (outputSize + PANEL - 1) / PANEL, 1,
+                    out, 0, outputSize, outputSize);
+        } else {
+            System.arraycopy(in, 0, out, 0, n * width);
+        }
     }
 
     /** {@code [a][b][w]} → {@code [b][a][w]}. */

@@ -37,14 +37,16 @@ public final class VlstmFile implements AutoCloseable {
     private final Map<String, MemorySegment> tensors;
     private final Arena arena;
     private final int major;
+    private final byte[] fingerprint;
 
     /** One row of the tensor table. */
     public record TensorEntry(String name, int dtype, long[] dims, long offset, long length, int crc32c) {
     }
 
     private VlstmFile(String source, int major, ModelSpec spec, Map<String, String> metadata, Map<String, TensorEntry> entries,
-                      Map<String, MemorySegment> tensors, Arena arena) {
+                      Map<String, MemorySegment> tensors, Arena arena, byte[] fingerprint) {
         this.major = major;
+        this.fingerprint = fingerprint;
         this.source = source;
         this.spec = spec;
         this.metadata = Collections.unmodifiableMap(metadata);
@@ -133,6 +135,7 @@ public final class VlstmFile implements AutoCloseable {
             throw new VlstmFormatException(source + ": sections CRC32C mismatch (stored " + hex(sectionsCrc) + ", computed "
                     + hex((int) crc.getValue()) + "): the file is corrupt");
 
+        byte[] fingerprint = fingerprint(seg.asSlice(HEADER_SIZE, sectionsEnd - HEADER_SIZE));
         ModelSpec spec = ModelSection.decode(new SectionReader(seg, modelOffset, tableOffset, source + ": model section"),
                 source + ": model section", major);
         Map<String, String> metadata = readMetadata(new SectionReader(seg, metaOffset, sectionsEnd, source + ": metadata"), source);
@@ -155,7 +158,7 @@ public final class VlstmFile implements AutoCloseable {
         if (previousEnd != size)
             throw new VlstmFormatException(source + ": " + (size - previousEnd) + " bytes after the last tensor; the file "
                     + "must end with the last payload");
-        return new VlstmFile(source, major, spec, metadata, entries, tensors, arena);
+        return new VlstmFile(source, major, spec, metadata, entries, tensors, arena, fingerprint);
     }
 
     private static void checkZeroPadding(MemorySegment seg, long from, long to, String source) {
@@ -251,6 +254,22 @@ public final class VlstmFile implements AutoCloseable {
 
     private static String hex(int v) {
         return String.format("0x%08x", v);
+    }
+
+    /** SHA-256 of the sections (model, tensor table with every payload's CRC, metadata): identifies this model file. */
+    private static byte[] fingerprint(MemorySegment sections) {
+        try {
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(sections.asByteBuffer());
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
+    }
+
+    /** 32 bytes that identify this model file (format-spec.md, "State snapshots"). */
+    public byte[] fingerprint() {
+        return fingerprint.clone();
     }
 
     /** The file's major format version (1 or 2). */

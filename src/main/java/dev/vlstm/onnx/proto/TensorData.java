@@ -45,22 +45,19 @@ public final class TensorData {
         if (type != OnnxDataType.INT64 && type != OnnxDataType.INT32) throw wrongType(t, "int64 or int32");
         int n = arrayCount(t);
         byte[] raw = t.rawDataRef();
+        // Check the payload before allocating: dims alone may claim a billion elements (fuzzer finding crash-41e8a091).
+        if (raw != null) checkRawSize(t, raw, n, type == OnnxDataType.INT64 ? 8 : 4);
+        else if (type == OnnxDataType.INT64) checkTypedSize(t, "int64_data", t.int64DataRef().length, n);
+        else checkTypedSize(t, "int32_data", t.int32DataRef().length, n);
         long[] out = new long[n];
         ByteBuffer le = raw == null ? null : ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         if (type == OnnxDataType.INT64) {
-            if (le != null) {
-                checkRawSize(t, raw, n, 8);
-                le.asLongBuffer().get(out);
-            } else {
-                checkTypedSize(t, "int64_data", t.int64DataRef().length, n);
-                System.arraycopy(t.int64DataRef(), 0, out, 0, n);
-            }
+            if (le != null) le.asLongBuffer().get(out);
+            else System.arraycopy(t.int64DataRef(), 0, out, 0, n);
         } else if (le != null) {
-            checkRawSize(t, raw, n, 4);
             for (int k = 0; k < n; k++) out[k] = le.getInt(4 * k);
         } else {
             int[] src = t.int32DataRef();
-            checkTypedSize(t, "int32_data", src.length, n);
             for (int k = 0; k < n; k++) out[k] = src[k];
         }
         return out;
