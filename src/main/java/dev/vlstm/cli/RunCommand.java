@@ -50,6 +50,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--show", paramLabel = "N", defaultValue = "5", description = "Print the first N values of the main output (default 5).")
     int show;
 
+    @Option(names = "--stream", description = "Feed the sequence one timestep at a time through the step API "
+            + "(one state per batch row, stepped together); gives the same outputs as a whole-sequence run.")
+    boolean stream;
+
     @Override
     public Integer call() throws Exception {
         try (Model model = Model.load(modelFile)) {
@@ -77,7 +81,8 @@ final class RunCommand implements Callable<Integer> {
             args.output(find(results, ms, IoSpec.Role.SEQUENCE_OUTPUT, IoSpec.Role.LAST_STEP_OUTPUT, IoSpec.Role.LAYER_Y));
             args.finalStates(find(results, ms, IoSpec.Role.FINAL_H), find(results, ms, IoSpec.Role.FINAL_C));
             Session session = model.newSession(seq, batch);
-            session.run(args);
+            if (stream) streamRun(model, session, ms, x.data(), seq, batch, batchFirst, args, h0, c0, results);
+            else session.run(args);
 
             var w = spec.commandLine().getOut();
             w.printf("%s: %s %s (kernels: %s)%n", modelFile, xSpec.name(), Arrays.toString(s), session.kernels());
@@ -111,6 +116,26 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** --stream: one LstmState per batch row, all rows stepped together each timestep. */
+    private void streamRun(Model model, Session session, ModelSpec ms, float[] x, int seq, int batch, boolean batchFirst,
+                           RunArgs args, float[] h0, float[] c0, Map<IoSpec, float[]> results) {
+        if (lengths != null || h0 != null || c0 != null || ms.output(IoSpec.Role.SEQUENCE_OUTPUT) == null
+                || ms.outputs().size() != 1)
+            throw new IllegalArgumentException(modelFile + ": --stream runs models with one sequence input and one "
+                    + "sequence output, no states or lengths given");
+        dev.vlstm.LstmState[] states = new dev.vlstm.LstmState[batch];
+        for (int b = 0; b < batch; b++) states[b] = model.newState();
+        int in = model.inputSize(), out = model.outputSize();
+        float[] xt = new float[batch * in], yt = new float[batch * out], y = results.get(ms.output(IoSpec.Role.SEQUENCE_OUTPUT));
+        for (int t = 0; t < seq; t++) {
+            for (int b = 0; b < batch; b++)
+                System.arraycopy(x, (batchFirst ? b * seq + t : t * batch + b) * in, xt, b * in, in);
+            session.step(states, batch, xt, yt);
+            for (int b = 0; b < batch; b++)
+                System.arraycopy(yt, b * out, y, (batchFirst ? b * seq + t : t * batch + b) * out, out);
+        }
     }
 
     private static IoSpec mainOutput(ModelSpec ms, Model model) {

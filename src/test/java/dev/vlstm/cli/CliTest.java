@@ -120,4 +120,21 @@ class CliTest {
         assertEquals(1, strict.code(), strict.out());
         assertTrue(strict.err().contains("differs from the float64 evaluation"), strict.err());
     }
+
+    @Test
+    void runStreamGivesTheSameOutputsAsRun(@TempDir Path dir) {
+        Path model = dir.resolve("m.vlstm");
+        Path fixture = Path.of("src/test/resources/fixtures/lstm16_s150_b1");
+        cli("convert", fixture.resolve("model.onnx").toString(), model.toString());
+        Result r = cli("run", model.toString(), "--stream", "--in", fixture.resolve("input.npy").toString(),
+                "--out", dir.resolve("s.npy").toString(), "--expect", fixture.resolve("expected.npy").toString());
+        assertEquals(0, r.code(), r.err());
+        double err = Double.parseDouble(r.out().replaceAll("(?s).*max abs error of prob vs \\S+: (\\S+) .*", "$1"));
+        assertTrue(err <= 1e-5, "run --stream vs PyTorch: max abs error " + err);
+        cli("run", model.toString(), "--in", fixture.resolve("input.npy").toString(), "--out", dir.resolve("w.npy").toString());
+        float[] a = Npy.read(dir.resolve("s.npy")).data(), b = Npy.read(dir.resolve("w.npy")).data();
+        double d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        assertTrue(d <= 1e-6, "run --stream vs run: max abs difference " + d);
+    }
 }
