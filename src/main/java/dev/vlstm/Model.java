@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A loaded .vlstm model: the file is memory-mapped, fully validated (sizes, offsets, checksums) and its weights are used
- * in place. A model is immutable and may be shared by any number of threads; each thread runs it through its own
+ * A loaded .vlstm model: the file is read into 64-byte-aligned off-heap memory ({@link #load(Path)}) or memory-mapped
+ * ({@link #map(Path)}), fully validated (sizes, offsets, checksums), and its packed weights are used in place. A model is immutable and may be shared by any number of threads; each thread runs it through its own
  * {@link Session}.
  *
  * <pre>{@code
@@ -75,7 +75,20 @@ public final class Model implements AutoCloseable {
      * @throws IOException          when it cannot be read
      */
     public static Model load(Path file) throws IOException {
-        VlstmFile f = VlstmFile.map(file);
+        return open(VlstmFile.read(file));
+    }
+
+    /**
+     * Like {@link #load(Path)}, but memory-maps the file and uses the weights in place: no copy, and pages are shared
+     * between processes that map the same file. The file must not be truncated or rewritten in place while the model
+     * is open (atomic replacement by rename, as {@code convert} does, is safe): a vanished page raises SIGBUS, which
+     * the JVM turns into an error in most code but cannot guarantee to in vectorized loops.
+     */
+    public static Model map(Path file) throws IOException {
+        return open(VlstmFile.map(file));
+    }
+
+    private static Model open(VlstmFile f) {
         try {
             return new Model(f);
         } catch (RuntimeException e) {

@@ -127,4 +127,23 @@ class SessionTest {
             assertEquals(1, inf.length);
         }
     }
+
+    /** load() copies the file into memory, so a file truncated afterwards cannot fault (SIGBUS) the running model. */
+    @Test
+    void aLoadedModelSurvivesItsFileBeingTruncated(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        RandomModels.Built m = RandomModels.build(9, 4, new int[]{8}, 2, true);
+        java.nio.file.Path file = dir.resolve("m.vlstm");
+        VlstmWriter.write(m.spec(), m.weights(), RandomModels.metadata(), file);
+        float[] x = RandomModels.uniform(new Random(3), 5 * 4, 1f);
+        try (Model loaded = Model.load(file); Model mapped = Model.map(file)) {
+            float[] viaMap = mapped.newSession().run(x, 5, 1);
+            mapped.close();
+            try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(100);
+            }
+            assertArrayEquals(viaMap, loaded.newSession().run(x, 5, 1));
+        }
+        var e = assertThrows(dev.vlstm.format.VlstmFormatException.class, () -> Model.load(file));
+        assertTrue(e.getMessage().contains("m.vlstm: header says the file has"), e.getMessage());
+    }
 }

@@ -72,6 +72,28 @@ public final class VlstmFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the file into 64-byte-aligned off-heap memory (no mapping) and validates it; {@link #close()} frees it.
+     * Unlike {@link #map}, nothing another process does to the file afterwards (truncating it, say) can reach the
+     * reader: a mapped page that disappears raises SIGBUS, which the JVM cannot always turn into an exception.
+     */
+    public static VlstmFile read(Path file) throws IOException {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment seg = arena.allocate(Math.max(1, size), ALIGN).asSlice(0, size);
+            java.nio.ByteBuffer buf = seg.asByteBuffer();
+            while (buf.hasRemaining()) {
+                if (ch.read(buf) < 0)
+                    throw new VlstmFormatException(file + ": the file shrank from " + size + " bytes while it was read");
+            }
+            return parse(seg, file.toString(), arena);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
     /** Validates {@code bytes} as a .vlstm file held in memory (no file, nothing to unmap). */
     public static VlstmFile parse(byte[] bytes, String source) {
         Arena arena = Arena.ofShared();
