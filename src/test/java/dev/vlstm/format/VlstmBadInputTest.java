@@ -1,0 +1,193 @@
+package dev.vlstm.format;
+
+import dev.vlstm.RandomModels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A catalogue of broken .vlstm files, each with the exact error expected. Fields are changed with the checksums
+ * recomputed, so each test reaches the validation rule it names rather than stopping at a CRC mismatch.
+ */
+class VlstmBadInputTest {
+    static final RandomModels.Built MODEL = RandomModels.build(21, 5, new int[]{13, 20}, 3, true);
+
+    static ByteBuffer file() {
+        return ByteBuffer.wrap(VlstmWriter.toBytes(MODEL.spec(), MODEL.weights(), RandomModels.metadata())).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Recomputes the sections CRC and then the header CRC, as a forger would. */
+    static byte[] resealed(ByteBuffer b) {
+        byte[] a = b.array();
+        int metaEnd = b.getInt(40) + b.getInt(44);
+        CRC32C s = new CRC32C();
+        s.update(a, 64, metaEnd - 64);
+        b.putInt(48, (int) s.getValue());
+        CRC32C h = new CRC32C();
+        h.update(a, 0, 60);
+        b.putInt(60, (int) h.getValue());
+        return a;
+    }
+
+    static int tableOffset(ByteBuffer b) {
+        return b.getInt(32);
+    }
+
+    static String refusal(byte[] bytes) {
+        return assertThrows(VlstmFormatException.class, () -> VlstmFile.parse(bytes, "bad.vlstm").close()).getMessage();
+    }
+
+    static void assertRefused(byte[] bytes, String... parts) {
+        String m = refusal(bytes);
+        assertTrue(m.startsWith("bad.vlstm: "), m);
+        for (String p : parts) assertTrue(m.contains(p), "expected '" + p + "' in: " + m);
+    }
+
+    @Test
+    void truncatedAtEverySectionBoundary() {
+        ByteBuffer b = file();
+        int table = tableOffset(b), meta = b.getInt(40), metaEnd = meta + b.getInt(44);
+        long firstPayload = b.getLong(table + 88);
+        for (int cut : new int[]{0, 8, 63, 64, table, meta, metaEnd, (int) firstPayload, b.capacity() - 1}) {
+            byte[] t = java.util.Arrays.copyOf(b.array(), cut);
+            String m = refusal(t);
+            assertTrue(m.contains("too short") || m.contains("truncated or extended"), "cut at " + cut + ": " + m);
+        }
+    }
+
+    @Test
+    void aTensorOffsetPastTheEndOfTheFile() {
+        ByteBuffer b = file();
+        int e = tableOffset(b) + 128 * 7;  // the last tensor
+        b.putLong(e + 88, 1L << 40);
+        assertRefused(resealed(b), "tensor 'head.b'", "lies past the end of the file");
+    }
+
+    @Test
+    void overlappingTensors() {
+        ByteBuffer b = file();
+        int e1 = tableOffset(b) + 128;
+        b.putLong(e1 + 88, b.getLong(tableOffset(b) + 88));
+        assertRefused(resealed(b), "tensor 'l0.d0.r'", "overlaps the previous tensor");
+    }
+
+    @Test
+    void aMisalignedTensor() {
+        ByteBuffer b = file();
+        int e = tableOffset(b);
+        b.putLong(e + 88, b.getLong(e + 88) + 4);
+        assertRefused(resealed(b), "tensor 'l0.d0.w'", "is not a multiple of 64");
+    }
+
+    @Test
+    void dimensionsWhoseProductOverflows() {
+        ByteBuffer b = file();
+        int e = tableOffset(b);
+        b.putLong(e + 56, 1L << 40).putLong(e + 64, 1L << 40);
+        assertRefused(resealed(b), "tensor 'l0.d0.w'", "overflows 64 bits");
+    }
+
+    @Test
+    void gigabytesDeclaredInATinyFileAreRefusedBeforeAnyAllocation() {
+        ByteBuffer b = file();
+        int e = tableOffset(b);
+        b.putLong(e + 56, 1L << 28);  // dims now claim 2^28 x 5 x 4 x 16 floats, tens of gigabytes
+        b.putLong(e + 96, (1L << 28) * 5 * 4 * 16 * 4);
+        assertRefused(resealed(b), "tensor 'l0.d0.w'", "lies past the end of the file");
+    }
+
+    @Test
+    void zeroDimensions() {
+        ByteBuffer b = file();
+        int e = tableOffset(b);
+        b.putLong(e + 64, 0);
+        assertRefused(resealed(b), "tensor 'l0.d0.w'", "dimension 1 is 0, expected >= 1");
+    }
+
+    @Test
+    void aHiddenSizeOfZeroOrAbsurdSize() {
+        ByteBuffer b = file();
+        b.putInt(64 + 24 + 4, 0); // layer 0 hidden size
+        assertRefused(resealed(b), "model section", "layer 0 hidden size is 0, expected 1..65536");
+        ByteBuffer c = file();
+        c.putInt(64 + 24 + 4, -1);
+        assertRefused(resealed(c), "layer 0 hidden size is 4294967295, expected 1..65536");
+    }
+
+    @Test
+    void aTensorOfTheWrongDimsForTheModel() {
+        ByteBuffer b = file();
+        int e = tableOffset(b) + 128 * 2; // l0.d0.b [1, 4, 16]
+        b.putLong(e + 64, 8).putLong(e + 72, 8);
+        assertRefused(resealed(b), "tensor 'l0.d0.b' has dims [1, 8, 8], expected [1, 4, 16]");
+    }
+
+    @Test
+    void unknownCodesAreNamed() {
+        ByteBuffer b = file();
+        b.putInt(64 + 24 + 8, 7); // layer 0 direction
+        assertRefused(resealed(b), "layer 0 direction has unknown code 7");
+        ByteBuffer c = file();
+        c.putInt(64 + 24 + 20, 99); // layer 0 activation f
+        assertRefused(resealed(c), "activation f has unknown code 99");
+        ByteBuffer d = file();
+        d.putInt(tableOffset(d) + 48, 11); // dtype
+        assertRefused(resealed(d), "tensor 'l0.d0.w': dtype code 11, expected 1 (f32)");
+    }
+
+    @Test
+    void nonzeroFlagsAndReservedFields() {
+        ByteBuffer b = file();
+        b.putInt(52, 1);
+        assertRefused(resealed(b), "flags is 1, expected 0..0");
+        ByteBuffer c = file();
+        c.putInt(64 + 24 + 92, 5); // layer 0 reserved
+        assertRefused(resealed(c), "layer 0 reserved must be zero");
+    }
+
+    @Test
+    void badChecksumsAreNamed() {
+        ByteBuffer b = file();
+        b.put(70, (byte) (b.get(70) ^ 1));
+        assertRefused(b.array(), "sections CRC32C mismatch");
+        ByteBuffer c = file();
+        c.put(c.capacity() - 1, (byte) (c.get(c.capacity() - 1) ^ 1));
+        assertRefused(c.array(), "tensor 'head.b': CRC32C mismatch");
+        ByteBuffer d = file();
+        d.put(20, (byte) 1);
+        assertRefused(d.array(), "header CRC32C mismatch");
+    }
+
+    @Test
+    void wrongMagicUnknownMajorAndNewerMinor() {
+        ByteBuffer b = file();
+        b.put(0, (byte) 'X');
+        assertRefused(b.array(), "not a .vlstm file");
+        ByteBuffer c = file();
+        c.putShort(8, (short) 9);
+        assertRefused(resealed(c), "format version 9.0, this reader reads 1.x to 2.x");
+        ByteBuffer d = file();
+        d.putShort(10, (short) 3);
+        try (VlstmFile f = VlstmFile.parse(resealed(d), "newer-minor.vlstm")) {
+            assertTrue(f.spec().equals(MODEL.spec()), "a newer minor version that uses known features reads the same model");
+        }
+    }
+
+    @Test
+    void sectionOffsetsThatDoNotChain() {
+        ByteBuffer b = file();
+        b.putInt(32, b.getInt(32) + 8);
+        assertRefused(resealed(b), "table offset", "right after the model section");
+        ByteBuffer c = file();
+        c.putInt(44, 1 << 30);
+        CRC32C h = new CRC32C();
+        h.update(c.array(), 0, 60);
+        c.putInt(60, (int) h.getValue());
+        assertRefused(c.array(), "past the end of the file");
+    }
+}
