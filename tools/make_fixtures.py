@@ -14,6 +14,23 @@ For every fixture it writes src/test/resources/fixtures/<name>/:
     input_N.npy / expected_N.npy  extra shapes for dynamic_axes exports
 and src/test/resources/fixtures/fixtures.json describing all fixtures.
 
+The fixtures in IO_FIXTURES (bidirectional, batch_first, explicit h0/c0 in and
+h_n/c_n out, many-to-one, trained weights, saturated gates, bidirectional at
+several opsets) may have several graph inputs and outputs. Their tensors are
+all named (x, h0, c0 -> y, h_n, c_n) and each of their cases carries an "io"
+object listing every input/output with its file, role and shape:
+    "io": {"inputs":  [{"name": "x",  "file": "input.npy", "role": "sequence", "shape": [...]},
+                       {"name": "h0", "file": "h0.npy",    "role": "initial_h", ...},
+                       {"name": "c0", "file": "c0.npy",    "role": "initial_c", ...}],
+           "outputs": [{"name": "y",   "file": "expected.npy",    "role": "sequence" | "last_step", ...},
+                       {"name": "h_n", "file": "expected_hn.npy", "role": "final_h", ...},
+                       {"name": "c_n", "file": "expected_cn.npy", "role": "final_c", ...}]}
+"input"/"expected" of a case are still the main sequence input (x) and the
+main output (y). Roles: "sequence" = [seq, batch, F] ([batch, seq, F] when the
+entry has "batch_first": true), "last_step" = [batch, F], "initial_h",
+"initial_c", "final_h", "final_c" = [num_layers * num_directions, batch, hidden]
+(PyTorch order: layer-major, direction-minor).
+
 It also writes tools/FIXTURES_GRAPHS.txt, a human-readable dump of each
 exported graph, and cross-checks every case by running the exported graph
 with the small NumPy ONNX interpreter in tools/onnx_numpy_ref.py.
@@ -23,6 +40,7 @@ so rerunning reproduces the same weights, inputs and outputs.
 """
 
 import json
+import math
 import os
 import sys
 
@@ -325,12 +343,329 @@ def make_fixture(f):
     return entry, m, max_err
 
 
+# --------------------------------------------------------------------------
+# Fixtures with several named inputs/outputs (IO_FIXTURES)
+# --------------------------------------------------------------------------
+
+class SeqModel(nn.Module):
+    """Configurable LSTM model for IO_FIXTURES.
+
+    head: None          -> returns the LSTM output sequence
+          "view_linear" -> out.view(s*b, D*h) -> Linear -> view(s, b, -1)  (README pattern, Gemm)
+          "linear3d"    -> Linear applied to the 3-D output (MatMul + Add)
+          "last_step"   -> Linear on the last time step: out[-1] (seq-first) or
+                           out[:, -1, :] (batch_first)  (many-to-one)
+    states=True: forward(x, h0, c0) returns (output, (h_n, c_n)).
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, num_layers, *, bidirectional=False,
+                 batch_first=False, head=None, states=False):
+        super().__init__()
+        self.batch_first = batch_first
+        self.head = head
+        self.states = states
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, bidirectional=bidirectional,
+                            batch_first=batch_first)
+        if head is not None:
+            self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+
+    def forward(self, x, h0=None, c0=None):
+        if self.states:
+            out, (hn, cn) = self.lstm(x, (h0, c0))
+        else:
+            out, _ = self.lstm(x)
+        if self.head == "view_linear":
+            s, b, h = out.shape
+            out = self.fc(out.view(s * b, h)).view(s, b, -1)
+        elif self.head == "linear3d":
+            out = self.fc(out)
+        elif self.head == "last_step":
+            out = self.fc(out[:, -1, :] if self.batch_first else out[-1])
+        if self.states:
+            return out, (hn, cn)
+        return out
+
+
+def G(name, description, *, input_size, hidden_size, output_size, layers, seq, batch, seed,
+      model="seq", head=None, bidirectional=False, batch_first=False, states=False, opset=12,
+      dynamic=False, input_scale=None, train=None):
+    return dict(name=name, description=description, model=model, input_size=input_size,
+                hidden_size=hidden_size, output_size=output_size, layers=layers, seq=seq,
+                batch=batch, seed=seed, head=head, bidirectional=bidirectional,
+                batch_first=batch_first, states=states, opset=opset, dynamic=dynamic,
+                input_scale=input_scale, train=train)
+
+
+# The bidirectional 2-layer model with a view/Linear/view head; exported at
+# opset 12 (bidir2_head) and again, with the same weights and the same first
+# input (same seed), at the opsets in BIDIR_OPSETS.
+BIDIR2 = dict(input_size=7, hidden_size=9, output_size=4, layers=2, seq=5, batch=3,
+              head="view_linear", bidirectional=True, seed=2002)
+BIDIR_OPSETS = (9, 11, 13, 14, 17)
+
+# Sine-wave next-value task for the trained fixture.
+SINE_DT = 0.3
+SINE_TRAIN = dict(steps=200, lr=0.02, batch=16, seq=30)
+SINE_PHASES = (0.5, 2.0)  # one fixture input column per phase
+
+IO_FIXTURES = [
+    G("bidir_head",
+      "Bidirectional LSTM(8, 11, 1 layer) + out.view(s*b, 22) -> Linear(22, 3) -> view(s, b, -1), "
+      "x [5,2,8] -> y [5,2,3], opset 12",
+      input_size=8, hidden_size=11, output_size=3, layers=1, seq=5, batch=2,
+      head="view_linear", bidirectional=True, seed=2001),
+    G("bidir2_head",
+      "Bidirectional LSTM(7, 9, 2 layers) + out.view(s*b, 18) -> Linear(18, 4) -> view(s, b, -1), "
+      "x [5,3,7] -> y [5,3,4], opset 12",
+      **BIDIR2),
+    G("batch_first_head",
+      "LSTM(6, 11, 2 layers, batch_first=True) + Linear(11, 4) on the 3-D [b, s, h] output (MatMul + Add), "
+      "x [3,5,6] (batch, seq, input) -> y [3,5,4], opset 12",
+      input_size=6, hidden_size=11, output_size=4, layers=2, seq=5, batch=3,
+      head="linear3d", batch_first=True, seed=2003),
+    G("batch_first_bidir",
+      "Bidirectional LSTM(5, 7, 1 layer, batch_first=True), no head, returns the output "
+      "x [2,6,5] (batch, seq, input) -> y [2,6,14], opset 12",
+      input_size=5, hidden_size=7, output_size=None, layers=1, seq=6, batch=2,
+      bidirectional=True, batch_first=True, seed=2004),
+    G("states_uni2",
+      "LSTM(6, 8, 2 layers), forward(x, h0, c0) returns (output, (h_n, c_n)); "
+      "x [5,3,6], h0/c0 [2,3,8] -> y [5,3,8], h_n/c_n [2,3,8], opset 12",
+      input_size=6, hidden_size=8, output_size=None, layers=2, seq=5, batch=3,
+      states=True, seed=2005),
+    G("states_bidir2",
+      "Bidirectional LSTM(7, 6, 2 layers), forward(x, h0, c0) returns (output, (h_n, c_n)); "
+      "x [5,3,7], h0/c0 [4,3,6] (layer-major, direction-minor) -> y [5,3,12], h_n/c_n [4,3,6], opset 12",
+      input_size=7, hidden_size=6, output_size=None, layers=2, seq=5, batch=3,
+      bidirectional=True, states=True, seed=2006),
+    G("many_to_one",
+      "Many-to-one: out, _ = LSTM(7, 10, 2 layers)(x); Linear(10, 2)(out[-1]); "
+      "x [6,3,7] -> y [3,2] (last step only), opset 12",
+      input_size=7, hidden_size=10, output_size=2, layers=2, seq=6, batch=3,
+      head="last_step", seed=2007),
+    G("many_to_one_bf",
+      "Many-to-one, batch_first: out, _ = LSTM(7, 10, 2 layers, batch_first=True)(x); "
+      "Linear(10, 2)(out[:, -1, :]); x [3,6,7] (batch, seq, input) -> y [3,2], opset 12",
+      input_size=7, hidden_size=10, output_size=2, layers=2, seq=6, batch=3,
+      head="last_step", batch_first=True, seed=2008),
+    G("trained_sine",
+      "README LstmRNN(1, 8, output_size=1, num_layers=1) with TRAINED weights: %d Adam steps "
+      "(lr %g, batch %d, seq %d) on sine next-value prediction (dt %g); x = two sine segments "
+      "[16,2,1] (phases %s) -> y [16,2,1] (predicted next values), opset 12"
+      % (SINE_TRAIN["steps"], SINE_TRAIN["lr"], SINE_TRAIN["batch"], SINE_TRAIN["seq"], SINE_DT,
+         list(SINE_PHASES)),
+      model="lstmrnn", input_size=1, hidden_size=8, output_size=1, layers=1, seq=16, batch=2,
+      head="view_linear", train=SINE_TRAIN, seed=2009),
+    G("saturated_x50",
+      "README LstmRNN(10, 16, output_size=4, num_layers=2); input = randn * 50 so the first "
+      "layer's gates saturate, x [6,3,10] -> y [6,3,4], opset 12",
+      model="lstmrnn", input_size=10, hidden_size=16, output_size=4, layers=2, seq=6, batch=3,
+      head="view_linear", input_scale=50.0, seed=2010),
+]
+for _op in BIDIR_OPSETS:
+    IO_FIXTURES.append(
+        G(f"bidir2_opset{_op}",
+          f"Same model, weights and first input as bidir2_head (bidirectional LSTM(7, 9, 2 layers) "
+          f"+ view/Linear(18, 4)/view), x [5,3,7] -> y [5,3,4], opset {_op}",
+          opset=_op, **BIDIR2))
+IO_FIXTURES.append(
+    G("bidir2_opset13_dynamic",
+      "Same model and first input as bidir2_head, dynamic seq/batch axes, traced at [5,3,7], "
+      "extra cases [7,3,7] and [1,5,7], opset 13",
+      opset=13, dynamic=True, **BIDIR2))
+
+IO_HEAD_KIND = {None: None, "view_linear": "gemm", "linear3d": "matmul_add",
+                "last_step": "last_step_gemm"}
+
+
+def build_io_model(f):
+    if f["model"] == "lstmrnn":
+        assert not (f["bidirectional"] or f["batch_first"] or f["states"])
+        m = LstmRNN(f["input_size"], f["hidden_size"], f["output_size"], f["layers"])
+    else:
+        m = SeqModel(f["input_size"], f["hidden_size"], f["output_size"], f["layers"],
+                     bidirectional=f["bidirectional"], batch_first=f["batch_first"],
+                     head=f["head"], states=f["states"])
+    m.eval()
+    return m
+
+
+def sine_wave(seq, phases):
+    """[seq, len(phases), 1] float32: sin(SINE_DT * t + phase)."""
+    t = torch.arange(seq, dtype=torch.float32) * SINE_DT
+    return torch.sin(t[:, None] + torch.as_tensor(phases, dtype=torch.float32)[None, :])[:, :, None]
+
+
+def train_sine(model, steps, lr, batch, seq):
+    """Train a seq-first model (x [seq, batch, 1] -> y [seq, batch, 1]) to predict the next
+    sample of a sine wave. Deterministic: random phases come from the torch RNG (seeded by the
+    caller) and training runs on one thread. Returns (first loss, last loss)."""
+    nthreads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        model.train()
+        losses = []
+        for _ in range(steps):
+            phases = torch.rand(batch) * (2 * math.pi)
+            wave = sine_wave(seq + 1, phases)
+            opt.zero_grad()
+            loss = torch.mean((model(wave[:-1]) - wave[1:]) ** 2)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        model.eval()
+    finally:
+        torch.set_num_threads(nthreads)
+    return losses[0], losses[-1]
+
+
+def io_dynamic_axes(f):
+    sd, bd = (1, 0) if f["batch_first"] else (0, 1)
+    ax = {"x": {sd: "seq", bd: "batch"}}
+    ax["y"] = {0: "batch"} if f["head"] == "last_step" else {sd: "seq", bd: "batch"}
+    if f["states"]:
+        for n in ("h0", "c0", "h_n", "c_n"):
+            ax[n] = {1: "batch"}
+    return ax
+
+
+def _declared_shape(vi):
+    return [d.dim_value if d.HasField("dim_value") else None for d in vi.type.tensor_type.shape.dim]
+
+
+def make_io_fixture(f):
+    torch.manual_seed(f["seed"])  # weights, training phases and all inputs come from this seed
+    model = build_io_model(f)
+    train_losses = train_sine(model, **f["train"]) if f["train"] else None
+    d = os.path.join(OUT, f["name"])
+    os.makedirs(d, exist_ok=True)
+    for fn in os.listdir(d):  # remove stale case files from previous runs
+        if fn.endswith(".npy") or fn == "model.onnx":
+            os.remove(os.path.join(d, fn))
+
+    D = 2 if f["bidirectional"] else 1
+    I, H = f["input_size"], f["hidden_size"]
+    sb = [(f["seq"], f["batch"])] + (list(EXTRA_SB) if f["dynamic"] else [])
+    case_inputs = []
+    for s, b in sb:
+        if f["train"]:
+            x = sine_wave(s, SINE_PHASES[:b])
+            assert x.shape == (s, b, 1)
+        else:
+            x = torch.randn(*((b, s, I) if f["batch_first"] else (s, b, I)), dtype=torch.float32)
+            if f["input_scale"] is not None:
+                x = x * f["input_scale"]
+        feeds = [x]
+        if f["states"]:
+            feeds.append(torch.randn(f["layers"] * D, b, H, dtype=torch.float32))  # h0
+            feeds.append(torch.randn(f["layers"] * D, b, H, dtype=torch.float32))  # c0
+        case_inputs.append(feeds)
+
+    in_names = ["x"] + (["h0", "c0"] if f["states"] else [])
+    in_roles = ["sequence"] + (["initial_h", "initial_c"] if f["states"] else [])
+    in_files = ["input"] + (["h0", "c0"] if f["states"] else [])
+    out_names = ["y"] + (["h_n", "c_n"] if f["states"] else [])
+    out_roles = ["last_step" if f["head"] == "last_step" else "sequence"] + \
+        (["final_h", "final_c"] if f["states"] else [])
+    out_files = ["expected"] + (["expected_hn", "expected_cn"] if f["states"] else [])
+
+    onnx_path = os.path.join(d, "model.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            model, tuple(case_inputs[0]), onnx_path,
+            input_names=in_names, output_names=out_names,
+            opset_version=f["opset"],
+            dynamic_axes=io_dynamic_axes(f) if f["dynamic"] else None,
+            do_constant_folding=True,
+        )
+    m = onnx.load(onnx_path)
+    onnx.checker.check_model(m)
+    onnx.shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
+    if [vi.name for vi in m.graph.input] != in_names or [vi.name for vi in m.graph.output] != out_names:
+        raise AssertionError(f"{f['name']}: graph io {[vi.name for vi in m.graph.input]} -> "
+                             f"{[vi.name for vi in m.graph.output]}")
+
+    cases = []
+    max_err = 0.0
+    for ci, feeds in enumerate(case_inputs):
+        suffix = "" if ci == 0 else f"_{ci + 1}"
+        with torch.no_grad():
+            outs = model(*feeds)
+        if f["states"]:
+            outs = [outs[0], outs[1][0], outs[1][1]]
+        else:
+            outs = [outs]
+        outs = [o.detach().numpy().astype(np.float32) for o in outs]
+        ins = [t.numpy().astype(np.float32) for t in feeds]
+        io = {"inputs": [], "outputs": []}
+        for name, role, stem, arr in zip(in_names, in_roles, in_files, ins):
+            save_npy(os.path.join(d, f"{stem}{suffix}.npy"), arr)
+            io["inputs"].append({"name": name, "file": f"{stem}{suffix}.npy", "role": role,
+                                 "shape": list(arr.shape)})
+        for name, role, stem, arr in zip(out_names, out_roles, out_files, outs):
+            save_npy(os.path.join(d, f"{stem}{suffix}.npy"), arr)
+            io["outputs"].append({"name": name, "file": f"{stem}{suffix}.npy", "role": role,
+                                  "shape": list(arr.shape)})
+        # The declared graph shapes must agree with the real ones (static dims only).
+        for vi, arr in list(zip(m.graph.input, ins)) + list(zip(m.graph.output, outs)):
+            decl = _declared_shape(vi)
+            if len(decl) != arr.ndim or any(dd is not None and dd != a for dd, a in zip(decl, arr.shape)):
+                raise AssertionError(f"{f['name']} case {ci}: {vi.name} declared {decl}, actual {arr.shape}")
+        # Cross-check every output with the NumPy ONNX interpreter.
+        refs = onnx_numpy_ref.run(m, dict(zip(in_names, ins)))
+        for name, r, y in zip(out_names, refs, outs):
+            if r.shape != y.shape:
+                raise AssertionError(f"{f['name']} case {ci} {name}: ref shape {r.shape} != torch {y.shape}")
+            err = float(np.max(np.abs(r.astype(np.float64) - y.astype(np.float64))))
+            max_err = max(max_err, err)
+            if err > 1e-5:
+                raise AssertionError(f"{f['name']} case {ci} {name}: numpy-ref vs torch max abs err {err}")
+        cases.append({"input": f"input{suffix}.npy", "expected": f"expected{suffix}.npy",
+                      "shape": list(ins[0].shape), "output_shape": list(outs[0].shape), "io": io})
+
+    entry = {
+        "name": f["name"],
+        "description": f["description"],
+        "opset": f["opset"],
+        "input_name": "x",
+        "output_name": "y",
+        "cases": cases,
+        "dynamic": f["dynamic"],
+        "bias": True,
+        "layers": f["layers"],
+        "input_size": f["input_size"],
+        "hidden_size": f["hidden_size"],
+        "output_size": f["output_size"],
+        "head_kind": IO_HEAD_KIND[f["head"]],
+        "seed": f["seed"],
+        "bidirectional": f["bidirectional"],
+        "batch_first": f["batch_first"],
+        "num_directions": D,
+    }
+    if f["input_scale"] is not None:
+        entry["input_scale"] = f["input_scale"]
+    if f["train"]:
+        entry["training"] = dict(f["train"], optimizer="Adam", task="sine next-value, MSE",
+                                 dt=SINE_DT, phases=list(SINE_PHASES),
+                                 first_loss=train_losses[0], final_loss=train_losses[1])
+    return entry, m, max_err
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     entries = []
     dumps = []
     for f in FIXTURES:
         entry, m, err = make_fixture(f)
+        entries.append(entry)
+        dumps.append(dump_graph(f["name"], m))
+        size = sum(os.path.getsize(os.path.join(OUT, f["name"], fn))
+                   for fn in os.listdir(os.path.join(OUT, f["name"])))
+        print(f"{f['name']:26s} opset {f['opset']:2d} cases {len(entry['cases'])} "
+              f"bytes {size:7d} numpy-ref max|err| {err:.2e}")
+    for f in IO_FIXTURES:
+        entry, m, err = make_io_fixture(f)
         entries.append(entry)
         dumps.append(dump_graph(f["name"], m))
         size = sum(os.path.getsize(os.path.join(OUT, f["name"], fn))

@@ -3,7 +3,10 @@
 Used by tools/make_fixtures.py to cross-check that the exported graph (as
 written to model.onnx) reproduces PyTorch's output, i.e. that the ONNX
 semantics we rely on (LSTM gate order i,o,f,c; B = [Wb | Rb]; Y layout
-[seq, num_directions, batch, hidden]; Squeeze/Reshape/Gemm etc.) are right.
+[seq, num_directions, batch, hidden]; direction forward/reverse/bidirectional
+with direction 1 of a bidirectional LSTM running backwards in time;
+initial_h/initial_c and the Y_h/Y_c outputs; Squeeze/Reshape/Gemm, Transpose,
+Gather, Slice, Concat etc.) are right.
 onnx 1.12 has no onnx.reference module, and onnxruntime is not installed.
 
 Only what the fixtures need is implemented; unknown ops raise.
@@ -23,6 +26,8 @@ def _sigmoid(x):
 
 
 def _lstm(inputs, at):
+    """ONNX LSTM (opset 7/14): directions forward/reverse/bidirectional, optional
+    B, initial_h, initial_c, layout 0 or 1; returns [Y, Y_h, Y_c]."""
     X, W, R = inputs[0], inputs[1], inputs[2]
     B = inputs[3] if len(inputs) > 3 and inputs[3] is not None else None
     seq_lens = inputs[4] if len(inputs) > 4 else None
@@ -36,34 +41,56 @@ def _lstm(inputs, at):
     direction = at.get("direction", b"forward")
     if isinstance(direction, bytes):
         direction = direction.decode()
-    if direction != "forward":
-        raise NotImplementedError("LSTM direction " + direction)
-    if at.get("layout", 0) != 0:
-        raise NotImplementedError("LSTM layout=1")
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise ValueError("LSTM direction " + direction)
+    layout = at.get("layout", 0)
     if "activations" in at or "clip" in at or at.get("input_forget", 0):
         raise NotImplementedError("LSTM activations/clip/input_forget")
     H = int(at["hidden_size"])
+    D = 2 if direction == "bidirectional" else 1
+    if layout == 1:  # X [batch, seq, in], initial states [batch, D, H]
+        X = np.transpose(X, (1, 0, 2))
+        init_h = None if init_h is None else np.transpose(init_h, (1, 0, 2))
+        init_c = None if init_c is None else np.transpose(init_c, (1, 0, 2))
+    elif layout != 0:
+        raise ValueError("LSTM layout %r" % layout)
     X = X.astype(np.float64)
     seq, batch, _ = X.shape
-    W0 = W[0].astype(np.float64)  # [4H, I]   gates i, o, f, c
-    R0 = R[0].astype(np.float64)  # [4H, H]
-    if B is not None:
-        b = B[0, :4 * H].astype(np.float64) + B[0, 4 * H:].astype(np.float64)
-    else:
-        b = np.zeros(4 * H)
-    h = np.zeros((batch, H)) if init_h is None else init_h[0].astype(np.float64)
-    c = np.zeros((batch, H)) if init_c is None else init_c[0].astype(np.float64)
-    Y = np.zeros((seq, 1, batch, H))
-    for t in range(seq):
-        g = X[t] @ W0.T + h @ R0.T + b
-        i = _sigmoid(g[:, 0:H])
-        o = _sigmoid(g[:, H:2 * H])
-        f = _sigmoid(g[:, 2 * H:3 * H])
-        cc = np.tanh(g[:, 3 * H:4 * H])
-        c = f * c + i * cc
-        h = o * np.tanh(c)
-        Y[t, 0] = h
-    return [Y.astype(np.float32), h[None].astype(np.float32), c[None].astype(np.float32)]
+    if W.shape[0] != D or R.shape[0] != D or (B is not None and B.shape[0] != D):
+        raise ValueError("LSTM num_directions mismatch: W %s R %s B %s for %s"
+                         % (W.shape, R.shape, None if B is None else B.shape, direction))
+    for name, st in (("initial_h", init_h), ("initial_c", init_c)):
+        if st is not None and st.shape != (D, batch, H):
+            raise ValueError("LSTM %s shape %s, expected %s" % (name, st.shape, (D, batch, H)))
+    Y = np.zeros((seq, D, batch, H))
+    Yh = np.zeros((D, batch, H))
+    Yc = np.zeros((D, batch, H))
+    for d in range(D):
+        reverse = direction == "reverse" or d == 1
+        Wd = W[d].astype(np.float64)  # [4H, I]   gates i, o, f, c
+        Rd = R[d].astype(np.float64)  # [4H, H]
+        if B is not None:
+            b = B[d, :4 * H].astype(np.float64) + B[d, 4 * H:].astype(np.float64)
+        else:
+            b = np.zeros(4 * H)
+        h = np.zeros((batch, H)) if init_h is None else init_h[d].astype(np.float64)
+        c = np.zeros((batch, H)) if init_c is None else init_c[d].astype(np.float64)
+        for t in (range(seq - 1, -1, -1) if reverse else range(seq)):
+            g = X[t] @ Wd.T + h @ Rd.T + b
+            i = _sigmoid(g[:, 0:H])
+            o = _sigmoid(g[:, H:2 * H])
+            f = _sigmoid(g[:, 2 * H:3 * H])
+            cc = np.tanh(g[:, 3 * H:4 * H])
+            c = f * c + i * cc
+            h = o * np.tanh(c)
+            Y[t, d] = h
+        Yh[d] = h
+        Yc[d] = c
+    if layout == 1:  # Y [batch, seq, D, H], Y_h/Y_c [batch, D, H]
+        Y = np.transpose(Y, (2, 0, 1, 3))
+        Yh = np.transpose(Yh, (1, 0, 2))
+        Yc = np.transpose(Yc, (1, 0, 2))
+    return [Y.astype(np.float32), Yh.astype(np.float32), Yc.astype(np.float32)]
 
 
 def _axes(inputs, at, idx):

@@ -32,21 +32,32 @@ class OnnxRuntimeOracleTest {
             try (OrtSession ort = env.createSession(f.onnx().toString(), opts);
                  Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), f.name())) {
                 for (Fixtures.Case c : f.cases()) {
-                    NpyArray x = Npy.read(c.input());
-                    float[] ortOut;
-                    try (var input = ai.onnxruntime.OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.shape());
-                         var result = ort.run(Map.of(f.inputName(), input))) {
-                        FloatBuffer fb = ((ai.onnxruntime.OnnxTensor) result.get(0)).getFloatBuffer();
-                        ortOut = new float[fb.remaining()];
-                        fb.get(ortOut);
+                    Map<String, ai.onnxruntime.OnnxTensor> feeds = new java.util.HashMap<>();
+                    for (var io : c.inputs().values()) {
+                        NpyArray a = Npy.read(io.file());
+                        feeds.put(io.name(), ai.onnxruntime.OnnxTensor.createTensor(env, FloatBuffer.wrap(a.data()), a.shape()));
                     }
-                    float[] y = model.newSession().run(x.data(), (int) c.shape()[0], (int) c.shape()[1]);
-                    double[] err = Fixtures.errors(y, ortOut);
-                    double[] ortVsTorch = Fixtures.errors(ortOut, Npy.read(c.expected()).data());
-                    String msg = String.format("%s %s vs ONNX Runtime: max abs error %.3g, max rel %.3g (ONNX Runtime vs PyTorch: %.3g)",
-                            f.name(), java.util.Arrays.toString(c.shape()), err[0], err[1], ortVsTorch[0]);
-                    System.out.println(msg);
-                    assertTrue(err[0] <= 1e-5, msg);
+                    Map<String, float[]> ortOut = new java.util.HashMap<>();
+                    try (var result = ort.run(feeds)) {
+                        for (var e : result) {
+                            FloatBuffer fb = ((ai.onnxruntime.OnnxTensor) e.getValue()).getFloatBuffer();
+                            float[] a = new float[fb.remaining()];
+                            fb.get(a);
+                            ortOut.put(e.getKey(), a);
+                        }
+                    } finally {
+                        feeds.values().forEach(ai.onnxruntime.OnnxTensor::close);
+                    }
+                    var got = Fixtures.run(model, model.newSession(), c);
+                    for (var e : got.entrySet()) {
+                        String name = c.outputs().get(e.getKey()).name();
+                        double[] err = Fixtures.errors(e.getValue(), ortOut.get(name));
+                        double[] ortVsTorch = Fixtures.errors(ortOut.get(name), Npy.read(c.outputs().get(e.getKey()).file()).data());
+                        String msg = String.format("%s %s %s vs ONNX Runtime: max abs error %.3g, max rel %.3g (ONNX Runtime vs PyTorch: %.3g)",
+                                f.name(), java.util.Arrays.toString(c.shape()), name, err[0], err[1], ortVsTorch[0]);
+                        System.out.println(msg);
+                        assertTrue(err[0] <= 1e-5, msg);
+                    }
                 }
             }
         }

@@ -35,17 +35,20 @@ class PyTorchFixtureTest {
         try (Model model = Model.load(vlstm)) {
             assertTrue(model.inputName().equals(f.inputName()) && model.outputName().equals(f.outputName()),
                     "names " + model.inputName() + "/" + model.outputName());
+            for (Fixtures.Case c : f.cases())
+                for (var io : c.outputs().values())
+                    assertTrue(model.spec().outputs().stream().anyMatch(o -> o.name().equals(io.name())), "output " + io.name());
             for (Fixtures.Case c : f.cases()) {
-                NpyArray x = Npy.read(c.input());
-                NpyArray expected = Npy.read(c.expected());
-                int seq = (int) c.shape()[0], batch = (int) c.shape()[1];
                 for (String kernels : List.of("vector", "scalar")) {
-                    float[] y = new Session(model, 1, 1, SessionTest.kernels(kernels)).run(x.data(), seq, batch);
-                    double[] err = Fixtures.errors(y, expected.data());
-                    String msg = String.format("%s seq %d batch %d (%s kernels) vs PyTorch: max abs error %.3g, max rel error %.3g",
-                            f.name(), seq, batch, kernels, err[0], err[1]);
-                    System.out.println(msg);
-                    assertTrue(err[0] <= TOLERANCE, msg + " exceeds " + TOLERANCE);
+                    var got = Fixtures.run(model, new Session(model, 1, 1, SessionTest.kernels(kernels)), c);
+                    for (var e : got.entrySet()) {
+                        double[] err = Fixtures.errors(e.getValue(), Npy.read(c.outputs().get(e.getKey()).file()).data());
+                        String msg = String.format("%s %s %s '%s' (%s kernels) vs PyTorch: max abs error %.3g, max rel error %.3g",
+                                f.name(), java.util.Arrays.toString(c.shape()), e.getKey(), c.outputs().get(e.getKey()).name(),
+                                kernels, err[0], err[1]);
+                        System.out.println(msg);
+                        assertTrue(err[0] <= TOLERANCE, msg + " exceeds " + TOLERANCE);
+                    }
                 }
             }
         }
@@ -62,11 +65,7 @@ class PyTorchFixtureTest {
         try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), f.name())) {
             for (int[] shape : new int[][]{{7, 3}, {1, 1}, {2, 9}}) {
                 int seq = shape[0], batch = shape[1];
-                float[] x = RandomModels.uniform(new Random(seq * 31 + batch), seq * batch * model.inputSize(), 2f);
-                float[] y = model.newSession().run(x, seq, batch);
-                double[] ref = ReferenceLstm.run(m.spec(), m.weights(), x, seq, batch);
-                double maxAbs = 0;
-                for (int i = 0; i < y.length; i++) maxAbs = Math.max(maxAbs, Math.abs(y[i] - ref[i]));
+                double maxAbs = dev.vlstm.cli.ConversionCheck.maxError(m, model, seq, batch, seq * 31L + batch);
                 String msg = String.format("%s at seq %d batch %d vs float64 reference: max abs error %.3g", f.name(), seq, batch, maxAbs);
                 assertTrue(maxAbs <= TOLERANCE, msg);
             }

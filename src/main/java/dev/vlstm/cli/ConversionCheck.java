@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.Random;
 
 /** {@code convert --verify}: the written file, run by the runtime, against a float64 evaluation of the ONNX weights. */
-final class ConversionCheck {
+public final class ConversionCheck {
     private ConversionCheck() {
     }
 
@@ -21,8 +21,15 @@ final class ConversionCheck {
 
     /** Max abs error over the model's sequence, last-step or layer-Y output for a random input (seed 1). */
     static double maxError(OnnxImporter.Imported m, Path vlstm) throws IOException {
+        try (Model model = Model.load(vlstm)) {
+            return maxError(m, model, SEQ, BATCH, 1);
+        }
+    }
+
+    /** Max abs error of {@code model} against the float64 evaluation of {@code m}'s weights at one random input. */
+    public static double maxError(OnnxImporter.Imported m, Model model, int SEQ, int BATCH, long seed) {
         ModelSpec spec = m.spec();
-        Random rnd = new Random(1);
+        Random rnd = new Random(seed);
         float[] timeMajor = new float[SEQ * BATCH * spec.inputSize()];
         for (int i = 0; i < timeMajor.length; i++) timeMajor[i] = rnd.nextFloat() * 2 - 1;
         double[] ref = Float64Evaluator.run(spec, m.weights(), timeMajor, SEQ, BATCH);
@@ -33,11 +40,9 @@ final class ConversionCheck {
                 : spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null ? IoSpec.Role.LAST_STEP_OUTPUT
                 : spec.output(IoSpec.Role.LAYER_Y) != null ? IoSpec.Role.LAYER_Y : null;
         if (role == null)
-            throw new IllegalArgumentException(vlstm + ": --verify compares the sequence output, and this model returns only states");
+            throw new IllegalArgumentException(model.source() + ": --verify compares the sequence output, and this model returns only states");
         float[] y = new float[role == IoSpec.Role.LAST_STEP_OUTPUT ? BATCH * f : SEQ * BATCH * f];
-        try (Model model = Model.load(vlstm)) {
-            model.newSession().run(new RunArgs().input(x, SEQ, BATCH).output(y));
-        }
+        model.newSession().run(new RunArgs().input(x, SEQ, BATCH).output(y));
         double err = 0;
         int dirs = spec.layers().getLast().direction().count, h = f / dirs;
         for (int t = 0; t < SEQ; t++)
