@@ -49,8 +49,11 @@ public final class Model implements AutoCloseable {
 
     private final byte[] fingerprint;
 
-    private Model(VlstmFile file) {
+    final Limits limits;
+
+    private Model(VlstmFile file, Limits limits) {
         this.file = file;
+        this.limits = limits;
         this.fingerprint = file.fingerprint();
         ModelSpec spec = file.spec();
         layers = new LayerWeights[spec.layers().size()];
@@ -75,7 +78,15 @@ public final class Model implements AutoCloseable {
      * @throws IOException          when it cannot be read
      */
     public static Model load(Path file) throws IOException {
-        return open(VlstmFile.read(file));
+        return load(file, Limits.defaults());
+    }
+
+    /** {@link #load(Path)} with the caller's caps on file size, layers, hidden size and sequence length. */
+    public static Model load(Path file, Limits limits) throws IOException {
+        long size = java.nio.file.Files.size(file);
+        if (size > limits.maxFileBytes())
+            throw new IllegalArgumentException(file + ": " + Limits.exceeded("file of", size, "maxFileBytes", limits.maxFileBytes()) + " (bytes)");
+        return open(VlstmFile.read(file), limits);
     }
 
     /**
@@ -85,12 +96,13 @@ public final class Model implements AutoCloseable {
      * the JVM turns into an error in most code but cannot guarantee to in vectorized loops.
      */
     public static Model map(Path file) throws IOException {
-        return open(VlstmFile.map(file));
+        return open(VlstmFile.map(file), Limits.defaults());
     }
 
-    private static Model open(VlstmFile f) {
+    private static Model open(VlstmFile f, Limits limits) {
         try {
-            return new Model(f);
+            limits.check(f.spec(), f.source());
+            return new Model(f, limits);
         } catch (RuntimeException e) {
             f.close();
             throw e;
@@ -99,13 +111,7 @@ public final class Model implements AutoCloseable {
 
     /** Loads a model held in memory (for models shipped inside a jar, and for tests). */
     public static Model load(byte[] bytes, String sourceName) {
-        VlstmFile f = VlstmFile.parse(bytes, sourceName);
-        try {
-            return new Model(f);
-        } catch (RuntimeException e) {
-            f.close();
-            throw e;
-        }
+        return open(VlstmFile.parse(bytes, sourceName), Limits.defaults());
     }
 
     /** Layers, head, and input/output names and shapes as in the source ONNX graph. */

@@ -263,6 +263,8 @@ public final class Session implements AutoCloseable {
     private void check(RunArgs a) {
         if (a.x == null) throw new IllegalArgumentException("no input '" + model.inputName() + "' given");
         if (a.seq < 1 || a.batch < 1) throw new IllegalArgumentException("seq " + a.seq + " and batch " + a.batch + " must be >= 1");
+        if (a.seq > model.limits.maxSequence())
+            throw new IllegalArgumentException(Limits.exceeded("sequence length", a.seq, "maxSequence", model.limits.maxSequence()));
         long inSize = checkedSize(a.seq, a.batch, inputSize, "input");
         if (a.x.length != inSize) {
             String shape = batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;

@@ -146,4 +146,21 @@ class SessionTest {
         var e = assertThrows(dev.vlstm.format.VlstmFormatException.class, () -> Model.load(file));
         assertTrue(e.getMessage().contains("m.vlstm: header says the file has"), e.getMessage());
     }
+
+    @Test
+    void limitsNameTheCapAndHowToRaiseIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        RandomModels.Built m = RandomModels.build(10, 4, new int[]{40, 8}, 2, true);
+        java.nio.file.Path file = dir.resolve("m.vlstm");
+        VlstmWriter.write(m.spec(), m.weights(), RandomModels.metadata(), file);
+        var e = assertThrows(IllegalArgumentException.class, () -> Model.load(file, Limits.defaults().withMaxHidden(32)));
+        assertTrue(e.getMessage().contains("hidden size 40 exceeds the cap maxHidden = 32; raise it with -Dvlstm.maxHidden=N"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.load(file, Limits.defaults().withMaxLayers(1)));
+        assertTrue(e.getMessage().contains("layer count 2 exceeds the cap maxLayers = 1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Model.load(file, Limits.defaults().withMaxFileBytes(100)));
+        assertTrue(e.getMessage().contains("exceeds the cap maxFileBytes = 100"), e.getMessage());
+        try (Model model = Model.load(file, Limits.defaults().withMaxSequence(10))) {
+            e = assertThrows(IllegalArgumentException.class, () -> model.newSession().run(new float[11 * 4], 11, 1));
+            assertTrue(e.getMessage().contains("sequence length 11 exceeds the cap maxSequence = 10"), e.getMessage());
+        }
+    }
 }
