@@ -54,7 +54,8 @@ final class GraphInterpreter {
             Val[] out;
             try {
                 out = interpret();
-            } catch (dev.vlstm.onnx.proto.OnnxFormatException | ArithmeticException e) {
+            } catch (dev.vlstm.onnx.proto.OnnxFormatException | ArithmeticException | IllegalArgumentException e) {
+                // IllegalArgumentException: ConstFolding's refusals (a bad perm, axis or shape), which escaped before.
                 throw fail(e.getMessage());
             }
             for (int o = 0; o < node.outputs().size(); o++) {
@@ -90,6 +91,25 @@ final class GraphInterpreter {
                     + "with an optional linear head (Gemm, or MatMul + Add) and the Shape/Gather/Unsqueeze/Concat/Mul/"
                     + "Constant/ConstantOfShape/Expand/Slice/Squeeze/Reshape/Transpose nodes PyTorch writes around them");
         };
+    }
+
+    /**
+     * Folded constants are kept until the import ends, and a few nodes can make them grow without bound (each Concat
+     * doubling the last: 2^30 floats from a file of a kilobyte). Folding stops at this many elements in all
+     * (256 MB of floats), far above the weights a folded LSTM export holds.
+     */
+    static final long MAX_FOLDED_ELEMENTS = 1L << 26;
+    /** Shape vectors hold one element per dimension; real ones have fewer than ten. */
+    static final int MAX_SHAPE_ELEMENTS = 1024;
+    private long foldedElements;
+
+    /** Runs a folding step that allocates at most {@code elements} new elements, within {@link #MAX_FOLDED_ELEMENTS}. */
+    private Val.Const folded(long elements, java.util.function.Supplier<Val.Const> fold) {
+        if (foldedElements + elements > MAX_FOLDED_ELEMENTS)
+            throw fail("constant folding would hold " + (foldedElements + elements) + " elements, more than "
+                    + MAX_FOLDED_ELEMENTS + "; refusing");
+        foldedElements += elements;
+        return fold.get();
     }
 
     private static Val[] one(Val v) {
@@ -273,7 +293,9 @@ final class GraphInterpreter {
         if (first instanceof Val.Const c0 && c0.isFloat()) {
             List<Val.Const> parts = new ArrayList<>();
             for (int i = 0; i < node.inputs().size(); i++) parts.add(constInput(i, "input " + i));
-            return ConstFolding.concat(parts, axis);
+            long total = 0;
+            for (Val.Const p : parts) total += p.count();
+            return folded(total, () -> ConstFolding.concat(parts, axis));
         }
         if (axis != 0) throw fail("axis " + axis + " is not supported for shape vectors, expected 0");
         List<DimExpr> out = new ArrayList<>();
@@ -282,6 +304,8 @@ final class GraphInterpreter {
             if (v instanceof Val.Shape s && !s.scalar()) out.addAll(s.dims());
             else if (v instanceof Val.Const c && !c.isFloat() && c.dims().length == 1) out.addAll(literals(c.ints()));
             else throw fail("Concat is supported on shape vectors, float constants and final states; input " + i + " is " + describe(v));
+            if (out.size() > MAX_SHAPE_ELEMENTS)
+                throw fail("a shape vector of " + out.size() + " elements; expected at most " + MAX_SHAPE_ELEMENTS);
         }
         return shapeOrConst(out, false);
     }
@@ -343,6 +367,8 @@ final class GraphInterpreter {
         long[] starts, ends, axes, steps;
         if (attr("starts") != null) {
             starts = attr("starts").asInts();
+            // Opset < 10 Slice: ends is as required as starts (fuzzer finding crash-f64fd05c: a NullPointerException).
+            if (attr("ends") == null) throw fail("attribute 'starts' without 'ends'");
             ends = attr("ends").asInts();
             axes = attr("axes") == null ? null : attr("axes").asInts();
             steps = null;
@@ -352,14 +378,18 @@ final class GraphInterpreter {
             axes = optionalInput(3) == null ? null : intsInput(3, "axes");
             steps = optionalInput(4) == null ? null : intsInput(4, "steps");
         }
-        if (starts.length != ends.length || (axes != null && axes.length != starts.length))
-            throw fail("starts, ends and axes differ in length");
+        if (starts.length != ends.length || (axes != null && axes.length != starts.length)
+                || (steps != null && steps.length != starts.length))
+            throw fail("starts, ends, axes and steps differ in length");
         if (v instanceof Val.Zeros || (v instanceof Val.Const z && z.isFloat() && z.isAllZero())) return new Val.Zeros();
-        if (v instanceof Val.Const c) return ConstFolding.slice(c, starts, ends, axes, steps);
+        if (v instanceof Val.Const c) {
+            long[] s0 = starts, e0 = ends, a0 = axes, st0 = steps;
+            return folded(c.count(), () -> ConstFolding.slice(c, s0, e0, a0, st0));
+        }
         if (v instanceof Val.GraphInput g && g.dims().size() == 3) {
             long slots = g.dims().getFirst();
             boolean ok = starts.length == 1 && (axes == null || axes[0] == 0) && (steps == null || steps[0] == 1)
-                    && starts[0] >= 0 && ends[0] > starts[0] && (slots < 0 || ends[0] <= slots);
+                    && starts[0] >= 0 && ends[0] > starts[0] && ends[0] <= Integer.MAX_VALUE && (slots < 0 || ends[0] <= slots);
             if (!ok) throw fail("slicing the state input '" + g.name() + "' is supported only along axis 0 with step 1");
             return new Val.StateSlice(g.name(), (int) starts[0], (int) ends[0]);
         }
@@ -380,7 +410,7 @@ final class GraphInterpreter {
         onlyAttributes("perm");
         long[] perm = attr("perm") == null ? null : attr("perm").asInts();
         Val v = input(0);
-        if (v instanceof Val.Const c) return ConstFolding.transpose(c, perm);
+        if (v instanceof Val.Const c) return folded(c.count(), () -> ConstFolding.transpose(c, perm));
         Val.Data d = dataInput(0);
         List<DimExpr> view = d.view();
         if (d.form() == Val.Form.LAYER_Y && Arrays.equals(perm, new long[]{0, 2, 1, 3}))
@@ -599,8 +629,9 @@ final class GraphInterpreter {
         int in = (int) a.last().coefficient();
         Val.Const b = constInput(1, "B");
         boolean transB = intAttr("transB", 0) != 0;
-        if (!b.isFloat() || b.dims().length != 2 || b.dims()[transB ? 1 : 0] != in)
-            throw fail("B has shape " + Arrays.toString(b.dims()) + ", expected " + (transB ? "[out, " + in + "]" : "[" + in + ", out]"));
+        if (!b.isFloat() || b.dims().length != 2 || b.dims()[transB ? 1 : 0] != in || b.dims()[transB ? 0 : 1] < 1)
+            throw fail("B has shape " + Arrays.toString(b.dims()) + ", expected "
+                    + (transB ? "[out, " + in + "]" : "[" + in + ", out]") + " with out >= 1");
         int out = (int) b.dims()[transB ? 0 : 1];
         float[] weight = transB ? b.floats().clone() : transpose(b.floats(), in, out);
         float alpha = floatAttr("alpha", 1f), beta = floatAttr("beta", 1f);
@@ -623,8 +654,9 @@ final class GraphInterpreter {
             throw fail("A is " + describe(a) + "; expected data whose last dimension is its features");
         int in = (int) a.last().coefficient();
         Val.Const b = constInput(1, "B");
-        if (!b.isFloat() || b.dims().length != 2 || b.dims()[0] != in)
-            throw fail("B has shape " + Arrays.toString(b.dims()) + ", expected [" + in + ", out]");
+        // out >= 1: a head of width 0 got as far as the writer's check, which could not name the node.
+        if (!b.isFloat() || b.dims().length != 2 || b.dims()[0] != in || b.dims()[1] < 1)
+            throw fail("B has shape " + Arrays.toString(b.dims()) + ", expected [" + in + ", out] with out >= 1");
         int out = (int) b.dims()[1];
         pipeline.setHead(in, out, transpose(b.floats(), in, out), null);
         List<DimExpr> view = new ArrayList<>(a.view());

@@ -1,6 +1,7 @@
 package dev.vlstm.onnx;
 
 import dev.vlstm.onnx.proto.OnnxDataType;
+import dev.vlstm.onnx.proto.OnnxFormatException;
 import dev.vlstm.onnx.proto.OnnxGraph;
 import dev.vlstm.onnx.proto.OnnxNode;
 import dev.vlstm.onnx.proto.OnnxValueInfo;
@@ -16,6 +17,15 @@ import java.util.List;
 record SequenceInput(OnnxValueInfo input, boolean batchFirst) {
 
     static SequenceInput find(OnnxGraph g, List<OnnxValueInfo> realInputs, String source) {
+        try {
+            return follow(g, realInputs, source);
+        } catch (OnnxFormatException e) {
+            // An attribute of the wrong type ("layout" as a float, "perm" as a string): name the file, as every refusal does.
+            throw new ImportException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SequenceInput follow(OnnxGraph g, List<OnnxValueInfo> realInputs, String source) {
         OnnxNode lstm = g.nodes().stream().filter(n -> n.opType().equals("LSTM")).findFirst()
                 .orElseThrow(() -> new ImportException(source + ": the graph has no LSTM node"));
         boolean batchFirst = lstm.attribute("layout") != null && lstm.attribute("layout").asInt() == 1;
@@ -41,10 +51,12 @@ record SequenceInput(OnnxValueInfo input, boolean batchFirst) {
         if (x.elemType() != OnnxDataType.FLOAT)
             throw new ImportException(source + ": graph input '" + x.name() + "' has type " + OnnxDataType.name(x.elemType())
                     + ", expected float");
-        if (x.dims() == null || x.dims().size() != 3 || !x.dims().get(2).isFixed() || x.dims().get(2).value() < 1)
+        // The upper bound keeps OnnxImporter's Math.toIntExact(features) from escaping as an ArithmeticException.
+        if (x.dims() == null || x.dims().size() != 3 || !x.dims().get(2).isFixed() || x.dims().get(2).value() < 1
+                || x.dims().get(2).value() > Integer.MAX_VALUE)
             throw new ImportException(source + ": graph input '" + x.name() + "' has shape " + x.dims()
                     + ", expected " + (batchFirst ? "[batch, seq, features]" : "[seq, batch, features]")
-                    + " with a fixed number of features");
+                    + " with a fixed number of features (1.." + Integer.MAX_VALUE + ")");
         return new SequenceInput(x, batchFirst);
     }
 }

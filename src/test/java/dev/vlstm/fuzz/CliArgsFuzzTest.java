@@ -32,13 +32,15 @@ import java.util.stream.Stream;
  * text files). Paths are confined to a private sandbox folder, so a fuzzed {@code convert IN OUT} can never write
  * into the project: placeholders such as {@code $ONNX}, {@code $VLSTM}, {@code $NPY} name valid files there, and
  * every other argument that could be read as a path becomes {@code <sandbox>/<argument with '/' and '\' replaced by
- * '_'>}. Command names, option names and {@code --show}'s value pass through unchanged. The sandbox's files are
- * restored after every input, so each run starts from the same state.
+ * '_'>}. Command names, option names and the values of {@code --show}, {@code --lengths} and {@code --tolerance} pass
+ * through unchanged. The sandbox's files are restored after every input, so each run starts from the same state.
  */
 class CliArgsFuzzTest {
     private static final Set<String> COMMANDS = Set.of("convert", "inspect", "run", "help");
-    private static final Set<String> OPTIONS = Set.of("--in", "--out", "--expect", "--show", "--json",
-            "-h", "--help", "-V", "--version");
+    private static final Set<String> OPTIONS = Set.of("--in", "--out", "--expect", "--show", "--lengths", "--json",
+            "--verify", "--tolerance", "-h", "--help", "-V", "--version");
+    /** Options whose value is a number or a list of numbers: passed through, never a path. */
+    private static final Set<String> NUMBER_OPTIONS = Set.of("--show", "--lengths", "--tolerance");
     private static final Set<String> NAMED_PATH_OPTIONS = Set.of("--in", "--out", "--expect");
     /** Frame, "Caused by" and uncaught-exception lines, at the start of a line ('\n' only: arguments may hold '\r'). */
     private static final Pattern STACK_TRACE =
@@ -136,14 +138,14 @@ class CliArgsFuzzTest {
                 } else if (t.equals("--")) {
                     mapped = t;
                     positionalOnly = true;
-                } else if (previous.equals("--show")) {
-                    mapped = t; // picocli always takes it as the int value: never a path
+                } else if (NUMBER_OPTIONS.contains(previous)) {
+                    mapped = t; // picocli always takes it as the option's number: never a path
                 } else if (OPTIONS.contains(t) || t.matches("-[hV]+")) {
                     mapped = t;
                 } else if (t.startsWith("-") && t.indexOf('=') > 0 && OPTIONS.contains(t.substring(0, t.indexOf('=')))) {
                     int eq = t.indexOf('=');
                     String option = t.substring(0, eq), value = t.substring(eq + 1);
-                    mapped = option.equals("--show") ? t
+                    mapped = NUMBER_OPTIONS.contains(option) ? t
                             : option + "=" + (NAMED_PATH_OPTIONS.contains(option) ? namedPath(value) : path(value));
                 } else if (!commandSeen && COMMANDS.contains(t)) {
                     mapped = t;
