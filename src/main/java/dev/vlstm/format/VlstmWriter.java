@@ -38,6 +38,12 @@ public final class VlstmWriter {
      * over the destination, so a failure at any point leaves an existing destination untouched.
      */
     public static void write(ModelSpec spec, ModelWeights weights, Map<String, String> metadata, Path file) throws IOException {
+        write(spec, weights, metadata, file, ch -> ch);
+    }
+
+    /** {@link #write} with the file channel wrapped, so tests can make the disk fail part-way. */
+    static void write(ModelSpec spec, ModelWeights weights, Map<String, String> metadata, Path file,
+                      java.util.function.UnaryOperator<WritableByteChannel> wrap) throws IOException {
         List<Payload> payloads = pack(spec, weights);
         Path dir = file.toAbsolutePath().getParent();
         // CREATE_NEW rather than Files.createTempFile, whose owner-only permissions the rename would keep.
@@ -45,7 +51,7 @@ public final class VlstmWriter {
                 + System.nanoTime() + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
-                writeTo(spec, payloads, metadata, ch);
+                writeTo(spec, payloads, metadata, wrap.apply(ch));
                 ch.force(true);
             }
             try {

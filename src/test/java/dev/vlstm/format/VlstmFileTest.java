@@ -114,6 +114,39 @@ class VlstmFileTest {
         }
     }
 
+    /** The disk fails after n bytes, at every section boundary and inside payloads: the old file stays, no temp file. */
+    @Test
+    void aWriteFailingMidWayLeavesTheOldFileUntouched(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("m.vlstm");
+        Files.writeString(file, "old");
+        int total = bytes().length;
+        for (int failAt : new int[]{0, 1, 64, 200, 1000, total / 2, total - 1}) {
+            var e = assertThrows(IOException.class, () -> VlstmWriter.write(MODEL.spec(), MODEL.weights(), RandomModels.metadata(), file,
+                    ch -> new java.nio.channels.WritableByteChannel() {
+                        long written;
+
+                        public int write(java.nio.ByteBuffer src) throws IOException {
+                            if (written + src.remaining() > failAt) throw new IOException("disk full (simulated at byte " + failAt + ")");
+                            written += src.remaining();
+                            return ch.write(src);
+                        }
+
+                        public boolean isOpen() {
+                            return ch.isOpen();
+                        }
+
+                        public void close() throws IOException {
+                            ch.close();
+                        }
+                    }));
+            assertTrue(e.getMessage().contains("simulated"), e.getMessage());
+            assertEquals("old", Files.readString(file), "after a failure at byte " + failAt);
+            try (var s = Files.list(dir)) {
+                assertEquals(1, s.count(), "no temp file may be left behind (failure at byte " + failAt + ")");
+            }
+        }
+    }
+
     @Test
     void everyTruncationIsRefusedWithAMessage() {
         byte[] b = bytes();
