@@ -49,7 +49,7 @@ class SessionTest {
             float[] x = RandomModels.uniform(new Random(7), seq * batch * input, 2f);
             Session session = new Session(model, 1, 1, kernels(kernelName));
             float[] y = session.run(x, seq, batch);
-            double[] ref = ReferenceLstm.run(m.spec(), m.weights(), x, seq, batch);
+            double[] ref = dev.vlstm.onnx.Float64Evaluator.run(m.spec(), m.weights(), x, seq, batch);
             assertEquals(ref.length, y.length);
             double maxAbs = 0;
             for (int i = 0; i < y.length; i++) maxAbs = Math.max(maxAbs, Math.abs(y[i] - ref[i]));

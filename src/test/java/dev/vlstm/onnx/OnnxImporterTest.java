@@ -45,7 +45,7 @@ class OnnxImporterTest {
         try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), "t")) {
             float[] x = RandomModels.uniform(new Random(5), seq * batch * model.inputSize(), 1f);
             float[] y = model.newSession().run(x, seq, batch);
-            double[] ref = ReferenceLstm.run(m.spec(), m.weights(), x, seq, batch);
+            double[] ref = dev.vlstm.onnx.Float64Evaluator.run(m.spec(), m.weights(), x, seq, batch);
             double e = 0;
             for (int i = 0; i < y.length; i++) e = Math.max(e, Math.abs(y[i] - ref[i]));
             return e;
