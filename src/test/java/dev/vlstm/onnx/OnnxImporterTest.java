@@ -1,7 +1,6 @@
 package dev.vlstm.onnx;
 
 import dev.vlstm.Model;
-import dev.vlstm.ReferenceLstm;
 import dev.vlstm.RandomModels;
 import dev.vlstm.format.VlstmWriter;
 import dev.vlstm.onnx.proto.OnnxDataType;
