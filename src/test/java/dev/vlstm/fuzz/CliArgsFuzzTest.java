@@ -93,6 +93,7 @@ class CliArgsFuzzTest {
 
         private Sandbox() throws IOException {
             dir = Files.createTempDirectory("vlstm-cli-fuzz").toRealPath();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir))); // CI leaves nothing in /tmp
             Path onnx = dir.resolve("model.onnx");
             try (var in = CliArgsFuzzTest.class.getResourceAsStream("/fuzz/onnx/gemm_head_opset12.onnx")) {
                 if (in == null) throw new IllegalStateException("seed model /fuzz/onnx/gemm_head_opset12.onnx missing");
@@ -209,6 +210,7 @@ class CliArgsFuzzTest {
 
         private static void deleteTree(Path p) {
             try {
+                if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
                 if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     try (Stream<Path> s = Files.list(p)) {
                         s.forEach(Sandbox::deleteTree);
