@@ -559,7 +559,7 @@ final class GraphInterpreter {
     /** A float constant input with exactly the given dims; returns its values row-major. */
     private float[] weight(int i, String name, long... dims) {
         Val.Const c = constInput(i, name);
-        if (!c.isFloat()) throw fail(name + " must be float32, found int64");
+        if (!c.isFloat()) throw fail(name + " must be float32, found an integer tensor (int32 or int64)");
         if (!Arrays.equals(c.dims(), dims))
             throw fail(name + " has shape " + Arrays.toString(c.dims()) + ", expected " + Arrays.toString(dims)
                     + (name.equals("W") ? " ([directions, 4*hidden, input]: the gates i, o, f, c stacked)" : ""));

@@ -148,7 +148,7 @@ class BadInputCatalogueTest {
     @Test
     void int64WeightsAreRefused() {
         OnnxTensor w = int64Tensor("W0", new long[]{1, 8, 3}, new long[24]);
-        assertEquals("test.onnx: node 'lstm0' (LSTM): W must be float32, found int64",
+        assertEquals("test.onnx: node 'lstm0' (LSTM): W must be float32, found an integer tensor (int32 or int64)",
                 refusal(new Graph().replaceInitializer(w).build()));
     }
 
