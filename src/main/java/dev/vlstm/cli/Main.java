@@ -12,10 +12,10 @@ import java.util.Set;
  */
 @Command(name = "vlstm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Convert PyTorch-exported ONNX LSTM models to .vlstm and run them.",
-        subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class})
+        subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class, BenchCommand.class})
 public final class Main {
     static final String VERSION = "0.1.0";
-    private static final Set<String> COMMANDS = Set.of("convert", "inspect", "run", "help");
+    private static final Set<String> COMMANDS = Set.of("convert", "inspect", "run", "bench", "help");
 
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

@@ -137,4 +137,22 @@ class CliTest {
         for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
         assertTrue(d <= 1e-6, "run --stream vs run: max abs difference " + d);
     }
+
+    @Test
+    void benchReportsLatencyThroughputAndAllocation(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("m.vlstm");
+        cli("convert", FIXTURE.resolve("model.onnx").toString(), model.toString());
+        Result r = cli("bench", model.toString(), "--seq", "10", "--calls", "50", "--warmup", "0.2", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        for (String f : new String[]{"median_us", "p90_us", "p99_us", "calls_per_second", "bytes_allocated_per_call"})
+            assertTrue(j.has(f), f + " in " + r.out());
+        assertTrue(j.get("p99_us").asDouble() >= j.get("median_us").asDouble(), r.out());
+        Result s = cli("bench", model.toString(), "--stream", "--calls", "50", "--warmup", "0.2");
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().contains("mode: step"), s.out());
+        Result t = cli("bench", model.toString(), "--threads", "2");
+        assertEquals(2, t.code());
+        assertTrue(t.err().contains("intra-op threads are not implemented yet"), t.err());
+    }
 }
