@@ -33,6 +33,23 @@ final class ConstFolding {
         return s;
     }
 
+    /**
+     * Source indices of a strided view: element {@code idx} of an {@code out}-shaped result reads flat index
+     * {@code base + sum_k idx[k] * step[k]} of the input (Transpose and Slice are both such views).
+     */
+    private static int[] strided(long[] out, long base, long[] step) {
+        int n = (int) count(out);
+        int[] src = new int[n];
+        long[] idx = new long[out.length];
+        for (int i = 0; i < n; i++) {
+            long s = base;
+            for (int k = 0; k < out.length; k++) s += idx[k] * step[k];
+            src[i] = (int) s;
+            for (int k = out.length - 1; k >= 0 && ++idx[k] == out[k]; k--) idx[k] = 0;
+        }
+        return src;
+    }
+
     /** Builds a constant of {@code dims} whose element i is element {@code source[i]} of {@code c}. */
     private static Val.Const gather(Val.Const c, long[] dims, int[] source) {
         if (c.isFloat()) {
@@ -57,17 +74,9 @@ final class ConstFolding {
             if (perm[i] < 0 || perm[i] >= rank) throw new IllegalArgumentException("perm " + Arrays.toString(perm) + " is out of range");
             out[i] = c.dims()[(int) perm[i]];
         }
-        long[] inStrides = strides(c.dims());
-        int n = (int) count(out);
-        int[] src = new int[n];
-        long[] idx = new long[rank];
-        for (int i = 0; i < n; i++) {
-            long s = 0;
-            for (int k = 0; k < rank; k++) s += idx[k] * inStrides[(int) perm[k]];
-            src[i] = (int) s;
-            for (int k = rank - 1; k >= 0 && ++idx[k] == out[k]; k--) idx[k] = 0;
-        }
-        return gather(c, out, src);
+        long[] inStrides = strides(c.dims()), step = new long[rank];
+        for (int k = 0; k < rank; k++) step[k] = inStrides[(int) perm[k]];
+        return gather(c, out, strided(out, 0, step));
     }
 
     /** ONNX Reshape: 0 copies the input dimension (unless allowZero), one -1 is inferred. */
@@ -184,15 +193,12 @@ final class ConstFolding {
             step[a] = st;
         }
         long[] inStrides = strides(c.dims());
-        int n = (int) count(out);
-        int[] src = new int[n];
-        long[] idx = new long[rank];
-        for (int i = 0; i < n; i++) {
-            long s = 0;
-            for (int k = 0; k < rank; k++) s += (lo[k] + idx[k] * step[k]) * inStrides[k];
-            src[i] = (int) s;
-            for (int k = rank - 1; k >= 0 && ++idx[k] == out[k]; k--) idx[k] = 0;
+        long base = 0;
+        for (int k = 0; k < rank; k++) {
+            base += lo[k] * inStrides[k];
+            step[k] *= inStrides[k];
         }
+        int[] src = strided(out, base, step);
         return gather(c, out, src);
     }
 }
