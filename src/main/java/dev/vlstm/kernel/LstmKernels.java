@@ -36,8 +36,19 @@ public interface LstmKernels {
      *
      * @param bias may be {@code null} for no bias
      */
+    default void project(float[] x, int xOffset, int xStride, int rows, int k,
+                         MemorySegment w, MemorySegment bias, int panels, int gates,
+                         float[] out, int outOffset, int outStride, int outColumns) {
+        project(x, xOffset, xStride, rows, k, w, bias, 0, panels, gates, out, outOffset, outStride, outColumns);
+    }
+
+    /**
+     * {@link #project} for the panels {@code firstPanel .. firstPanel + panels - 1} only: the same weights, bias and
+     * column numbering (columns are those of the whole matrix), writing only those panels' columns. Threads split a
+     * layer's gate columns with it.
+     */
     void project(float[] x, int xOffset, int xStride, int rows, int k,
-                 MemorySegment w, MemorySegment bias, int panels, int gates,
+                 MemorySegment w, MemorySegment bias, int firstPanel, int panels, int gates,
                  float[] out, int outOffset, int outStride, int outColumns);
 
     /**
@@ -66,7 +77,22 @@ public interface LstmKernels {
      * }
      * }</pre>
      */
-    void lstmStep(int batch, int hidden, MemorySegment r,
+    default void lstmStep(int batch, int hidden, MemorySegment r,
+                          float[] pre, int preOffset, int preStride,
+                          float[] hPrev, int hPrevOffset, int hPrevStride,
+                          float[] c, int cOffset, int cStride,
+                          float[] hOut, int hOutOffset, int hOutStride) {
+        lstmStep(batch, hidden, 0, (hidden + PANEL - 1) / PANEL, r, pre, preOffset, preStride, hPrev, hPrevOffset,
+                hPrevStride, c, cOffset, cStride, hOut, hOutOffset, hOutStride);
+    }
+
+    /**
+     * {@link #lstmStep} for the units of panels {@code firstPanel .. firstPanel + panels - 1} only: it reads all of
+     * {@code hPrev}, and touches only those units' columns of {@code pre}, entries of {@code c} and of {@code hOut}
+     * (offsets still point at unit 0 of each row). Threads split a batch-1 step by panels with it, each core streaming
+     * its own part of R.
+     */
+    void lstmStep(int batch, int hidden, int firstPanel, int panels, MemorySegment r,
                   float[] pre, int preOffset, int preStride,
                   float[] hPrev, int hPrevOffset, int hPrevStride,
                   float[] c, int cOffset, int cStride,

@@ -30,13 +30,13 @@ final class ScalarKernels implements LstmKernels {
 
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
-                        MemorySegment w, MemorySegment bias, int panels, int gates,
+                        MemorySegment w, MemorySegment bias, int firstPanel, int panels, int gates,
                         float[] out, int outOffset, int outStride, int outColumns) {
         // Accumulates in out, k outermost, so the inner loop runs along one contiguous 16-wide weight line.
         for (int r = 0; r < rows; r++) {
             int xRow = xOffset + r * xStride;
             int outRow = outOffset + r * outStride;
-            for (int q = 0; q < panels; q++) {
+            for (int q = firstPanel; q < firstPanel + panels; q++) {
                 for (int g = 0; g < gates; g++) {
                     int column = (q * gates + g) * PANEL;
                     int width = Math.min(PANEL, outColumns - column);
@@ -56,18 +56,17 @@ final class ScalarKernels implements LstmKernels {
     }
 
     @Override
-    public void lstmStep(int batch, int hidden, MemorySegment r,
+    public void lstmStep(int batch, int hidden, int firstPanel, int panels, MemorySegment r,
                          float[] pre, int preOffset, int preStride,
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
-        int panels = (hidden + PANEL - 1) / PANEL;
         for (int b = 0; b < batch; b++) {
             int preRow = preOffset + b * preStride;
             int hRow = hPrevOffset + b * hPrevStride;
             // Recurrent product, accumulated in pre (scratch by contract): for each panel, the 64 floats (q, g, j) of
             // pre take h[k] times the contiguous 64 floats r[q][k].
-            for (int q = 0; q < panels; q++) {
+            for (int q = firstPanel; q < firstPanel + panels; q++) {
                 int p = preRow + q * 4 * PANEL;
                 long line = (long) q * hidden * 4 * PANEL;
                 for (int kk = 0; kk < hidden; kk++, line += 4 * PANEL) {
@@ -78,7 +77,7 @@ final class ScalarKernels implements LstmKernels {
                 }
             }
             int cRow = cOffset + b * cStride, outRow = hOutOffset + b * hOutStride;
-            for (int u = 0; u < hidden; u++) {
+            for (int u = firstPanel * PANEL; u < Math.min(hidden, (firstPanel + panels) * PANEL); u++) {
                 int at = preRow + (u / PANEL) * 4 * PANEL + u % PANEL;      // a_i; a_o, a_f, a_c follow PANEL apart
                 float i = sigmoid(pre[at]), o = sigmoid(pre[at + PANEL]), f = sigmoid(pre[at + 2 * PANEL]);
                 float cell = f * c[cRow + u] + i * tanh(pre[at + 3 * PANEL]);

@@ -72,20 +72,20 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
-                        MemorySegment w, MemorySegment bias, int panels, int gates,
+                        MemorySegment w, MemorySegment bias, int firstPanel, int panels, int gates,
                         float[] out, int outOffset, int outStride, int outColumns) {
-        int all = panels * gates * SLICES;
+        int first = firstPanel * gates * SLICES, all = (firstPanel + panels) * gates * SLICES;
         int whole = Math.min(outColumns / LANES, all);
         // The whole column vectors: out starts as the bias, then the product accumulates in place.
         for (int r = 0; r < rows; r++) {
             int row = outOffset + r * outStride;
-            for (int cv = 0; cv < whole; cv++) {
+            for (int cv = first; cv < whole; cv++) {
                 FloatVector b = bias == null ? FloatVector.zero(SPECIES)
                         : FloatVector.fromMemorySegment(SPECIES, bias, (long) cv * VECTOR_BYTES, LE);
                 b.intoArray(out, row + cv * LANES);
             }
         }
-        accumulate(x, xOffset, xStride, rows, k, w, gates, whole, out, outOffset, outStride);
+        accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, out, outOffset, outStride);
         int col = whole * LANES;
         if (col < outColumns && whole < all) {     // a partial last column vector: only a head narrower than panels
             long w0 = columnBase(whole, k, gates), kStep = (long) gates * LINE;
@@ -106,15 +106,18 @@ final class VectorKernels implements LstmKernels {
      * and the hidden output from them. Each pass is a small method over arrays (see the class comment).
      */
     @Override
-    public void lstmStep(int batch, int hidden, MemorySegment r,
+    public void lstmStep(int batch, int hidden, int firstPanel, int panels, MemorySegment r,
                          float[] pre, int preOffset, int preStride,
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
-        int panels = (hidden + PANEL - 1) / PANEL;
-        accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, panels * 4 * SLICES, pre, preOffset, preStride);
+        accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, firstPanel * 4 * SLICES,
+                (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride);
+        // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
+        int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
         for (int b = 0; b < batch; b++) {
-            cellUpdate(hidden, pre, preOffset + b * preStride, c, cOffset + b * cStride, hOut, hOutOffset + b * hOutStride);
+            cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
+                    hOut, hOutOffset + b * hOutStride + unit);
         }
     }
 
@@ -142,14 +145,14 @@ final class VectorKernels implements LstmKernels {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // The product over whole column vectors, in place: out[r][cv] += sum_k x[r][k] * w(cv, k).
+    // The product over whole column vectors firstVector .. vectors - 1, in place: out[r][cv] += sum_k x[r][k] * w(cv, k).
     // ---------------------------------------------------------------------------------------------------------------
 
     private static void accumulate(float[] x, int xOffset, int xStride, int rows, int k, MemorySegment w, int gates,
-                                   int vectors, float[] out, int outOffset, int outStride) {
+                                   int firstVector, int vectors, float[] out, int outOffset, int outStride) {
         long kStep = (long) gates * LINE;
         int blockedRows = rows - rows % 4;
-        for (int cv = 0; cv < vectors; cv += 8) {
+        for (int cv = firstVector; cv < vectors; cv += 8) {
             int n = Math.min(8, vectors - cv);
             // Rows in blocks of 4, column vectors in pairs (then a single one).
             int v = 0;
