@@ -162,12 +162,27 @@ public final class Model implements AutoCloseable {
 
     /** A new session with buffers that grow to the largest sequence and batch it has run. One per thread. */
     public Session newSession() {
-        return new Session(this, 1, 1, Kernels.get());
+        return new Session(this, 1, 1, 1, Kernels.get());
     }
 
     /** A new session with buffers sized up front, so no call up to these sizes allocates. One per thread. */
     public Session newSession(int maxSeq, int maxBatch) {
-        return new Session(this, maxSeq, maxBatch, Kernels.get());
+        return new Session(this, maxSeq, maxBatch, 1, Kernels.get());
+    }
+
+    /**
+     * A session that runs each call on {@code threads} threads: the calling thread and {@code threads - 1} workers,
+     * started by the first call and stopped by {@link Session#close()} (close it: the workers spin briefly and then
+     * park, but they are threads). At batch 1 a layer's gate columns are split across the threads, so each core
+     * streams its own part of the weights, meeting once per timestep; with at least as many batch rows as threads the
+     * batch is split. Layers narrower than {@code 16 * threads} units, and layers that take the general path
+     * (sequence lengths, clip, peepholes, other activations), split only their input projection. Still one session
+     * per calling thread.
+     *
+     * @throws IllegalArgumentException unless 1 <= threads <= {@link Session#MAX_THREADS}
+     */
+    public Session newSession(int maxSeq, int maxBatch, int threads) {
+        return new Session(this, maxSeq, maxBatch, threads, Kernels.get());
     }
 
     /**

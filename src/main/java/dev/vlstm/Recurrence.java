@@ -4,6 +4,7 @@ import dev.vlstm.format.GateActivations;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.kernel.LstmKernels;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static dev.vlstm.kernel.LstmKernels.PANEL;
@@ -25,6 +26,8 @@ final class Recurrence {
     static final class Buffers {
         float[] gates = new float[0];  // [seq*batch][panels*4*PANEL] pre-activations
         float[] rec = new float[0];    // [batch][panels*4*PANEL] h·R of one step (general path)
+        final Split split = new Split();
+        final RowProjection projection = new RowProjection();
     }
 
     /**
@@ -33,36 +36,69 @@ final class Recurrence {
      * @param h      in: initial h {@code [batch][H]}; out: final h
      * @param c      in: initial c {@code [batch][H]}; out: final c
      * @param lens   per-row sequence lengths, or null for all {@code seq}
+     * @param team   the session's threads, or null to run on the calling thread alone
      */
     static void run(LstmKernels k, Model.LayerWeights layer, int d, float[] in, int inWidth, int seq, int batch,
-                    float[] y, int yWidth, float[] h, float[] c, int[] lens, Buffers buf) {
+                    float[] y, int yWidth, float[] h, float[] c, int[] lens, Buffers buf, Team team) {
         LayerSpec spec = layer.spec();
         Model.DirectionWeights wts = layer.directions()[d];
         int hidden = spec.hiddenSize();
         int panels = (hidden + PANEL - 1) / PANEL;
         int gs = panels * 4 * PANEL;
         boolean reverse = layer.reverse() || d == 1;
-        k.project(in, 0, inWidth, seq * batch, inWidth, wts.w(), wts.bias(), panels, 4, buf.gates, 0, gs, gs);
-        if (layer.defaultCell() && lens == null) fused(k, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, buf);
-        else general(k, spec, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, lens, buf);
+        boolean fused = layer.defaultCell() && lens == null;
+        int parts = team == null ? 1 : team.parts();
+        if (fused && parts > 1 && (batch >= parts || panels >= parts)) {
+            buf.split.set(k, wts, hidden, d, in, inWidth, seq, batch, reverse, y, yWidth, h, c, buf, team);
+            team.run(buf.split);
+        } else {
+            project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, buf, team);
+            if (fused) fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null);
+            else general(k, spec, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, lens, buf);
+        }
+        if (fused) {
+            int t = reverse ? 0 : seq - 1;
+            for (int b = 0; b < batch; b++) System.arraycopy(y, (t * batch + b) * yWidth + d * hidden, h, b * hidden, hidden);
+        }
     }
 
-    private static void fused(LstmKernels k, Model.DirectionWeights wts, int hidden, int gs, int d, int seq, int batch,
-                              boolean reverse, float[] y, int yWidth, float[] h, float[] c, Buffers buf) {
-        int col = d * hidden;
-        int t = 0;
-        for (int s = 0; s < seq; s++) {
-            t = reverse ? seq - 1 - s : s;
-            int prev = reverse ? t + 1 : t - 1;
-            if (s == 0) {
-                k.lstmStep(batch, hidden, wts.r(), buf.gates, t * batch * gs, gs, h, 0, hidden, c, 0, hidden,
-                        y, t * batch * yWidth + col, yWidth);
-            } else {
-                k.lstmStep(batch, hidden, wts.r(), buf.gates, t * batch * gs, gs, y, prev * batch * yWidth + col, yWidth,
-                        c, 0, hidden, y, t * batch * yWidth + col, yWidth);
-            }
+    /**
+     * {@code rows} rows of x (from xOffset, width and stride {@code width}) through a panel matrix into out (from 0,
+     * stride outStride), split by rows across the team when there are enough rows to be worth a hand-off.
+     */
+    static void project(LstmKernels k, float[] x, int xOffset, int width, int rows, MemorySegment w, MemorySegment bias,
+                        int panels, int gates, float[] out, int outStride, int outColumns, Buffers buf, Team team) {
+        if (team == null || rows < 4 * team.parts()) {
+            k.project(x, xOffset, width, rows, width, w, bias, panels, gates, out, 0, outStride, outColumns);
+            return;
         }
-        for (int b = 0; b < batch; b++) System.arraycopy(y, (t * batch + b) * yWidth + col, h, b * hidden, hidden);
+        buf.projection.set(k, x, xOffset, width, rows, w, bias, panels, gates, out, outStride, outColumns);
+        team.run(buf.projection);
+    }
+
+    /**
+     * Steps {@code seq} timesteps of batch rows {@code b0 .. b1-1}, units of panels {@code q0 .. q1-1}, each step one
+     * fused kernel call; with a barrier, all parts meet after every step (they split one step's panels, and the next
+     * step reads all of h). Does not copy the final h (the caller does, for all rows).
+     */
+    private static void fused(LstmKernels k, Model.DirectionWeights wts, float[] gates, int hidden, int gs, int d,
+                              int seq, int batch,
+                              boolean reverse, float[] y, int yWidth, float[] h, float[] c, int b0, int b1, int q0,
+                              int q1, Team stepBarrier) {
+        int col = d * hidden, rows = b1 - b0;
+        for (int s = 0; s < seq; s++) {
+            int t = reverse ? seq - 1 - s : s;
+            int prev = reverse ? t + 1 : t - 1;
+            int pre = (t * batch + b0) * gs, out = (t * batch + b0) * yWidth + col;
+            if (s == 0) {
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, h, b0 * hidden, hidden,
+                        c, b0 * hidden, hidden, y, out, yWidth);
+            } else {
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, y, (prev * batch + b0) * yWidth + col,
+                        yWidth, c, b0 * hidden, hidden, y, out, yWidth);
+            }
+            if (stepBarrier != null) stepBarrier.barrier();
+        }
     }
 
     private static void general(LstmKernels k, LayerSpec spec, Model.DirectionWeights wts, int hidden, int gs, int d,
@@ -111,6 +147,69 @@ final class Recurrence {
                     y[out + u] = hNew;
                 }
             }
+        }
+    }
+
+    /**
+     * One layer direction on several threads, the fused path. Batch 1 (fewer rows than threads): each part projects
+     * and steps its own panels of gate columns, so each core streams only its share of W and R (at hidden 256 each
+     * share of R fits its core's L2), and all parts meet at a barrier after every step. More rows than threads: the
+     * projection is split by rows, then each part runs its own batch rows through all steps with no barrier at all.
+     * Reused by its session, so a run allocates nothing.
+     */
+    static final class Split implements Team.Job {
+        private LstmKernels k;
+        private Model.DirectionWeights wts;
+        private int hidden, d, inWidth, seq, batch, yWidth;
+        private boolean reverse;
+        private float[] in, y, h, c;
+        private Buffers buf;
+        private Team team;
+
+        void set(LstmKernels k, Model.DirectionWeights wts, int hidden, int d, float[] in, int inWidth, int seq,
+                 int batch, boolean reverse, float[] y, int yWidth, float[] h, float[] c, Buffers buf, Team team) {
+            this.k = k; this.wts = wts; this.hidden = hidden; this.d = d; this.in = in; this.inWidth = inWidth;
+            this.seq = seq; this.batch = batch; this.reverse = reverse; this.y = y; this.yWidth = yWidth;
+            this.h = h; this.c = c; this.buf = buf; this.team = team;
+        }
+
+        @Override
+        public void run(int part, int parts) {
+            int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = seq * batch;
+            if (batch >= parts) {
+                int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
+                k.project(in, r0 * inWidth, inWidth, r1 - r0, inWidth, wts.w(), wts.bias(), panels, 4,
+                        buf.gates, r0 * gs, gs, gs);
+                team.barrier();
+                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c,
+                        Team.start(batch, part, parts), Team.start(batch, part + 1, parts), 0, panels, null);
+            } else {
+                int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
+                k.project(in, 0, inWidth, rows, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, buf.gates, 0, gs, gs);
+                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team);
+            }
+        }
+    }
+
+    /** A projection split by rows across the team; reused by its session. */
+    static final class RowProjection implements Team.Job {
+        private LstmKernels k;
+        private float[] x, out;
+        private int xOffset, width, rows, panels, gates, outStride, outColumns;
+        private MemorySegment w, bias;
+
+        void set(LstmKernels k, float[] x, int xOffset, int width, int rows, MemorySegment w, MemorySegment bias,
+                 int panels, int gates, float[] out, int outStride, int outColumns) {
+            this.k = k; this.x = x; this.xOffset = xOffset; this.width = width; this.rows = rows; this.w = w; this.bias = bias;
+            this.panels = panels; this.gates = gates; this.out = out; this.outStride = outStride;
+            this.outColumns = outColumns;
+        }
+
+        @Override
+        public void run(int part, int parts) {
+            int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
+            k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,
+                    outColumns);
         }
     }
 }

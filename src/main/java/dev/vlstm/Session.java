@@ -36,8 +36,13 @@ public final class Session implements AutoCloseable {
     private final boolean hasSequenceOutput, hasLastStepOutput, hasLayerY, hasSequenceLengths, batchFirst, layerMajorStates;
     private final IoSpec[] ioByRole = new IoSpec[21];
     private final int stateSlots, stateHidden, inputSize, outputSize;
+    private final int threads;
+    private Team team;                      // started by the first run that uses it, stopped by close
 
-    Session(Model model, int maxSeq, int maxBatch, LstmKernels kernels) {
+    Session(Model model, int maxSeq, int maxBatch, int threads, LstmKernels kernels) {
+        if (threads < 1 || threads > MAX_THREADS)
+            throw new IllegalArgumentException("threads " + threads + ", expected 1.." + MAX_THREADS);
+        this.threads = threads;
         this.model = model;
         this.spec = model.spec();
         this.kernels = kernels;
@@ -55,6 +60,21 @@ public final class Session implements AutoCloseable {
         outputSize = spec.outputSize();
         model.checkOpen();
         reserve(maxSeq, maxBatch);
+    }
+
+    /** The most intra-op threads a session takes (the calling thread included). */
+    public static final int MAX_THREADS = 64;
+
+    /** Intra-op threads of this session, the calling thread included (1: everything runs on the calling thread). */
+    public int threads() {
+        return threads;
+    }
+
+    /** The session's threads, started on first use; null for a single-threaded session. */
+    private Team team() {
+        if (threads == 1) return null;
+        if (team == null) team = new Team(threads, "vlstm-" + model.source().replaceAll(".*/", ""));
+        return team;
     }
 
     /** The kernel implementation in use, e.g. {@code vector (16 lanes)} or {@code scalar}. */
@@ -122,7 +142,8 @@ public final class Session implements AutoCloseable {
             for (int d = 0; d < dirs; d++, slot++) {
                 loadState(a.initialH, h, slot, batch, hidden);
                 loadState(a.initialC, c, slot, batch, hidden);
-                Recurrence.run(kernels, layer, d, x, width, seq, batch, y, hidden * dirs, h, c, a.sequenceLengths, buffers);
+                Recurrence.run(kernels, layer, d, x, width, seq, batch, y, hidden * dirs, h, c, a.sequenceLengths, buffers,
+                        team());
                 storeState(h, a.finalH, slot, batch, hidden);
                 storeState(c, a.finalC, slot, batch, hidden);
             }
@@ -145,8 +166,8 @@ public final class Session implements AutoCloseable {
         float[] target = transpose ? outTime : a.output;
         int units = outputSize;
         if (model.headWeight != null) {
-            kernels.project(x, from, width, outRows, width, model.headWeight, model.headBias, (units + PANEL - 1) / PANEL, 1,
-                    target, 0, units, units);
+            Recurrence.project(kernels, x, from, width, outRows, model.headWeight, model.headBias,
+                    (units + PANEL - 1) / PANEL, 1, target, units, units, buffers, team());
         } else {
             System.arraycopy(x, from, target, 0, outRows * width);
         }
@@ -207,7 +228,7 @@ public final class Session implements AutoCloseable {
                 System.arraycopy(states[b].h, states[b].offsets[l], h, b * hidden, hidden);
                 System.arraycopy(states[b].c, states[b].offsets[l], c, b * hidden, hidden);
             }
-            Recurrence.run(kernels, layers[l], 0, in, width, 1, n, y, hidden, h, c, null, buffers);
+            Recurrence.run(kernels, layers[l], 0, in, width, 1, n, y, hidden, h, c, null, buffers, team());
             for (int b = 0; b < n; b++) {
                 System.arraycopy(h, b * hidden, states[b].h, states[b].offsets[l], hidden);
                 System.arraycopy(c, b * hidden, states[b].c, states[b].offsets[l], hidden);
@@ -335,9 +356,13 @@ public final class Session implements AutoCloseable {
         return n;
     }
 
-    /** Releases the work buffers; a later run grows them again. */
+    /** Stops the session's threads and releases the work buffers; a later run starts and grows them again. */
     @Override
     public void close() {
+        if (team != null) {
+            team.close();
+            team = null;
+        }
         buffers.gates = buffers.rec = new float[0];
         xTime = outTime = hiddenA = hiddenB = h = c = new float[0];
     }

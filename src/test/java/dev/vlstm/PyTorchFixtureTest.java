@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,8 +40,12 @@ class PyTorchFixtureTest {
                 for (var io : c.outputs().values())
                     assertTrue(model.spec().outputs().stream().anyMatch(o -> o.name().equals(io.name())), "output " + io.name());
             for (Fixtures.Case c : f.cases()) {
-                for (String kernels : List.of("vector", "scalar")) {
-                    var got = Fixtures.run(model, new Session(model, 1, 1, SessionTest.kernels(kernels)), c);
+                for (String kernels : List.of("vector", "scalar", "vector, 2 threads")) {
+                    int threads = kernels.endsWith("2 threads") ? 2 : 1;
+                    Map<String, float[]> got;
+                    try (Session session = new Session(model, 1, 1, threads, SessionTest.kernels(kernels))) {
+                        got = Fixtures.run(model, session, c);
+                    }
                     for (var e : got.entrySet()) {
                         double[] err = Fixtures.errors(e.getValue(), Npy.read(c.outputs().get(e.getKey()).file()).data());
                         String msg = String.format("%s %s %s '%s' (%s kernels) vs PyTorch: max abs error %.3g, max rel error %.3g",

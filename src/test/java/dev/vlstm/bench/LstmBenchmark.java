@@ -51,8 +51,12 @@ public class LstmBenchmark {
     /** Largest absolute difference allowed between the two systems' outputs. */
     static final double AGREEMENT = 1e-4;
 
-    @Param({"W1_s150_b1", "W1b_s1_b150", "W2_h256_s100_b1"})
+    @Param({"W1_s150_b1", "W1b_s1_b150", "W2_h256_s100_b1", "W3_h1024_s50_b1", "W4_h256_s100_b64"})
     public String workload;
+
+    /** Intra-op threads, the same for both systems (vlstm's session threads, ONNX Runtime's intra-op pool). */
+    @Param({"1", "2"})
+    public int threads;
 
     private Path scratch;
     private Workload w;
@@ -75,19 +79,19 @@ public class LstmBenchmark {
         OnnxImporter.Imported imported = OnnxImporter.importFile(w.onnx());
         model = Model.load(VlstmWriter.toBytes(imported.spec(), imported.weights(), imported.metadata()),
                 w.onnx().getFileName().toString());
-        session = model.newSession(w.seq(), w.batch());
+        session = model.newSession(w.seq(), w.batch(), threads);
         output = new float[w.seq() * w.batch() * model.outputSize()];
 
         env = OrtEnvironment.getEnvironment();
         ortOptions = new OrtSession.SessionOptions();
-        ortOptions.setIntraOpNumThreads(1);
+        ortOptions.setIntraOpNumThreads(threads);
         ort = env.createSession(w.onnx().toString(), ortOptions);
         ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(w.input()), w.shape());
         ortInputs = Map.of(w.inputName(), ortInput);
 
         double err = checkAgreement();
-        System.out.printf("# %s: vlstm kernels %s, ONNX Runtime %s, max |vlstm - ORT| = %.3g over %d outputs%n",
-                workload, session.kernels(), env.getVersion(), err, output.length);
+        System.out.printf("# %s, %d threads: vlstm kernels %s, ONNX Runtime %s, max |vlstm - ORT| = %.3g over %d outputs%n",
+                workload, threads, session.kernels(), env.getVersion(), err, output.length);
     }
 
     /** Runs both once and fails the trial unless they agree; returns the largest absolute difference. */

@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
@@ -47,6 +48,10 @@ import static dev.vlstm.onnx.proto.OnnxBuilders.*;
 @Measurement(iterations = 5, time = 2)
 public class StepBenchmark {
     static final int IN = 64, H = 256, LAYERS = 2, OUT = 10;
+
+    /** Intra-op threads, the same for both systems. */
+    @Param({"1", "2"})
+    public int threads;
 
     private Model model;
     private Session session;
@@ -106,13 +111,13 @@ public class StepBenchmark {
         byte[] bytes = onnx();
         var m = OnnxImporter.importModel(dev.vlstm.onnx.proto.OnnxReader.read(bytes, "w5"), "w5", null);
         model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), "w5");
-        session = model.newSession(1, 1);
+        session = model.newSession(1, 1, threads);
         state = model.newState();
         Random rnd = new Random(9);
         for (int i = 0; i < IN; i++) x[i] = rnd.nextFloat() * 2 - 1;
         env = OrtEnvironment.getEnvironment();
         options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(1);
+        options.setIntraOpNumThreads(threads);
         ort = env.createSession(bytes, options);
         ortX = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[]{1, 1, IN});
         // agreement: 5 steps each
@@ -154,6 +159,7 @@ public class StepBenchmark {
         ortX.close();
         ort.close();
         options.close();
+        session.close();
         model.close();
     }
 }

@@ -19,7 +19,10 @@ import java.util.Random;
  *       [150, 1, 100]: a long sequence at batch 1.</li>
  *   <li>{@code W1b_s1_b150}: the same architecture traced at [1, 150, 100]: one step of 150 sequences.</li>
  *   <li>{@code W2_h256_s100_b1}: input 64, hidden 256 × 2 layers, MatMul + Add head 10, [100, 1, 64]; built in Java
- *       with random weights ({@link W2Model}), dynamic seq and batch.</li>
+ *       with random weights ({@link StackedModel}), dynamic seq and batch.</li>
+ *   <li>{@code W3_h1024_s50_b1}: input 256, hidden 1024 × 2 layers, head 32, [50, 1, 256]: 32 MB of recurrent weights,
+ *       more than any cache here.</li>
+ *   <li>{@code W4_h256_s100_b64}: W2's model at [100, 64, 64]: a batch, compute-bound.</li>
  * </ul>
  */
 record Workload(String name, Path onnx, String inputName, String outputName, int seq, int batch, int inputSize,
@@ -31,16 +34,21 @@ record Workload(String name, Path onnx, String inputName, String outputName, int
         return switch (name) {
             case "W1_s150_b1" -> fixture(name, "lstm16_s150_b1", 150, 1);
             case "W1b_s1_b150" -> fixture(name, "lstm16_s1_b150", 1, 150);
-            case "W2_h256_s100_b1" -> {
-                Path onnx = scratch.resolve("w2_h256.onnx");
-                W2Model.write(onnx, SEED);
-                int seq = 100, batch = 1;
-                yield new Workload(name, onnx, W2Model.INPUT_NAME, W2Model.OUTPUT_NAME, seq, batch, W2Model.INPUT,
-                        uniform(new Random(SEED + 1), seq * batch * W2Model.INPUT));
-            }
+            case "W2_h256_s100_b1" -> stacked(name, scratch, 64, 256, 10, 100, 1);
+            case "W3_h1024_s50_b1" -> stacked(name, scratch, 256, 1024, 32, 50, 1);
+            case "W4_h256_s100_b64" -> stacked(name, scratch, 64, 256, 10, 100, 64);
             default -> throw new IllegalArgumentException("unknown workload '" + name
-                    + "', expected W1_s150_b1, W1b_s1_b150 or W2_h256_s100_b1");
+                    + "', expected W1_s150_b1, W1b_s1_b150, W2_h256_s100_b1, W3_h1024_s50_b1 or W4_h256_s100_b64");
         };
+    }
+
+    /** A two-layer {@link StackedModel} with random weights, run on uniform input in [-1, 1). */
+    static Workload stacked(String name, Path scratch, int input, int hidden, int output, int seq, int batch)
+            throws IOException {
+        Path onnx = scratch.resolve("stacked_h" + hidden + ".onnx");
+        StackedModel.write(onnx, SEED, input, hidden, output);
+        return new Workload(name, onnx, StackedModel.INPUT_NAME, StackedModel.OUTPUT_NAME, seq, batch, input,
+                uniform(new Random(SEED + 1), seq * batch * input));
     }
 
     /** A PyTorch fixture (tools/make_fixtures.py) run on its own recorded input at its traced shape. */

@@ -151,8 +151,11 @@ class CliTest {
         Result s = cli("bench", model.toString(), "--stream", "--calls", "50", "--warmup", "0.2");
         assertEquals(0, s.code(), s.err());
         assertTrue(s.out().contains("mode: step"), s.out());
-        Result t = cli("bench", model.toString(), "--threads", "2");
-        assertEquals(2, t.code());
-        assertTrue(t.err().contains("intra-op threads are not implemented yet"), t.err());
+        Result t = cli("bench", model.toString(), "--threads", "2", "--calls", "50", "--warmup", "0.2");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().contains("threads: 2"), t.out());
+        Result z = cli("bench", model.toString(), "--threads", "0");
+        assertEquals(2, z.code());
+        assertTrue(z.err().contains("--threads 0: expected 1.."), z.err());
     }
 }

@@ -15,20 +15,21 @@ import java.util.Random;
 import static dev.vlstm.onnx.proto.OnnxBuilders.*;
 
 /**
- * Workload W2 as an ONNX graph in the shape PyTorch exports {@code nn.LSTM(64, 256, num_layers=2)} followed by
- * {@code nn.Linear(256, 10)} (opset 12): one LSTM node per layer with W/R/B initializers and absent initial states,
+ * Workloads W2 to W5 as ONNX graphs in the shape PyTorch exports {@code nn.LSTM(input, hidden, num_layers=2)} followed
+ * by {@code nn.Linear(hidden, output)} (opset 12; W2: 64, 256, 10; W3: 256, 1024, 32): one LSTM node per layer with W/R/B initializers and absent initial states,
  * {@code Squeeze(axes=[1])} after each to drop the direction axis, then {@code MatMul} by the transposed weight and
  * {@code Add(bias, ·)}. Weights are uniform in ±1/√fan, as PyTorch initialises them, from a fixed seed. Input and
  * output have dynamic {@code seq} and {@code batch}.
  */
-final class W2Model {
-    private W2Model() {
+final class StackedModel {
+    private StackedModel() {
     }
 
-    static final int INPUT = 64, HIDDEN = 256, LAYERS = 2, OUTPUT = 10;
+    static final int LAYERS = 2;
     static final String INPUT_NAME = "x", OUTPUT_NAME = "y";
 
-    static void write(Path file, long seed) throws IOException {
+    static void write(Path file, long seed, int input, int hidden, int output) throws IOException {
+        final int INPUT = input, HIDDEN = hidden, OUTPUT = output;
         Random rnd = new Random(seed);
         List<OnnxNode> nodes = new ArrayList<>();
         List<OnnxTensor> weights = new ArrayList<>();
@@ -54,7 +55,7 @@ final class W2Model {
         nodes.add(namedNode("/fc/MatMul", "MatMul", List.of(x, "fc.weight_t"), List.of("fc.matmul")));
         nodes.add(namedNode("/fc/Add", "Add", List.of("fc.bias", "fc.matmul"), List.of(OUTPUT_NAME)));
 
-        OnnxGraph g = graph("w2_h256", nodes, weights,
+        OnnxGraph g = graph("stacked_h" + hidden, nodes, weights,
                 List.of(valueInfo(INPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", INPUT)),
                 List.of(valueInfo(OUTPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", OUTPUT)));
         OnnxWriter.write(model(7, 12, g), file);

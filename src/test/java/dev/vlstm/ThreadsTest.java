@@ -1,0 +1,150 @@
+package dev.vlstm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vlstm.format.VlstmWriter;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Intra-op threads change where the work runs, not the numbers: every column and batch row is computed by the same
+ * kernel code in the same order whichever thread runs it, so a session with 2 or 3 threads must give bit for bit
+ * what a single-threaded one gives — for a batch-1 sequence (gate columns split, a barrier per step), a batch at
+ * least as wide as the threads (rows split), layers too narrow to split, and one step at a time. Workers start on
+ * first use and stop on close.
+ */
+class ThreadsTest {
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                Arguments.of(new int[]{64, 64}, 1, 30),     // 4 panels: columns split, barrier per step
+                Arguments.of(new int[]{37, 256}, 1, 12),    // 3 and 16 panels, a partial last panel
+                Arguments.of(new int[]{16, 16}, 1, 40),     // one panel: only the projections split
+                Arguments.of(new int[]{64, 32}, 5, 9),      // batch split, uneven
+                Arguments.of(new int[]{48}, 2, 7),          // batch = 2 threads exactly
+                Arguments.of(new int[]{40, 40}, 1, 1));     // a single step
+    }
+
+    @ParameterizedTest(name = "hidden {0}, batch {1}, seq {2}")
+    @MethodSource("shapes")
+    void threadsGiveExactlyTheSingleThreadedResult(int[] hidden, int batch, int seq) {
+        RandomModels.Built m = RandomModels.build(11 + hidden[0], 24, hidden, 7, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random")) {
+            float[] x = RandomModels.uniform(new Random(seq * 7L + batch), seq * batch * 24, 2f);
+            float[] expected = model.newSession().run(x, seq, batch);
+            for (int threads : new int[]{2, 3}) {
+                try (Session s = model.newSession(1, 1, threads)) {
+                    assertEquals(threads, s.threads());
+                    for (int repeat = 0; repeat < 3; repeat++)
+                        assertArrayEquals(expected, s.run(x, seq, batch), threads + " threads, call " + repeat);
+                }
+            }
+        }
+    }
+
+    @Test
+    void steppingWithThreadsMatchesSteppingAlone() {
+        RandomModels.Built m = RandomModels.build(5, 12, new int[]{64, 48}, 3, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random");
+             Session alone = model.newSession(); Session two = model.newSession(1, 4, 2)) {
+            LstmState a = model.newState(), b = model.newState();
+            LstmState[] streams = {model.newState(), model.newState(), model.newState()};
+            LstmState[] streamsAlone = {model.newState(), model.newState(), model.newState()};
+            Random rnd = new Random(3);
+            for (int t = 0; t < 25; t++) {
+                float[] x = RandomModels.uniform(rnd, 12, 1f), outA = new float[3], outB = new float[3];
+                alone.step(a, x, outA);
+                two.step(b, x, outB);
+                assertArrayEquals(outA, outB, "step " + t);
+                float[] xs = RandomModels.uniform(rnd, 3 * 12, 1f), ys = new float[9], ysAlone = new float[9];
+                alone.step(streamsAlone, 3, xs, ysAlone);
+                two.step(streams, 3, xs, ys);
+                assertArrayEquals(ysAlone, ys, "3 streams, step " + t);
+            }
+        }
+    }
+
+    @Test
+    void workersStartOnFirstUseAndStopOnClose() {
+        RandomModels.Built m = RandomModels.build(6, 8, new int[]{64}, 2, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "workers-test")) {
+            Session s = model.newSession(1, 1, 3);
+            assertEquals(0, workers("workers-test"), "no thread before the first run");
+            s.run(new float[5 * 8], 5, 1);
+            assertEquals(2, workers("workers-test"), "two workers after a run with 3 threads");
+            s.close();
+            assertEquals(0, workers("workers-test"), "no worker left after close");
+            float[] again = s.run(new float[5 * 8], 5, 1);     // a closed session starts them again
+            assertEquals(5 * 2, again.length);
+            s.close();
+            assertEquals(0, workers("workers-test"));
+            assertThrows(IllegalArgumentException.class, () -> model.newSession(1, 1, 0));
+            assertThrows(IllegalArgumentException.class, () -> model.newSession(1, 1, Session.MAX_THREADS + 1));
+        }
+    }
+
+    @Test
+    void aRunWithThreadsAllocatesNothingAfterWarmUp() {
+        RandomModels.Built m = RandomModels.build(4, 64, new int[]{64, 64}, 10, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "alloc-test");
+             Session s = model.newSession(50, 2, 2)) {
+            float[] x = RandomModels.uniform(new Random(1), 50 * 64, 1f), y = new float[50 * 10];
+            float[] x2 = RandomModels.uniform(new Random(1), 50 * 2 * 64, 1f), y2 = new float[50 * 2 * 10];
+            for (int i = 0; i < 2000; i++) {
+                s.run(x, 50, 1, y);
+                s.run(x2, 50, 2, y2);
+            }
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            Thread worker = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("vlstm-alloc-test")).findFirst().orElseThrow();
+            long caller = Thread.currentThread().threadId();
+            long callerBefore = mx.getThreadAllocatedBytes(caller), workerBefore = mx.getThreadAllocatedBytes(worker.threadId());
+            for (int i = 0; i < 100; i++) {
+                s.run(x, 50, 1, y);
+                s.run(x2, 50, 2, y2);
+            }
+            long callerPerCall = (mx.getThreadAllocatedBytes(caller) - callerBefore) / 200;
+            long workerPerCall = (mx.getThreadAllocatedBytes(worker.threadId()) - workerBefore) / 200;
+            long perCall = callerPerCall + workerPerCall;
+            assertTrue(perCall < 64, "a run on 2 threads allocated " + perCall + " bytes per call after warm-up (caller "
+                    + callerPerCall + ", worker " + workerPerCall + ")");
+        }
+    }
+
+    @Test
+    void closingTheModelDuringAThreadedRunEndsInAClearError() throws Exception {
+        RandomModels.Built m = RandomModels.build(7, 32, new int[]{128, 128}, 4, true);
+        Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "closing");
+        try (Session s = model.newSession(1, 1, 2)) {
+            float[] x = new float[200 * 32];
+            Thread closer = new Thread(() -> {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ignored) {
+                }
+                model.close();
+            });
+            closer.start();
+            var e = assertThrows(IllegalStateException.class, () -> {
+                while (true) s.run(x, 200, 1);
+            });
+            closer.join();
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+    }
+
+    /** Live worker threads of a session on the model loaded as {@code source} (close joins them, so none linger). */
+    private static long workers(String source) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("vlstm-" + source) && t.isAlive()).count();
+    }
+}
