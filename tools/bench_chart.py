@@ -1,31 +1,59 @@
 #!/usr/bin/env python3
 """Draws BENCHMARKS.md's chart: latency per workload, vlstm next to ONNX Runtime, from JMH JSON results.
 
-    python3 tools/bench_chart.py target/jmh-final.json target/jmh-step.json > benchmarks.svg
+    python3 tools/bench_chart.py target/jmh-final.json > tools/benchmarks.svg
+    python3 tools/bench_chart.py --table target/jmh-final.json     # the Markdown table of BENCHMARKS.md
 
-Standard library only. Bars are medians on a log scale (the workloads span 1 us to 10 ms), labelled with the value and
-ORT / vlstm ratio.
+Standard library only. Bars are medians on a log scale (the workloads span 1 us to 100 ms), labelled with the value
+and the ORT / vlstm ratio; one pair of bars per workload and thread count.
 """
 import json
 import math
 import sys
 
 
-def medians(files):
+def results(files):
+    """{(workload, threads): {system: (median, min, max, alloc B/op or None)}} in file order."""
     rows = {}
     for f in files:
         for r in json.load(open(f)):
             name = r["benchmark"].rsplit(".", 1)[1]
             system = "vlstm" if name.startswith("vlstm") else "ONNX Runtime"
-            workload = r.get("params", {}).get("workload") or "W5_step"
-            rows.setdefault(workload, {})[system] = r["primaryMetric"]["scorePercentiles"]["50.0"]
-    return rows
+            params = r.get("params", {})
+            key = (params.get("workload") or "W5_step_h256", int(params.get("threads", 1)))
+            m = r["primaryMetric"]
+            raw = [v for fork in m.get("rawData", []) for v in fork] or [m["score"]]
+            secondary = r.get("secondaryMetrics", {})
+            alloc = (secondary.get("gc.alloc.rate.norm") or secondary.get("\u00b7gc.alloc.rate.norm") or {}).get("score")
+            rows.setdefault(key, {})[system] = (m["scorePercentiles"]["50.0"], min(raw), max(raw), alloc)
+    return dict(sorted(rows.items()))
+
+
+def medians(files):
+    return {f"{w}, {t} thr": {s: v[0] for s, v in sys_.items()} for (w, t), sys_ in results(files).items()}
+
+
+def number(v):
+    return f"{v:,.1f}".replace(",", " ") if v < 1000 else f"{v:,.0f}".replace(",", " ")
+
+
+def table(files):
+    lines = ["| workload | threads | vlstm µs/op median (min–max) | ONNX Runtime µs/op median (min–max) "
+             "| ORT / vlstm | B/op vlstm / ORT |", "|---|---|---|---|---|---|"]
+    for (w, t), v in results(files).items():
+        cells = []
+        for s in ("vlstm", "ONNX Runtime"):
+            cells.append(f"{number(v[s][0])} ({number(v[s][1])}–{number(v[s][2])})" if s in v else "—")
+        ratio = f"{v['ONNX Runtime'][0] / v['vlstm'][0]:.2f}×" if len(v) == 2 else "—"
+        alloc = " / ".join("—" if s not in v or v[s][3] is None else f"{v[s][3]:.1f}" for s in ("vlstm", "ONNX Runtime"))
+        lines.append(f"| {w} | {t} | {cells[0]} | {cells[1]} | {ratio} | {alloc} |")
+    return "\n".join(lines)
 
 
 def svg(rows):
-    width, bar, gap, left, top = 760, 16, 22, 170, 40
+    width, bar, gap, left, top = 860, 14, 16, 230, 40
     height = top + len(rows) * (2 * bar + gap) + 40
-    lo, hi = 1.0, 20000.0
+    lo, hi = 10.0, 100000.0
     scale = lambda v: left + (width - left - 120) * (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
            f'<text x="{left}" y="20" font-size="14">Latency per operation, median µs (log scale; lower is better)</text>']
@@ -47,4 +75,7 @@ def svg(rows):
 
 
 if __name__ == "__main__":
-    print(svg(medians(sys.argv[1:])))
+    if sys.argv[1:2] == ["--table"]:
+        print(table(sys.argv[2:]))
+    else:
+        print(svg(medians(sys.argv[1:])))
