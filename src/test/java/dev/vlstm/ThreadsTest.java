@@ -121,7 +121,7 @@ class ThreadsTest {
     }
 
     @Test
-    void closingTheModelDuringAThreadedRunEndsInAClearError() throws Exception {
+    void closingTheModelDuringAThreadedRunEndsInAClearError() {
         RandomModels.Built m = RandomModels.build(7, 32, new int[]{128, 128}, 4, true);
         Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "closing");
         try (Session s = model.newSession(1, 1, 2)) {
@@ -137,7 +137,9 @@ class ThreadsTest {
             var e = assertThrows(IllegalStateException.class, () -> {
                 while (true) s.run(x, 200, 1);
             });
-            closer.join();
+            // Not join(): a run seen once in a full build had this thread's interrupt flag set by then (no vlstm
+            // code interrupts; the suspicion is a fuzz test's watchdog), and join() would throw for it.
+            while (closer.isAlive()) Thread.onSpinWait();
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
     }
