@@ -10,7 +10,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Why not an executor: a batch-1 step of a 256-unit layer takes about 20 µs, and handing a task to a pool and
  * waiting for its future costs microseconds and allocates. Here a job start is one volatile write the spinning
- * workers see within a few hundred nanoseconds, a barrier is one atomic increment and a spin, and nothing allocates.
+ * workers see, a barrier is one atomic increment and a spin, and nothing allocates (BarrierBenchmark, 2 threads on
+ * this 2-core machine: 120 to 420 ns per barrier across runs, 230 to 270 ns per hand-off and join).
  * Workers spin for {@link #SPIN_NANOS} after their last job, so back-to-back calls find them awake, then park; the
  * next job unparks them. {@link #close()} stops and joins them.
  */
