@@ -17,6 +17,9 @@ import static dev.vlstm.kernel.LstmKernels.PANEL;
  * other activations, clip, peepholes, input_forget, per-row sequence lengths — takes the general path: the recurrent
  * product is still one kernel call per step, and the cell update runs per element in plain Java, ONNX's equations
  * written out.
+ *
+ * <p>With a session's {@link Team}, the fused path splits across threads ({@link Split}: gate columns at batch 1, batch
+ * rows otherwise); the general path splits only its input projection ({@link RowProjection}).
  */
 final class Recurrence {
     private Recurrence() {
