@@ -31,11 +31,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class ProjectBenchmark {
     /** rows x k x panels: W1b's layer 1, W4's step, W4's step with one panel, W1b's rows with W4's k and panels. */
-    @Param({"152x100x1", "64x256x16", "64x256x1", "152x100x16", "64x64x16", "512x256x16"})
+    @Param({"152x100x1", "64x256x16", "64x256x1", "152x100x16", "64x64x16", "512x256x16"})  // rows: multiples of 4
     public String shape;
 
     private int rows, k, panels;
-    private float[] x, out;
+    private float[] x, out, wArray;
     private MemorySegment w, bias;
     private Arena arena;
     private final LstmKernels kernels = Kernels.vector();
@@ -50,13 +50,51 @@ public class ProjectBenchmark {
         x = KernelFixtures.uniform(rnd, rows * k, 1f);
         out = new float[rows * panels * 64];
         arena = Arena.ofShared();
-        w = KernelFixtures.segment(arena, KernelFixtures.uniform(rnd, k * panels * 64, 0.1f));
+        wArray = KernelFixtures.uniform(rnd, k * panels * 64, 0.1f);
+        w = KernelFixtures.segment(arena, wArray);
         bias = KernelFixtures.segment(arena, KernelFixtures.uniform(rnd, panels * 64, 0.1f));
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         arena.close();
+    }
+
+    /**
+     * The same product with the weights in a heap array instead of a memory segment: the 4-row x 2-vector block of
+     * VectorKernels written over float[] (whole row blocks and panels only), to measure what segment loads cost.
+     */
+    @Benchmark
+    public float[] arrayWeights() {
+        int gs = panels * 64, lanes = PanelSpecies.LANES, vectors = panels * 4 * PanelSpecies.SLICES;
+        int kStep = 4 * LstmKernels.PANEL;
+        for (int cv = 0; cv < vectors; cv += 2) {
+            int line = cv / PanelSpecies.SLICES, q = line / 4, g = line - q * 4;
+            int base = (q * k * 4 + g) * LstmKernels.PANEL + (cv - line * PanelSpecies.SLICES) * lanes;
+            for (int r = 0; r + 4 <= rows; r += 4) {
+                int x0 = r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, o0 = r * gs + cv * lanes;
+                var sp = PanelSpecies.SPECIES;
+                jdk.incubator.vector.FloatVector a00 = jdk.incubator.vector.FloatVector.zero(sp), a01 = a00, a10 = a00,
+                        a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int kk = 0, at = base; kk < k; kk++, at += kStep) {
+                    var v0 = jdk.incubator.vector.FloatVector.fromArray(sp, wArray, at);
+                    var v1 = jdk.incubator.vector.FloatVector.fromArray(sp, wArray, at + lanes);
+                    var sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x0 + kk]);
+                    a00 = v0.fma(sv, a00); a01 = v1.fma(sv, a01);
+                    sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x1 + kk]);
+                    a10 = v0.fma(sv, a10); a11 = v1.fma(sv, a11);
+                    sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x2 + kk]);
+                    a20 = v0.fma(sv, a20); a21 = v1.fma(sv, a21);
+                    sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x3 + kk]);
+                    a30 = v0.fma(sv, a30); a31 = v1.fma(sv, a31);
+                }
+                a00.intoArray(out, o0); a01.intoArray(out, o0 + lanes);
+                a10.intoArray(out, o0 + gs); a11.intoArray(out, o0 + gs + lanes);
+                a20.intoArray(out, o0 + 2 * gs); a21.intoArray(out, o0 + 2 * gs + lanes);
+                a30.intoArray(out, o0 + 3 * gs); a31.intoArray(out, o0 + 3 * gs + lanes);
+            }
+        }
+        return out;
     }
 
     @Benchmark
