@@ -36,7 +36,7 @@ public class ProjectBenchmark {
 
     private int rows, k, panels;
     private float[] x, out, wArray;
-    private MemorySegment w, bias;
+    private MemorySegment w, wHeap, bias;
     private Arena arena;
     private final LstmKernels kernels = Kernels.vector();
 
@@ -52,6 +52,7 @@ public class ProjectBenchmark {
         arena = Arena.ofShared();
         wArray = KernelFixtures.uniform(rnd, k * panels * 64, 0.1f);
         w = KernelFixtures.segment(arena, wArray);
+        wHeap = MemorySegment.ofArray(wArray);
         bias = KernelFixtures.segment(arena, KernelFixtures.uniform(rnd, panels * 64, 0.1f));
     }
 
@@ -94,6 +95,13 @@ public class ProjectBenchmark {
                 a30.intoArray(out, o0 + 3 * gs); a31.intoArray(out, o0 + 3 * gs + lanes);
             }
         }
+        return out;
+    }
+
+    /** The kernel itself on a heap segment ({@code MemorySegment.ofArray}) over the same array. */
+    @Benchmark
+    public float[] heapSegment() {
+        kernels.project(x, 0, k, rows, k, wHeap, bias, panels, 4, out, 0, panels * 64, panels * 64);
         return out;
     }
 
