@@ -180,9 +180,7 @@ final class Recurrence {
         public void run(int part, int parts) {
             int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = seq * batch;
             if (batch >= parts) {
-                int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
-                k.project(in, r0 * inWidth, inWidth, r1 - r0, inWidth, wts.w(), wts.bias(), panels, 4,
-                        buf.gates, r0 * gs, gs, gs);
+                projectRows(k, in, 0, inWidth, rows, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, part, parts);
                 team.barrier();
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c,
                         Team.start(batch, part, parts), Team.start(batch, part + 1, parts), 0, panels, null);
@@ -210,9 +208,16 @@ final class Recurrence {
 
         @Override
         public void run(int part, int parts) {
-            int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
-            k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,
-                    outColumns);
+            projectRows(k, x, xOffset, width, rows, w, bias, panels, gates, out, outStride, outColumns, part, parts);
         }
+    }
+
+    /** Part {@code part} of {@code parts} of {@link #project}'s rows: the same product over an even share of them. */
+    private static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, MemorySegment w,
+                                    MemorySegment bias, int panels, int gates, float[] out, int outStride,
+                                    int outColumns, int part, int parts) {
+        int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
+        k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,
+                outColumns);
     }
 }

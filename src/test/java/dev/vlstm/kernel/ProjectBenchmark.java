@@ -1,9 +1,12 @@
 package dev.vlstm.kernel;
 
+import static dev.vlstm.kernel.PanelSpecies.SPECIES;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -74,19 +77,18 @@ public class ProjectBenchmark {
             int base = (q * k * 4 + g) * LstmKernels.PANEL + (cv - line * PanelSpecies.SLICES) * lanes;
             for (int r = 0; r + 4 <= rows; r += 4) {
                 int x0 = r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, o0 = r * gs + cv * lanes;
-                var sp = PanelSpecies.SPECIES;
-                jdk.incubator.vector.FloatVector a00 = jdk.incubator.vector.FloatVector.zero(sp), a01 = a00, a10 = a00,
+                FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00,
                         a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
                 for (int kk = 0, at = base; kk < k; kk++, at += kStep) {
-                    var v0 = jdk.incubator.vector.FloatVector.fromArray(sp, wArray, at);
-                    var v1 = jdk.incubator.vector.FloatVector.fromArray(sp, wArray, at + lanes);
-                    var sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x0 + kk]);
+                    var v0 = FloatVector.fromArray(SPECIES, wArray, at);
+                    var v1 = FloatVector.fromArray(SPECIES, wArray, at + lanes);
+                    var sv = FloatVector.broadcast(SPECIES, x[x0 + kk]);
                     a00 = v0.fma(sv, a00); a01 = v1.fma(sv, a01);
-                    sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x1 + kk]);
+                    sv = FloatVector.broadcast(SPECIES, x[x1 + kk]);
                     a10 = v0.fma(sv, a10); a11 = v1.fma(sv, a11);
-                    sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x2 + kk]);
+                    sv = FloatVector.broadcast(SPECIES, x[x2 + kk]);
                     a20 = v0.fma(sv, a20); a21 = v1.fma(sv, a21);
-                    sv = jdk.incubator.vector.FloatVector.broadcast(sp, x[x3 + kk]);
+                    sv = FloatVector.broadcast(SPECIES, x[x3 + kk]);
                     a30 = v0.fma(sv, a30); a31 = v1.fma(sv, a31);
                 }
                 a00.intoArray(out, o0); a01.intoArray(out, o0 + lanes);
