@@ -8,14 +8,15 @@ import dev.vlstm.format.VlstmFormatException;
 import dev.vlstm.kernel.Kernels;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A loaded .vlstm model: the file is read into 64-byte-aligned off-heap memory ({@link #load(Path)}) or memory-mapped
- * ({@link #map(Path)}), fully validated (sizes, offsets, checksums), and its packed weights are used in place. A model is immutable and may be shared by any number of threads; each thread runs it through its own
- * {@link Session}.
+ * A loaded .vlstm model: the file is read ({@link #load(Path)}) or memory-mapped ({@link #map(Path)}), fully validated
+ * (sizes, offsets, checksums), and its packed weights are copied once into float arrays on the Java heap, which the
+ * kernels read (the Vector API loads from arrays with less overhead than from memory segments: the 6-row matrix
+ * kernel is 1.3x faster, see BENCHMARKS.md). The file is released as soon as the weights are copied. A model is
+ * immutable and may be shared by any number of threads; each thread runs it through its own {@link Session}.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("lstm.vlstm"))) {
@@ -24,13 +25,16 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * Closing the model unmaps the file; sessions of a closed model throw {@link IllegalStateException}.
+ * Closing the model makes its sessions throw {@link IllegalStateException} on their next call (a call already running
+ * finishes normally: the weights are heap arrays, nothing is unmapped under it); the weights are freed by the garbage
+ * collector once the model and its sessions are unreachable.
  */
 public final class Model implements AutoCloseable {
     private final VlstmFile file;
+    private volatile boolean open = true;
     final LayerWeights[] layers;
-    final MemorySegment headWeight;
-    final MemorySegment headBias;
+    final float[] headWeight;
+    final float[] headBias;
 
     /** One layer: its spec and the packed tensors of each direction (forward half first). */
     record LayerWeights(LayerSpec spec, DirectionWeights[] directions, boolean defaultCell, boolean reverse) {
@@ -43,8 +47,8 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Packed tensors of one direction; peepholes copied to an array ([panels][3][16]) or null. */
-    record DirectionWeights(MemorySegment w, MemorySegment r, MemorySegment bias, float[] peepholes) {
+    /** Packed tensors of one direction, as float arrays; peepholes ([panels][3][16]) or null. */
+    record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
     }
 
     private final byte[] fingerprint;
@@ -62,13 +66,14 @@ public final class Model implements AutoCloseable {
             DirectionWeights[] dirs = new DirectionWeights[s.direction().count];
             for (int d = 0; d < dirs.length; d++) {
                 String prefix = "l" + l + ".d" + d + ".";
-                dirs[d] = new DirectionWeights(file.tensor(prefix + "w"), file.tensor(prefix + "r"), file.tensor(prefix + "b"),
+                dirs[d] = new DirectionWeights(file.tensorFloats(prefix + "w"), file.tensorFloats(prefix + "r"),
+                        file.tensorFloats(prefix + "b"),
                         s.peepholes() ? file.tensorFloats(prefix + "p") : null);
             }
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
         }
-        headWeight = spec.head() == null ? null : file.tensor("head.w");
-        headBias = spec.head() == null ? null : file.tensor("head.b");
+        headWeight = spec.head() == null ? null : file.tensorFloats("head.w");
+        headBias = spec.head() == null ? null : file.tensorFloats("head.b");
     }
 
     /**
@@ -90,10 +95,10 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Like {@link #load(Path)}, but memory-maps the file and uses the weights in place: no copy, and pages are shared
-     * between processes that map the same file. The file must not be truncated or rewritten in place while the model
-     * is open (atomic replacement by rename, as {@code convert} does, is safe): a vanished page raises SIGBUS, which
-     * the JVM turns into an error in most code but cannot guarantee to in vectorized loops.
+     * Like {@link #load(Path)}, but memory-maps the file instead of reading it into a buffer first, so opening a large
+     * model needs no second copy of it outside the heap. The weights are copied to the heap during the call and the
+     * file is unmapped before it returns; it must not be truncated while this call runs (a vanished page raises
+     * SIGBUS, which the JVM turns into an error in most code but cannot guarantee to in vectorized loops).
      */
     public static Model map(Path file) throws IOException {
         return open(VlstmFile.map(file), Limits.defaults());
@@ -102,11 +107,34 @@ public final class Model implements AutoCloseable {
     private static Model open(VlstmFile f, Limits limits) {
         try {
             limits.check(f.spec(), f.source());
+            checkHeap(f);
             return new Model(f, limits);
-        } catch (RuntimeException e) {
-            f.close();
-            throw e;
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException(f.source() + ": the Java heap ran out while copying the weights ("
+                    + mebibytes(weightBytes(f)) + " MiB); raise the heap limit (-Xmx)", e);
+        } finally {
+            f.close();      // the weights are on the heap now, or the open failed
         }
+    }
+
+    /** Refuses, before copying, a model whose weights cannot fit in the heap the JVM has left. */
+    private static void checkHeap(VlstmFile f) {
+        Runtime rt = Runtime.getRuntime();
+        long need = weightBytes(f), free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (need > free)
+            throw new IllegalStateException(f.source() + ": the weights need " + mebibytes(need) + " MiB of Java heap, but "
+                    + mebibytes(free) + " MiB of the " + mebibytes(rt.maxMemory()) + " MiB maximum is free; raise the"
+                    + " heap limit (-Xmx)");
+    }
+
+    private static long weightBytes(VlstmFile f) {
+        long bytes = 0;
+        for (VlstmFile.TensorEntry e : f.entries().values()) bytes += e.length();
+        return bytes;
+    }
+
+    private static long mebibytes(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
     }
 
     /** Loads a model held in memory (for models shipped inside a jar, and for tests). */
@@ -212,16 +240,19 @@ public final class Model implements AutoCloseable {
     }
 
     public boolean isOpen() {
-        return file.isOpen();
+        return open;
     }
 
     void checkOpen() {
-        if (!file.isOpen()) throw new IllegalStateException(file.source() + ": the model is closed");
+        if (!open) throw new IllegalStateException(file.source() + ": the model is closed");
     }
 
-    /** Unmaps the file. Idempotent. Sessions of this model throw {@link IllegalStateException} afterwards. */
+    /**
+     * Closes the model: its sessions throw {@link IllegalStateException} on their next call, and so do
+     * {@link #newState()} and {@link #newSession()}. Idempotent.
+     */
     @Override
     public void close() {
-        file.close();
+        open = false;
     }
 }

@@ -4,7 +4,6 @@ import dev.vlstm.format.GateActivations;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.kernel.LstmKernels;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static dev.vlstm.kernel.LstmKernels.PANEL;
@@ -69,7 +68,7 @@ final class Recurrence {
      * {@code rows} rows of x (from xOffset, width and stride {@code width}) through a panel matrix into out (from 0,
      * stride outStride), split by rows across the team when there are enough rows to be worth a hand-off.
      */
-    static void project(LstmKernels k, float[] x, int xOffset, int width, int rows, MemorySegment w, MemorySegment bias,
+    static void project(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w, float[] bias,
                         int panels, int gates, float[] out, int outStride, int outColumns, Buffers buf, Team team) {
         if (team == null || rows < 4 * team.parts()) {
             k.project(x, xOffset, width, rows, width, w, bias, panels, gates, out, 0, outStride, outColumns);
@@ -197,9 +196,9 @@ final class Recurrence {
         private LstmKernels k;
         private float[] x, out;
         private int xOffset, width, rows, panels, gates, outStride, outColumns;
-        private MemorySegment w, bias;
+        private float[] w, bias;
 
-        void set(LstmKernels k, float[] x, int xOffset, int width, int rows, MemorySegment w, MemorySegment bias,
+        void set(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w, float[] bias,
                  int panels, int gates, float[] out, int outStride, int outColumns) {
             this.k = k; this.x = x; this.xOffset = xOffset; this.width = width; this.rows = rows; this.w = w; this.bias = bias;
             this.panels = panels; this.gates = gates; this.out = out; this.outStride = outStride;
@@ -213,8 +212,8 @@ final class Recurrence {
     }
 
     /** Part {@code part} of {@code parts} of {@link #project}'s rows: the same product over an even share of them. */
-    private static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, MemorySegment w,
-                                    MemorySegment bias, int panels, int gates, float[] out, int outStride,
+    private static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w,
+                                    float[] bias, int panels, int gates, float[] out, int outStride,
                                     int outColumns, int part, int parts) {
         int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
         k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,

@@ -115,13 +115,7 @@ public final class Session implements AutoCloseable {
         model.checkOpen();
         check(a);
         reserve(a.seq, a.batch);
-        try {
-            forward(a);
-        } catch (IllegalStateException e) {
-            if (!model.isOpen())
-                throw new IllegalStateException(model.source() + ": the model was closed while a session was running it", e);
-            throw e;
-        }
+        forward(a);
     }
 
     private void forward(RunArgs a) {
@@ -208,13 +202,7 @@ public final class Session implements AutoCloseable {
                 if (states[o] == states[b]) throw new IllegalArgumentException("state " + b + " is given twice");
         }
         reserve(1, n);
-        try {
-            stepForward(states, n, x, out);
-        } catch (IllegalStateException e) {
-            if (!model.isOpen())
-                throw new IllegalStateException(model.source() + ": the model was closed while a session was running it", e);
-            throw e;
-        }
+        stepForward(states, n, x, out);
     }
 
     private void stepForward(LstmState[] states, int n, float[] x, float[] out) {

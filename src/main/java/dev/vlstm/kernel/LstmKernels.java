@@ -1,14 +1,12 @@
 package dev.vlstm.kernel;
 
-import java.lang.foreign.MemorySegment;
-
 /**
  * The math an LSTM session needs, over weights in vlstm's packed panel layout (format-spec.md, "Packed weights").
  *
- * <p>A panel covers {@link #PANEL} consecutive output units. Panel matrices are little-endian float32 segments laid out
- * {@code [panels][k][gates][PANEL]}: element {@code (q, k, g, j)} is the weight from input {@code k} to output unit
+ * <p>A panel covers {@link #PANEL} consecutive output units. Panel matrices are float arrays laid out
+ * {@code [panels][k][gates][PANEL]} (the model copies them from the file's little-endian tensors): element {@code (q, k, g, j)} is the weight from input {@code k} to output unit
  * {@code q*PANEL + j} of gate {@code g}; units past the real width are zero. For an LSTM the gates are i, o, f, c
- * ({@code gates = 4}); for a linear head {@code gates = 1}. Bias segments are {@code [panels][gates][PANEL]}.
+ * ({@code gates = 4}); for a linear head {@code gates = 1}. Bias arrays are {@code [panels][gates][PANEL]}.
  *
  * <p>Two implementations give the same results within float rounding: {@code ScalarKernels} (plain Java, always
  * available) and {@code VectorKernels} (Vector API). {@link Kernels#get()} picks one. Implementations are stateless
@@ -37,7 +35,7 @@ public interface LstmKernels {
      * @param bias may be {@code null} for no bias
      */
     default void project(float[] x, int xOffset, int xStride, int rows, int k,
-                         MemorySegment w, MemorySegment bias, int panels, int gates,
+                         float[] w, float[] bias, int panels, int gates,
                          float[] out, int outOffset, int outStride, int outColumns) {
         project(x, xOffset, xStride, rows, k, w, bias, 0, panels, gates, out, outOffset, outStride, outColumns);
     }
@@ -48,7 +46,7 @@ public interface LstmKernels {
      * layer's gate columns with it.
      */
     void project(float[] x, int xOffset, int xStride, int rows, int k,
-                 MemorySegment w, MemorySegment bias, int firstPanel, int panels, int gates,
+                 float[] w, float[] bias, int firstPanel, int panels, int gates,
                  float[] out, int outOffset, int outStride, int outColumns);
 
     /**
@@ -77,7 +75,7 @@ public interface LstmKernels {
      * }
      * }</pre>
      */
-    default void lstmStep(int batch, int hidden, MemorySegment r,
+    default void lstmStep(int batch, int hidden, float[] r,
                           float[] pre, int preOffset, int preStride,
                           float[] hPrev, int hPrevOffset, int hPrevStride,
                           float[] c, int cOffset, int cStride,
@@ -92,7 +90,7 @@ public interface LstmKernels {
      * (offsets still point at unit 0 of each row). Threads split a batch-1 step by panels with it, each core streaming
      * its own part of R.
      */
-    void lstmStep(int batch, int hidden, int firstPanel, int panels, MemorySegment r,
+    void lstmStep(int batch, int hidden, int firstPanel, int panels, float[] r,
                   float[] pre, int preOffset, int preStride,
                   float[] hPrev, int hPrevOffset, int hPrevStride,
                   float[] c, int cOffset, int cStride,

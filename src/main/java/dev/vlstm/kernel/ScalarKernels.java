@@ -1,9 +1,5 @@
 package dev.vlstm.kernel;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
 /**
  * Plain-Java {@link LstmKernels}: always available, 5-20x slower than {@code VectorKernels} (measured). It is the
  * fallback when {@code jdk.incubator.vector} is not in the boot layer, and the second opinion the vector kernels are
@@ -17,10 +13,6 @@ final class ScalarKernels implements LstmKernels {
 
     static final ScalarKernels INSTANCE = new ScalarKernels();
 
-    /** Weights are little-endian float32 at any 4-byte offset of a (typically mapped) segment. */
-    private static final ValueLayout.OfFloat WEIGHT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     private ScalarKernels() {}
 
     @Override
@@ -30,7 +22,7 @@ final class ScalarKernels implements LstmKernels {
 
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
-                        MemorySegment w, MemorySegment bias, int firstPanel, int panels, int gates,
+                        float[] w, float[] bias, int firstPanel, int panels, int gates,
                         float[] out, int outOffset, int outStride, int outColumns) {
         // Accumulates in out, k outermost, so the inner loop runs along one contiguous 16-wide weight line.
         for (int r = 0; r < rows; r++) {
@@ -41,13 +33,13 @@ final class ScalarKernels implements LstmKernels {
                     int column = (q * gates + g) * PANEL;
                     int width = Math.min(PANEL, outColumns - column);
                     for (int j = 0; j < width; j++) {
-                        out[outRow + column + j] = bias == null ? 0f : bias.getAtIndex(WEIGHT, column + j);
+                        out[outRow + column + j] = bias == null ? 0f : bias[column + j];
                     }
-                    long line = (long) q * k * gates * PANEL + (long) g * PANEL;     // weight (q, 0, g, 0)
-                    for (int kk = 0; kk < k; kk++, line += (long) gates * PANEL) {
+                    int line = (q * k * gates + g) * PANEL;     // weight (q, 0, g, 0)
+                    for (int kk = 0; kk < k; kk++, line += gates * PANEL) {
                         float xv = x[xRow + kk];
                         for (int j = 0; j < width; j++) {
-                            out[outRow + column + j] += xv * w.getAtIndex(WEIGHT, line + j);
+                            out[outRow + column + j] += xv * w[line + j];
                         }
                     }
                 }
@@ -56,7 +48,7 @@ final class ScalarKernels implements LstmKernels {
     }
 
     @Override
-    public void lstmStep(int batch, int hidden, int firstPanel, int panels, MemorySegment r,
+    public void lstmStep(int batch, int hidden, int firstPanel, int panels, float[] r,
                          float[] pre, int preOffset, int preStride,
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
@@ -68,11 +60,11 @@ final class ScalarKernels implements LstmKernels {
             // pre take h[k] times the contiguous 64 floats r[q][k].
             for (int q = firstPanel; q < firstPanel + panels; q++) {
                 int p = preRow + q * 4 * PANEL;
-                long line = (long) q * hidden * 4 * PANEL;
+                int line = q * hidden * 4 * PANEL;
                 for (int kk = 0; kk < hidden; kk++, line += 4 * PANEL) {
                     float h = hPrev[hRow + kk];
                     for (int i = 0; i < 4 * PANEL; i++) {
-                        pre[p + i] += h * r.getAtIndex(WEIGHT, line + i);
+                        pre[p + i] += h * r[line + i];
                     }
                 }
             }

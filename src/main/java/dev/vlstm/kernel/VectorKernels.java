@@ -4,8 +4,6 @@ import static dev.vlstm.kernel.PanelSpecies.LANES;
 import static dev.vlstm.kernel.PanelSpecies.SLICES;
 import static dev.vlstm.kernel.PanelSpecies.SPECIES;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -52,11 +50,13 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class VectorKernels implements LstmKernels {
 
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Bytes in one 16-unit gate line of a panel. */
-    private static final int LINE = PANEL * Float.BYTES;
-    /** Bytes in one column vector. */
-    private static final int VECTOR_BYTES = PanelSpecies.LANES * Float.BYTES;
+    /**
+     * Floats between one k and the next in a layer's gate matrix (4 gate lines of a panel). A constant, so that C2
+     * sees the weight index as {@code w0 + kk * GATE_STEP} and drops its range checks from the loop (with the step
+     * as an argument, each weight load kept a bounds check and the 6-row kernel spilled registers to the stack).
+     */
+    private static final int GATE_STEP = 4 * PANEL;
+
 
     VectorKernels() {
         // PanelSpecies is initialised by now (VECTOR_BYTES); fail here, not in a hot loop, if the vectors are useless.
@@ -72,7 +72,7 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
-                        MemorySegment w, MemorySegment bias, int firstPanel, int panels, int gates,
+                        float[] w, float[] bias, int firstPanel, int panels, int gates,
                         float[] out, int outOffset, int outStride, int outColumns) {
         int first = firstPanel * gates * SLICES, all = (firstPanel + panels) * gates * SLICES;
         int whole = Math.min(outColumns / LANES, all);
@@ -80,15 +80,14 @@ final class VectorKernels implements LstmKernels {
         for (int r = 0; r < rows; r++) {
             int row = outOffset + r * outStride;
             for (int cv = first; cv < whole; cv++) {
-                FloatVector b = bias == null ? FloatVector.zero(SPECIES)
-                        : FloatVector.fromMemorySegment(SPECIES, bias, (long) cv * VECTOR_BYTES, LE);
+                FloatVector b = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, cv * LANES);
                 b.intoArray(out, row + cv * LANES);
             }
         }
         accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, out, outOffset, outStride);
         int col = whole * LANES;
         if (col < outColumns && whole < all) {     // a partial last column vector: only a head narrower than panels
-            long w0 = columnBase(whole, k, gates), kStep = (long) gates * LINE;
+            int w0 = columnBase(whole, k, gates), kStep = gates * PANEL;
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
                 partial4(x, xOffset + r * xStride, xStride, k, w, w0, kStep, bias, out, outOffset + r * outStride,
@@ -106,7 +105,7 @@ final class VectorKernels implements LstmKernels {
      * and the hidden output from them. Each pass is a small method over arrays (see the class comment).
      */
     @Override
-    public void lstmStep(int batch, int hidden, int firstPanel, int panels, MemorySegment r,
+    public void lstmStep(int batch, int hidden, int firstPanel, int panels, float[] r,
                          float[] pre, int preOffset, int preStride,
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
@@ -148,57 +147,121 @@ final class VectorKernels implements LstmKernels {
     // The product over whole column vectors firstVector .. vectors - 1, in place: out[r][cv] += sum_k x[r][k] * w(cv, k).
     // ---------------------------------------------------------------------------------------------------------------
 
-    private static void accumulate(float[] x, int xOffset, int xStride, int rows, int k, MemorySegment w, int gates,
+    private static void accumulate(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int gates,
                                    int firstVector, int vectors, float[] out, int outOffset, int outStride) {
-        long kStep = (long) gates * LINE;
-        int blockedRows = rows - rows % 4;
+        if (gates != 4) {
+            accumulateHead(x, xOffset, xStride, rows, k, w, gates, firstVector, vectors, out, outOffset, outStride);
+            return;
+        }
+        int rows6 = rows - rows % 6;                         // rows in blocks of 6, then one block of 4 if it fits
+        int blocked = rows - rows6 >= 4 ? rows6 + 4 : rows6;
+        // With 4 gates, column vectors come in pairs that lie next to each other in the weights (LANES apart), and a
+        // group of 8 fills one AVX2 panel's 4 gate lines (two AVX-512 panels).
         for (int cv = firstVector; cv < vectors; cv += 8) {
             int n = Math.min(8, vectors - cv);
-            // Rows in blocks of 4, column vectors in pairs (then a single one).
-            int v = 0;
-            for (; v + 2 <= n; v += 2) {
-                long w0 = columnBase(cv + v, k, gates), w1 = columnBase(cv + v + 1, k, gates);
-                for (int r = 0; r < blockedRows; r += 4) {
-                    block4x2(x, xOffset + r * xStride, xStride, k, w, w0, w1, kStep,
-                            out, outOffset + r * outStride + (cv + v) * LANES, outStride);
+            // Each pair's weights stay in L1 while the row blocks pass.
+            for (int v = 0; v < n; v += 2) {
+                int w0 = columnBase(cv + v, k, gates), o = outOffset + (cv + v) * LANES;
+                for (int r = 0; r < rows6; r += 6) {
+                    block6x2(x, xOffset + r * xStride, xStride, k, w, w0, out, o + r * outStride, outStride);
+                }
+                if (blocked > rows6) {
+                    block4x2(x, xOffset + rows6 * xStride, xStride, k, w, w0, out, o + rows6 * outStride, outStride);
                 }
             }
-            if (v < n) {
-                long w0 = columnBase(cv + v, k, gates);
-                for (int r = 0; r < blockedRows; r += 4) {
-                    block4x1(x, xOffset + r * xStride, xStride, k, w, w0, kStep,
-                            out, outOffset + r * outStride + (cv + v) * LANES, outStride);
-                }
-            }
-            // The last rows one at a time, across all n column vectors at once.
-            for (int r = blockedRows; r < rows; r++) {
+            // The last rows one at a time, across all n column vectors.
+            for (int r = blocked; r < rows; r++) {
                 int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride;
-                v = 0;
                 if (n == 8) {
-                    block1x8(x, xRow, k, w, cv, gates, kStep, out, outRow + cv * LANES);
-                    v = 8;
-                } else if (n >= 4) {
-                    block1x4(x, xRow, k, w, cv, gates, kStep, out, outRow + cv * LANES);
-                    v = 4;
-                }
-                for (; v < n; v++) {
-                    block1x1(x, xRow, k, w, columnBase(cv + v, k, gates), kStep, out, outRow + (cv + v) * LANES);
+                    block1x8(x, xRow, k, w, columnBase(cv, k, gates), columnBase(cv + 4, k, gates), out, outRow + cv * LANES);
+                } else {
+                    for (int v = 0; v < n; v += 2) {
+                        block1x2(x, xRow, k, w, columnBase(cv + v, k, gates), gates * PANEL, out, outRow + (cv + v) * LANES);
+                    }
                 }
             }
         }
     }
 
-    /** Byte offset of column vector {@code cv}'s weight for k = 0. */
-    private static long columnBase(int cv, int k, int gates) {
+    /**
+     * The product for a head (gates = 1): small next to the layers, so plainer kernels that take the weight stride as
+     * an argument: rows in blocks of 4 with one column vector, then single rows with contiguous pairs.
+     */
+    private static void accumulateHead(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int gates,
+                                       int firstVector, int vectors, float[] out, int outOffset, int outStride) {
+        int kStep = gates * PANEL, blocked = rows - rows % 4;
+        for (int cv = firstVector; cv < vectors; cv++) {
+            int w0 = columnBase(cv, k, gates), o = outOffset + cv * LANES;
+            for (int r = 0; r < blocked; r += 4) {
+                block4x1(x, xOffset + r * xStride, xStride, k, w, w0, kStep, out, o + r * outStride, outStride);
+            }
+        }
+        for (int r = blocked; r < rows; r++) {
+            int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride;
+            for (int cv = firstVector; cv < vectors; ) {
+                int w0 = columnBase(cv, k, gates);
+                if (cv + 2 <= vectors && SLICES - cv % SLICES >= 2) {      // both in one gate line
+                    block1x2(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES);
+                    cv += 2;
+                } else {
+                    block1x1(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES);
+                    cv++;
+                }
+            }
+        }
+    }
+
+    /** Index in the weights of column vector {@code cv}'s weight for k = 0. */
+    private static int columnBase(int cv, int k, int gates) {
         int line = cv / SLICES;                   // q*gates + g
         int q = line / gates, g = line - q * gates;
         int slice = cv - line * SLICES;
-        return ((long) q * k * gates + g) * LINE + (long) slice * VECTOR_BYTES;
+        return (q * k * gates + g) * PANEL + slice * LANES;
     }
 
-    /** Rows r..r+3 (x0, out at o0, strides apart), column vectors at out[o + 0] and out[o + LANES]. */
-    private static void block4x2(float[] x, int x0, int xStride, int k, MemorySegment w, long w0, long w1, long kStep,
-                                 float[] out, int o0, int outStride) {
+    /**
+     * Rows r..r+5 (x0, out at o0, strides apart), column vectors at weights w0 and w1 and at out[o + 0], out[o + LANES]:
+     * 12 accumulators, so 12 independent FMA chains (the 4-cycle FMA latency times 2 FMA ports needs 8) and 8 loads
+     * per 12 FMAs. With the weights in a heap array this leaves the 16 AVX2 registers just enough room: 12 + 2 weights
+     * + 1 broadcast.
+     */
+    private static void block6x2(float[] x, int x0, int xStride, int k, float[] w, int w0, float[] out, int o0,
+                                 int outStride) {
+        int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
+        int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride, o4 = o3 + outStride, o5 = o4 + outStride;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, out, o0), a01 = FloatVector.fromArray(SPECIES, out, o0 + LANES);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, out, o1), a11 = FloatVector.fromArray(SPECIES, out, o1 + LANES);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, out, o2), a21 = FloatVector.fromArray(SPECIES, out, o2 + LANES);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, out, o3), a31 = FloatVector.fromArray(SPECIES, out, o3 + LANES);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, out, o4), a41 = FloatVector.fromArray(SPECIES, out, o4 + LANES);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, out, o5), a51 = FloatVector.fromArray(SPECIES, out, o5 + LANES);
+        for (int kk = 0; kk < k; kk++) {
+            int at = w0 + kk * GATE_STEP;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, w, at), v1 = FloatVector.fromArray(SPECIES, w, at + LANES);
+            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
+            a00 = v0.fma(s, a00); a01 = v1.fma(s, a01);
+            s = FloatVector.broadcast(SPECIES, x[x1 + kk]);
+            a10 = v0.fma(s, a10); a11 = v1.fma(s, a11);
+            s = FloatVector.broadcast(SPECIES, x[x2 + kk]);
+            a20 = v0.fma(s, a20); a21 = v1.fma(s, a21);
+            s = FloatVector.broadcast(SPECIES, x[x3 + kk]);
+            a30 = v0.fma(s, a30); a31 = v1.fma(s, a31);
+            s = FloatVector.broadcast(SPECIES, x[x4 + kk]);
+            a40 = v0.fma(s, a40); a41 = v1.fma(s, a41);
+            s = FloatVector.broadcast(SPECIES, x[x5 + kk]);
+            a50 = v0.fma(s, a50); a51 = v1.fma(s, a51);
+        }
+        a00.intoArray(out, o0); a01.intoArray(out, o0 + LANES);
+        a10.intoArray(out, o1); a11.intoArray(out, o1 + LANES);
+        a20.intoArray(out, o2); a21.intoArray(out, o2 + LANES);
+        a30.intoArray(out, o3); a31.intoArray(out, o3 + LANES);
+        a40.intoArray(out, o4); a41.intoArray(out, o4 + LANES);
+        a50.intoArray(out, o5); a51.intoArray(out, o5 + LANES);
+    }
+
+    /** {@link #block6x2} for 4 rows: the last block of 4 when rows % 6 >= 4. */
+    private static void block4x2(float[] x, int x0, int xStride, int k, float[] w, int w0, float[] out, int o0,
+                                 int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
         FloatVector a00 = FloatVector.fromArray(SPECIES, out, o0), a01 = FloatVector.fromArray(SPECIES, out, o0 + LANES);
@@ -206,9 +269,8 @@ final class VectorKernels implements LstmKernels {
         FloatVector a20 = FloatVector.fromArray(SPECIES, out, o2), a21 = FloatVector.fromArray(SPECIES, out, o2 + LANES);
         FloatVector a30 = FloatVector.fromArray(SPECIES, out, o3), a31 = FloatVector.fromArray(SPECIES, out, o3 + LANES);
         for (int kk = 0; kk < k; kk++) {
-            long at = kk * kStep;
-            FloatVector v0 = FloatVector.fromMemorySegment(SPECIES, w, w0 + at, LE);
-            FloatVector v1 = FloatVector.fromMemorySegment(SPECIES, w, w1 + at, LE);
+            int at = w0 + kk * GATE_STEP;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, w, at), v1 = FloatVector.fromArray(SPECIES, w, at + LANES);
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
             a00 = v0.fma(s, a00); a01 = v1.fma(s, a01);
             s = FloatVector.broadcast(SPECIES, x[x1 + kk]);
@@ -224,14 +286,14 @@ final class VectorKernels implements LstmKernels {
         a30.intoArray(out, o3); a31.intoArray(out, o3 + LANES);
     }
 
-    private static void block4x1(float[] x, int x0, int xStride, int k, MemorySegment w, long w0, long kStep,
+    private static void block4x1(float[] x, int x0, int xStride, int k, float[] w, int w0, int kStep,
                                  float[] out, int o0, int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
         FloatVector a0 = FloatVector.fromArray(SPECIES, out, o0), a1 = FloatVector.fromArray(SPECIES, out, o1);
         FloatVector a2 = FloatVector.fromArray(SPECIES, out, o2), a3 = FloatVector.fromArray(SPECIES, out, o3);
-        for (int kk = 0; kk < k; kk++) {
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, w, w0 + kk * kStep, LE);
+        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+            FloatVector v = FloatVector.fromArray(SPECIES, w, at);
             a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
             a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
             a2 = v.fma(FloatVector.broadcast(SPECIES, x[x2 + kk]), a2);
@@ -243,12 +305,11 @@ final class VectorKernels implements LstmKernels {
         a3.intoArray(out, o3);
     }
 
-    /** One row, column vectors cv .. cv+7 at out[o ...] (one AVX2 panel, two AVX-512 panels: whole cache lines). */
-    private static void block1x8(float[] x, int x0, int k, MemorySegment w, int cv, int gates, long kStep,
-                                 float[] out, int o) {
-        long w0 = columnBase(cv, k, gates), w1 = columnBase(cv + 1, k, gates), w2 = columnBase(cv + 2, k, gates);
-        long w3 = columnBase(cv + 3, k, gates), w4 = columnBase(cv + 4, k, gates), w5 = columnBase(cv + 5, k, gates);
-        long w6 = columnBase(cv + 6, k, gates), w7 = columnBase(cv + 7, k, gates);
+    /**
+     * One row, 8 column vectors at out[o ...]: 4 contiguous ones from weight {@code wa} and 4 from {@code wb} (one
+     * AVX2 panel, wb = wa + 4*LANES; two AVX-512 panels). 8 independent FMA chains, one broadcast per 8 weight loads.
+     */
+    private static void block1x8(float[] x, int x0, int k, float[] w, int wa, int wb, float[] out, int o) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, out, o), a1 = FloatVector.fromArray(SPECIES, out, o + LANES);
         FloatVector a2 = FloatVector.fromArray(SPECIES, out, o + 2 * LANES);
         FloatVector a3 = FloatVector.fromArray(SPECIES, out, o + 3 * LANES);
@@ -257,46 +318,47 @@ final class VectorKernels implements LstmKernels {
         FloatVector a6 = FloatVector.fromArray(SPECIES, out, o + 6 * LANES);
         FloatVector a7 = FloatVector.fromArray(SPECIES, out, o + 7 * LANES);
         for (int kk = 0; kk < k; kk++) {
-            long at = kk * kStep;
+            int a = wa + kk * GATE_STEP, b = wb + kk * GATE_STEP;
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            a0 = FloatVector.fromMemorySegment(SPECIES, w, w0 + at, LE).fma(s, a0);
-            a1 = FloatVector.fromMemorySegment(SPECIES, w, w1 + at, LE).fma(s, a1);
-            a2 = FloatVector.fromMemorySegment(SPECIES, w, w2 + at, LE).fma(s, a2);
-            a3 = FloatVector.fromMemorySegment(SPECIES, w, w3 + at, LE).fma(s, a3);
-            a4 = FloatVector.fromMemorySegment(SPECIES, w, w4 + at, LE).fma(s, a4);
-            a5 = FloatVector.fromMemorySegment(SPECIES, w, w5 + at, LE).fma(s, a5);
-            a6 = FloatVector.fromMemorySegment(SPECIES, w, w6 + at, LE).fma(s, a6);
-            a7 = FloatVector.fromMemorySegment(SPECIES, w, w7 + at, LE).fma(s, a7);
+            a0 = FloatVector.fromArray(SPECIES, w, a).fma(s, a0);
+            a1 = FloatVector.fromArray(SPECIES, w, a + LANES).fma(s, a1);
+            a2 = FloatVector.fromArray(SPECIES, w, a + 2 * LANES).fma(s, a2);
+            a3 = FloatVector.fromArray(SPECIES, w, a + 3 * LANES).fma(s, a3);
+            a4 = FloatVector.fromArray(SPECIES, w, b).fma(s, a4);
+            a5 = FloatVector.fromArray(SPECIES, w, b + LANES).fma(s, a5);
+            a6 = FloatVector.fromArray(SPECIES, w, b + 2 * LANES).fma(s, a6);
+            a7 = FloatVector.fromArray(SPECIES, w, b + 3 * LANES).fma(s, a7);
         }
         a0.intoArray(out, o); a1.intoArray(out, o + LANES); a2.intoArray(out, o + 2 * LANES);
         a3.intoArray(out, o + 3 * LANES); a4.intoArray(out, o + 4 * LANES); a5.intoArray(out, o + 5 * LANES);
         a6.intoArray(out, o + 6 * LANES); a7.intoArray(out, o + 7 * LANES);
     }
 
-    /** One row, column vectors cv .. cv+3 (the last panel of an odd count with AVX-512, the end of a head). */
-    private static void block1x4(float[] x, int x0, int k, MemorySegment w, int cv, int gates, long kStep,
-                                 float[] out, int o) {
-        long w0 = columnBase(cv, k, gates), w1 = columnBase(cv + 1, k, gates);
-        long w2 = columnBase(cv + 2, k, gates), w3 = columnBase(cv + 3, k, gates);
+    /** One row, 2 contiguous column vectors (a head's gate line with AVX2), with two chains each to hide latency. */
+    private static void block1x2(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] out, int o) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, out, o), a1 = FloatVector.fromArray(SPECIES, out, o + LANES);
-        FloatVector a2 = FloatVector.fromArray(SPECIES, out, o + 2 * LANES);
-        FloatVector a3 = FloatVector.fromArray(SPECIES, out, o + 3 * LANES);
-        for (int kk = 0; kk < k; kk++) {
-            long at = kk * kStep;
-            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            a0 = FloatVector.fromMemorySegment(SPECIES, w, w0 + at, LE).fma(s, a0);
-            a1 = FloatVector.fromMemorySegment(SPECIES, w, w1 + at, LE).fma(s, a1);
-            a2 = FloatVector.fromMemorySegment(SPECIES, w, w2 + at, LE).fma(s, a2);
-            a3 = FloatVector.fromMemorySegment(SPECIES, w, w3 + at, LE).fma(s, a3);
+        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0;
+        int kk = 0, at = w0;
+        for (; kk + 2 <= k; kk += 2, at += 2 * kStep) {
+            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]), t = FloatVector.broadcast(SPECIES, x[x0 + kk + 1]);
+            a0 = FloatVector.fromArray(SPECIES, w, at).fma(s, a0);
+            a1 = FloatVector.fromArray(SPECIES, w, at + LANES).fma(s, a1);
+            b0 = FloatVector.fromArray(SPECIES, w, at + kStep).fma(t, b0);
+            b1 = FloatVector.fromArray(SPECIES, w, at + kStep + LANES).fma(t, b1);
         }
-        a0.intoArray(out, o); a1.intoArray(out, o + LANES); a2.intoArray(out, o + 2 * LANES);
-        a3.intoArray(out, o + 3 * LANES);
+        if (kk < k) {
+            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
+            a0 = FloatVector.fromArray(SPECIES, w, at).fma(s, a0);
+            a1 = FloatVector.fromArray(SPECIES, w, at + LANES).fma(s, a1);
+        }
+        a0.add(b0).intoArray(out, o);
+        a1.add(b1).intoArray(out, o + LANES);
     }
 
-    private static void block1x1(float[] x, int x0, int k, MemorySegment w, long w0, long kStep, float[] out, int o) {
+    private static void block1x1(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] out, int o) {
         FloatVector a = FloatVector.fromArray(SPECIES, out, o);
-        for (int kk = 0; kk < k; kk++) {
-            a = FloatVector.fromMemorySegment(SPECIES, w, w0 + kk * kStep, LE).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
+        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+            a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
         }
         a.intoArray(out, o);
     }
@@ -305,14 +367,13 @@ final class VectorKernels implements LstmKernels {
      * A head's partial last column vector (it starts at column {@code col}; lanes at or past {@code limit} are not
      * stored), rows r..r+3. Starts from the bias, which always holds whole panels.
      */
-    private static void partial4(float[] x, int x0, int xStride, int k, MemorySegment w, long w0, long kStep,
-                                 MemorySegment bias, float[] out, int o0, int outStride, int col, int limit) {
+    private static void partial4(float[] x, int x0, int xStride, int k, float[] w, int w0, int kStep,
+                                 float[] bias, float[] out, int o0, int outStride, int col, int limit) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
-        FloatVector a0 = bias == null ? FloatVector.zero(SPECIES)
-                : FloatVector.fromMemorySegment(SPECIES, bias, (long) col * Float.BYTES, LE);
+        FloatVector a0 = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
         FloatVector a1 = a0, a2 = a0, a3 = a0;
-        for (int kk = 0; kk < k; kk++) {
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, w, w0 + kk * kStep, LE);
+        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+            FloatVector v = FloatVector.fromArray(SPECIES, w, at);
             a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
             a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
             a2 = v.fma(FloatVector.broadcast(SPECIES, x[x2 + kk]), a2);
@@ -326,12 +387,11 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** The partial column vector, one row. */
-    private static void partial1(float[] x, int x0, int k, MemorySegment w, long w0, long kStep,
-                                 MemorySegment bias, float[] out, int o, int col, int limit) {
-        FloatVector a = bias == null ? FloatVector.zero(SPECIES)
-                : FloatVector.fromMemorySegment(SPECIES, bias, (long) col * Float.BYTES, LE);
-        for (int kk = 0; kk < k; kk++) {
-            a = FloatVector.fromMemorySegment(SPECIES, w, w0 + kk * kStep, LE).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
+    private static void partial1(float[] x, int x0, int k, float[] w, int w0, int kStep,
+                                 float[] bias, float[] out, int o, int col, int limit) {
+        FloatVector a = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
+        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+            a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
         }
         a.intoArray(out, o + col, SPECIES.indexInRange(col, limit));
     }

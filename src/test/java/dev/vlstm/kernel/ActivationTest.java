@@ -1,13 +1,10 @@
 package dev.vlstm.kernel;
 
 import static dev.vlstm.kernel.KernelFixtures.P;
-import static dev.vlstm.kernel.KernelFixtures.segment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vlstm.format.PanelPacking;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.ObjIntConsumer;
@@ -135,10 +132,8 @@ class ActivationTest {
         set(pre, 3, 0f, 0f, 0f, 0f);                        // c NaN → NaN
         set(pre, 4, -100f, 100f, 100f, 0f);                 // i=0, o=1, f=1 → c=0.5, h=tanh(0.5)
         float[] h = new float[hidden], out = new float[hidden];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment r = segment(arena, new float[PanelPacking.panels(hidden) * hidden * 4 * P]);
-            kernels.lstmStep(1, hidden, r, pre, 0, preWidth, h, 0, hidden, c, 0, hidden, out, 0, hidden);
-        }
+        float[] r = new float[PanelPacking.panels(hidden) * hidden * 4 * P];
+        kernels.lstmStep(1, hidden, r, pre, 0, preWidth, h, 0, hidden, c, 0, hidden, out, 0, hidden);
         String at = kernels.name() + ": c " + Arrays.toString(c) + ", h " + Arrays.toString(out);
         assertEquals(-1f, c[0], at);
         assertEquals((float) Math.tanh(-1), out[0], 2e-7, at);
@@ -158,10 +153,8 @@ class ActivationTest {
         float[] h = new float[hidden];
         h[7] = Float.NaN;
         float[] c = new float[hidden], out = new float[hidden];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment r = segment(arena, PanelPacking.packGates(new float[4 * hidden * hidden], hidden, hidden));
-            kernels.lstmStep(1, hidden, r, new float[preWidth], 0, preWidth, h, 0, hidden, c, 0, hidden, out, 0, hidden);
-        }
+        float[] r = PanelPacking.packGates(new float[4 * hidden * hidden], hidden, hidden);
+        kernels.lstmStep(1, hidden, r, new float[preWidth], 0, preWidth, h, 0, hidden, c, 0, hidden, out, 0, hidden);
         for (int u = 0; u < hidden; u++) assertTrue(Float.isNaN(out[u]), kernels.name() + ": unit " + u + " " + out[u]);
     }
 

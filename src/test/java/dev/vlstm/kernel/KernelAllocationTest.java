@@ -1,13 +1,10 @@
 package dev.vlstm.kernel;
 
 import static dev.vlstm.kernel.KernelFixtures.P;
-import static dev.vlstm.kernel.KernelFixtures.segment;
 import static dev.vlstm.kernel.KernelFixtures.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vlstm.format.PanelPacking;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -32,33 +29,31 @@ class KernelAllocationTest {
         int input = 7, hidden = 37, units = 10, batch = 5, rows = 3 * batch;
         int preWidth = PanelPacking.panels(hidden) * 4 * P;
         Random rnd = new Random(5);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment w = segment(arena, PanelPacking.packGates(uniform(rnd, 4 * hidden * input, 1f), hidden, input));
-            MemorySegment b = segment(arena, PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden));
-            MemorySegment r = segment(arena, PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden));
-            MemorySegment hw = segment(arena, PanelPacking.packRows(uniform(rnd, units * hidden, 1f), units, hidden));
-            MemorySegment hb = segment(arena, PanelPacking.packRowBias(uniform(rnd, units, 1f), units));
-            float[] x = uniform(rnd, rows * input, 1f), pre = new float[rows * preWidth];
-            float[] h = new float[rows * hidden], c = new float[batch * hidden], out = new float[rows * units];
-            Runnable forward = () -> {
-                kernels.project(x, 0, input, rows, input, w, b, PanelPacking.panels(hidden), 4, pre, 0, preWidth, preWidth);
-                java.util.Arrays.fill(c, 0f);
-                for (int t = 1; t < 3; t++) {
-                    kernels.lstmStep(batch, hidden, r, pre, t * batch * preWidth, preWidth, h, (t - 1) * batch * hidden,
-                            hidden, c, 0, hidden, h, t * batch * hidden, hidden);
-                }
-                kernels.project(h, 0, hidden, rows, hidden, hw, hb, PanelPacking.panels(units), 1, out, 0, units, units);
-            };
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long id = Thread.currentThread().threadId(), perCall = -1;
-            // Compilation may still be queued after one warm-up round on a busy machine: allow a few rounds.
-            for (int round = 0; round < 5 && perCall != 0; round++) {
-                for (int i = 0; i < 20_000; i++) forward.run();
-                long before = threads.getThreadAllocatedBytes(id);
-                for (int i = 0; i < 200; i++) forward.run();
-                perCall = (threads.getThreadAllocatedBytes(id) - before) / 200;
+        float[] w = PanelPacking.packGates(uniform(rnd, 4 * hidden * input, 1f), hidden, input);
+        float[] b = PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden);
+        float[] r = PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden);
+        float[] hw = PanelPacking.packRows(uniform(rnd, units * hidden, 1f), units, hidden);
+        float[] hb = PanelPacking.packRowBias(uniform(rnd, units, 1f), units);
+        float[] x = uniform(rnd, rows * input, 1f), pre = new float[rows * preWidth];
+        float[] h = new float[rows * hidden], c = new float[batch * hidden], out = new float[rows * units];
+        Runnable forward = () -> {
+            kernels.project(x, 0, input, rows, input, w, b, PanelPacking.panels(hidden), 4, pre, 0, preWidth, preWidth);
+            java.util.Arrays.fill(c, 0f);
+            for (int t = 1; t < 3; t++) {
+                kernels.lstmStep(batch, hidden, r, pre, t * batch * preWidth, preWidth, h, (t - 1) * batch * hidden,
+                        hidden, c, 0, hidden, h, t * batch * hidden, hidden);
             }
-            assertEquals(0, perCall, kernels.name() + ": bytes allocated per forward pass after warm-up");
+            kernels.project(h, 0, hidden, rows, hidden, hw, hb, PanelPacking.panels(units), 1, out, 0, units, units);
+        };
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId(), perCall = -1;
+        // Compilation may still be queued after one warm-up round on a busy machine: allow a few rounds.
+        for (int round = 0; round < 5 && perCall != 0; round++) {
+            for (int i = 0; i < 20_000; i++) forward.run();
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 200; i++) forward.run();
+            perCall = (threads.getThreadAllocatedBytes(id) - before) / 200;
         }
+        assertEquals(0, perCall, kernels.name() + ": bytes allocated per forward pass after warm-up");
     }
 }

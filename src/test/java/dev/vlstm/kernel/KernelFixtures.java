@@ -1,17 +1,12 @@
 package dev.vlstm.kernel;
 
 import dev.vlstm.format.PanelPacking;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 
 /**
  * Test data and a float64 reference written straight from the formulas in {@link LstmKernels}' javadoc, on ONNX-layout
- * (unpacked) weights. The kernels see the same weights packed by {@link PanelPacking}, in 64-byte aligned native
- * segments like the slices of a mapped .vlstm file.
+ * (unpacked) weights. The kernels see the same weights packed by {@link PanelPacking}, as arrays like a model's.
  */
 final class KernelFixtures {
 
@@ -25,15 +20,6 @@ final class KernelFixtures {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (rnd.nextFloat() * 2 - 1) * scale;
         return a;
-    }
-
-    /** A copy of {@code values} in a 64-byte aligned slice that starts 128 bytes into a larger native segment. */
-    static MemorySegment segment(Arena arena, float[] values) {
-        MemorySegment whole = arena.allocate(128L + (long) values.length * Float.BYTES + 64, 64);
-        MemorySegment slice = whole.asSlice(128, (long) values.length * Float.BYTES);
-        MemorySegment.copy(values, 0, slice, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
-                values.length);
-        return slice;
     }
 
     /** An array of {@code rows} rows of {@code width} values at {@code offset}, {@code stride} apart; the rest is fill. */

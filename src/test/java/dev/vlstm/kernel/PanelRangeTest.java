@@ -2,13 +2,10 @@ package dev.vlstm.kernel;
 
 import static dev.vlstm.kernel.KernelFixtures.CANARY;
 import static dev.vlstm.kernel.KernelFixtures.P;
-import static dev.vlstm.kernel.KernelFixtures.segment;
 import static dev.vlstm.kernel.KernelFixtures.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.vlstm.format.PanelPacking;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.IntStream;
@@ -42,41 +39,39 @@ class PanelRangeTest {
     void rangesTileTheWholeCall(LstmKernels kernels, int hidden, int batch) {
         Random rnd = new Random(hidden * 131L + batch);
         int k = 29, panels = PanelPacking.panels(hidden), gs = panels * 4 * P;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment w = segment(arena, PanelPacking.packGates(uniform(rnd, 4 * hidden * k, 1f), hidden, k));
-            MemorySegment bias = segment(arena, PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden));
-            MemorySegment r = segment(arena, PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden));
-            float[] x = uniform(rnd, batch * k, 1f), h = uniform(rnd, batch * hidden, 1f), c0 = uniform(rnd, batch * hidden, 1f);
+        float[] w = PanelPacking.packGates(uniform(rnd, 4 * hidden * k, 1f), hidden, k);
+        float[] bias = PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden);
+        float[] r = PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden);
+        float[] x = uniform(rnd, batch * k, 1f), h = uniform(rnd, batch * hidden, 1f), c0 = uniform(rnd, batch * hidden, 1f);
 
-            float[] preWhole = new float[batch * gs];
-            kernels.project(x, 0, k, batch, k, w, bias, panels, 4, preWhole, 0, gs, gs);
-            float[] cWhole = c0.clone(), hWhole = new float[batch * hidden];
-            kernels.lstmStep(batch, hidden, r, preWhole.clone(), 0, gs, h, 0, hidden, cWhole, 0, hidden, hWhole, 0, hidden);
+        float[] preWhole = new float[batch * gs];
+        kernels.project(x, 0, k, batch, k, w, bias, panels, 4, preWhole, 0, gs, gs);
+        float[] cWhole = c0.clone(), hWhole = new float[batch * hidden];
+        kernels.lstmStep(batch, hidden, r, preWhole.clone(), 0, gs, h, 0, hidden, cWhole, 0, hidden, hWhole, 0, hidden);
 
-            float[] pre = new float[batch * gs], c = c0.clone(), hOut = new float[batch * hidden];
-            Arrays.fill(pre, CANARY);
-            Arrays.fill(hOut, CANARY);
-            for (int[] range : tiling(panels)) {
-                kernels.project(x, 0, k, batch, k, w, bias, range[0], range[1], 4, pre, 0, gs, gs);
-                int from = range[0] * 4 * P, to = (range[0] + range[1]) * 4 * P;
-                for (int b = 0; b < batch; b++) {
-                    float[] row = Arrays.copyOfRange(pre, b * gs, (b + 1) * gs);
-                    for (int i = to; i < gs; i++)
-                        if (row[i] != CANARY) throw new AssertionError("project of panels " + Arrays.toString(range)
-                                + " wrote column " + i + " of row " + b);
-                    assertArrayEquals(Arrays.copyOfRange(preWhole, b * gs + from, b * gs + to),
-                            Arrays.copyOfRange(row, from, to), "projection of panels " + Arrays.toString(range));
-                }
-                kernels.lstmStep(batch, hidden, range[0], range[1], r, pre, 0, gs, h, 0, hidden, c, 0, hidden,
-                        hOut, 0, hidden);
-                int lastUnit = Math.min(hidden, (range[0] + range[1]) * P);
-                for (int b = 0; b < batch; b++)
-                    for (int u = lastUnit; u < hidden; u++)
-                        if (hOut[b * hidden + u] != CANARY || c[b * hidden + u] != c0[b * hidden + u])
-                            throw new AssertionError("lstmStep of panels " + Arrays.toString(range) + " wrote unit " + u);
+        float[] pre = new float[batch * gs], c = c0.clone(), hOut = new float[batch * hidden];
+        Arrays.fill(pre, CANARY);
+        Arrays.fill(hOut, CANARY);
+        for (int[] range : tiling(panels)) {
+            kernels.project(x, 0, k, batch, k, w, bias, range[0], range[1], 4, pre, 0, gs, gs);
+            int from = range[0] * 4 * P, to = (range[0] + range[1]) * 4 * P;
+            for (int b = 0; b < batch; b++) {
+                float[] row = Arrays.copyOfRange(pre, b * gs, (b + 1) * gs);
+                for (int i = to; i < gs; i++)
+                    if (row[i] != CANARY) throw new AssertionError("project of panels " + Arrays.toString(range)
+                            + " wrote column " + i + " of row " + b);
+                assertArrayEquals(Arrays.copyOfRange(preWhole, b * gs + from, b * gs + to),
+                        Arrays.copyOfRange(row, from, to), "projection of panels " + Arrays.toString(range));
             }
-            assertArrayEquals(hWhole, hOut, kernels.name() + ": h from the tiled ranges");
-            assertArrayEquals(cWhole, c, kernels.name() + ": c from the tiled ranges");
+            kernels.lstmStep(batch, hidden, range[0], range[1], r, pre, 0, gs, h, 0, hidden, c, 0, hidden,
+                    hOut, 0, hidden);
+            int lastUnit = Math.min(hidden, (range[0] + range[1]) * P);
+            for (int b = 0; b < batch; b++)
+                for (int u = lastUnit; u < hidden; u++)
+                    if (hOut[b * hidden + u] != CANARY || c[b * hidden + u] != c0[b * hidden + u])
+                        throw new AssertionError("lstmStep of panels " + Arrays.toString(range) + " wrote unit " + u);
         }
+        assertArrayEquals(hWhole, hOut, kernels.name() + ": h from the tiled ranges");
+        assertArrayEquals(cWhole, c, kernels.name() + ": c from the tiled ranges");
     }
 }

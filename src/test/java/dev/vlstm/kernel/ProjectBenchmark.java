@@ -4,6 +4,8 @@ import static dev.vlstm.kernel.PanelSpecies.SPECIES;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
@@ -38,8 +40,8 @@ public class ProjectBenchmark {
     public String shape;
 
     private int rows, k, panels;
-    private float[] x, out, wArray;
-    private MemorySegment w, wHeap, bias;
+    private float[] x, out, wArray, bias;
+    private MemorySegment w;
     private Arena arena;
     private final LstmKernels kernels = Kernels.vector();
 
@@ -54,9 +56,10 @@ public class ProjectBenchmark {
         out = new float[rows * panels * 64];
         arena = Arena.ofShared();
         wArray = KernelFixtures.uniform(rnd, k * panels * 64, 0.1f);
-        w = KernelFixtures.segment(arena, wArray);
-        wHeap = MemorySegment.ofArray(wArray);
-        bias = KernelFixtures.segment(arena, KernelFixtures.uniform(rnd, panels * 64, 0.1f));
+        w = arena.allocate((long) wArray.length * Float.BYTES, 64);      // aligned, like the old off-heap copy
+        MemorySegment.copy(wArray, 0, w, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
+                wArray.length);
+        bias = KernelFixtures.uniform(rnd, panels * 64, 0.1f);
     }
 
     @TearDown(Level.Trial)
@@ -100,16 +103,46 @@ public class ProjectBenchmark {
         return out;
     }
 
-    /** The kernel itself on a heap segment ({@code MemorySegment.ofArray}) over the same array. */
+    /**
+     * The 4 x 2 block as it was before weights moved to heap arrays: weights loaded from a native, 64-byte aligned
+     * memory segment (what a mapped file gives). Measured against {@link #arrayWeights} and {@link #project}.
+     */
     @Benchmark
-    public float[] heapSegment() {
-        kernels.project(x, 0, k, rows, k, wHeap, bias, panels, 4, out, 0, panels * 64, panels * 64);
+    public float[] segmentWeights() {
+        int gs = panels * 64, lanes = PanelSpecies.LANES, vectors = panels * 4 * PanelSpecies.SLICES;
+        long kStep = 4L * LstmKernels.PANEL * Float.BYTES;
+        for (int cv = 0; cv < vectors; cv += 2) {
+            int line = cv / PanelSpecies.SLICES, q = line / 4, g = line - q * 4;
+            long base = (long) Float.BYTES * ((q * k * 4 + g) * LstmKernels.PANEL + (cv - line * PanelSpecies.SLICES) * lanes);
+            for (int r = 0; r + 4 <= rows; r += 4) {
+                int x0 = r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, o0 = r * gs + cv * lanes;
+                FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00,
+                        a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int kk = 0; kk < k; kk++) {
+                    long at = base + kk * kStep;
+                    var v0 = FloatVector.fromMemorySegment(SPECIES, w, at, ByteOrder.LITTLE_ENDIAN);
+                    var v1 = FloatVector.fromMemorySegment(SPECIES, w, at + lanes * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+                    var sv = FloatVector.broadcast(SPECIES, x[x0 + kk]);
+                    a00 = v0.fma(sv, a00); a01 = v1.fma(sv, a01);
+                    sv = FloatVector.broadcast(SPECIES, x[x1 + kk]);
+                    a10 = v0.fma(sv, a10); a11 = v1.fma(sv, a11);
+                    sv = FloatVector.broadcast(SPECIES, x[x2 + kk]);
+                    a20 = v0.fma(sv, a20); a21 = v1.fma(sv, a21);
+                    sv = FloatVector.broadcast(SPECIES, x[x3 + kk]);
+                    a30 = v0.fma(sv, a30); a31 = v1.fma(sv, a31);
+                }
+                a00.intoArray(out, o0); a01.intoArray(out, o0 + lanes);
+                a10.intoArray(out, o0 + gs); a11.intoArray(out, o0 + gs + lanes);
+                a20.intoArray(out, o0 + 2 * gs); a21.intoArray(out, o0 + 2 * gs + lanes);
+                a30.intoArray(out, o0 + 3 * gs); a31.intoArray(out, o0 + 3 * gs + lanes);
+            }
+        }
         return out;
     }
 
     @Benchmark
     public float[] project() {
-        kernels.project(x, 0, k, rows, k, w, bias, panels, 4, out, 0, panels * 64, panels * 64);
+        kernels.project(x, 0, k, rows, k, wArray, bias, panels, 4, out, 0, panels * 64, panels * 64);
         return out;
     }
 }
