@@ -120,11 +120,16 @@ public final class Model implements AutoCloseable {
     /** Refuses, before copying, a model whose weights cannot fit in the heap the JVM has left. */
     private static void checkHeap(VlstmFile f) {
         Runtime rt = Runtime.getRuntime();
-        long need = weightBytes(f), free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (need > free)
-            throw new IllegalStateException(f.source() + ": the weights need " + mebibytes(need) + " MiB of Java heap, but "
-                    + mebibytes(free) + " MiB of the " + mebibytes(rt.maxMemory()) + " MiB maximum is free; raise the"
-                    + " heap limit (-Xmx)");
+        String shortfall = heapShortfall(f.source(), weightBytes(f), rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()),
+                rt.maxMemory());
+        if (shortfall != null) throw new IllegalStateException(shortfall);
+    }
+
+    /** The error for weights of {@code need} bytes when {@code free} of the {@code max} heap bytes are free, or null. */
+    static String heapShortfall(String source, long need, long free, long max) {
+        if (need <= free) return null;
+        return source + ": the weights need " + mebibytes(need) + " MiB of Java heap, but only " + mebibytes(free)
+                + " MiB of the " + mebibytes(max) + " MiB maximum is free; raise the heap limit (-Xmx)";
     }
 
     private static long weightBytes(VlstmFile f) {

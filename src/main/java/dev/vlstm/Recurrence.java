@@ -182,13 +182,25 @@ final class Recurrence {
                 projectRows(k, in, 0, inWidth, rows, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, part, parts);
                 team.barrier();
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c,
-                        Team.start(batch, part, parts), Team.start(batch, part + 1, parts), 0, panels, null);
+                        rowStart(batch, part, parts), rowStart(batch, part + 1, parts), 0, panels, null);
             } else {
                 int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
                 k.project(in, 0, inWidth, rows, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, buf.gates, 0, gs, gs);
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team);
             }
         }
+    }
+
+    /**
+     * First batch row of part {@code part}: an even share, moved to a multiple of 6 when every part still gets at
+     * least 6 rows, because the kernels take rows 6 at a time (then 4, then singly) and a single row costs about three
+     * times a blocked one: 64 rows on 2 threads split 30 + 34 (5 blocks; 5 blocks + 4), not 32 + 32 (5 blocks + 2
+     * single rows each).
+     */
+    static int rowStart(int batch, int part, int parts) {
+        int even = Team.start(batch, part, parts);
+        if (part == 0 || part == parts || batch < 6 * parts) return even;
+        return Math.round(even / 6f) * 6;
     }
 
     /** A projection split by rows across the team; reused by its session. */

@@ -105,6 +105,14 @@ class SessionTest {
     }
 
     @Test
+    void weightsThatDoNotFitInTheHeapAreRefusedBeforeCopying() {
+        assertEquals(null, Model.heapShortfall("m.vlstm", 10L << 20, 10L << 20, 1L << 30));
+        String message = Model.heapShortfall("m.vlstm", 300L << 20, 200L << 20, 1L << 30);
+        assertEquals("m.vlstm: the weights need 300 MiB of Java heap, but only 200 MiB of the 1024 MiB maximum is free;"
+                + " raise the heap limit (-Xmx)", message);
+    }
+
+    @Test
     void aClosedModelFailsCleanly() {
         RandomModels.Built m = RandomModels.build(6, 4, new int[]{3}, 0, true);
         Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "random.vlstm");
@@ -128,20 +136,23 @@ class SessionTest {
         }
     }
 
-    /** load() copies the file into memory, so a file truncated afterwards cannot fault (SIGBUS) the running model. */
+    /**
+     * load() and map() both copy the weights to the heap and let go of the file before they return, so a file
+     * truncated afterwards cannot fault (SIGBUS) a model that is running.
+     */
     @Test
-    void aLoadedModelSurvivesItsFileBeingTruncated(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void aLoadedOrMappedModelSurvivesItsFileBeingTruncated(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         RandomModels.Built m = RandomModels.build(9, 4, new int[]{8}, 2, true);
         java.nio.file.Path file = dir.resolve("m.vlstm");
         VlstmWriter.write(m.spec(), m.weights(), RandomModels.metadata(), file);
         float[] x = RandomModels.uniform(new Random(3), 5 * 4, 1f);
         try (Model loaded = Model.load(file); Model mapped = Model.map(file)) {
-            float[] viaMap = mapped.newSession().run(x, 5, 1);
-            mapped.close();
+            float[] before = mapped.newSession().run(x, 5, 1);
             try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
                 ch.truncate(100);
             }
-            assertArrayEquals(viaMap, loaded.newSession().run(x, 5, 1));
+            assertArrayEquals(before, mapped.newSession().run(x, 5, 1), "mapped, after the truncation");
+            assertArrayEquals(before, loaded.newSession().run(x, 5, 1), "loaded, after the truncation");
         }
         var e = assertThrows(dev.vlstm.format.VlstmFormatException.class, () -> Model.load(file));
         assertTrue(e.getMessage().contains("m.vlstm: header says the file has"), e.getMessage());

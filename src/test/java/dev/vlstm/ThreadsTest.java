@@ -144,6 +144,25 @@ class ThreadsTest {
         }
     }
 
+    @Test
+    void batchRowsSplitIntoWholeBlocksOfSix() {
+        assertEquals(30, Recurrence.rowStart(64, 1, 2), "64 rows on 2 threads: 30 + 34 (5 blocks; 5 blocks + 4)");
+        for (int parts = 2; parts <= 8; parts++) {
+            for (int batch = parts; batch <= 200; batch++) {
+                int previous = 0;
+                assertEquals(0, Recurrence.rowStart(batch, 0, parts));
+                for (int part = 1; part <= parts; part++) {
+                    int start = Recurrence.rowStart(batch, part, parts);
+                    String at = "batch " + batch + ", part " + part + " of " + parts;
+                    assertTrue(start > previous, at + ": empty or backwards (" + previous + " -> " + start + ")");
+                    if (part < parts && batch >= 6 * parts) assertEquals(0, start % 6, at + ": starts at " + start);
+                    previous = start;
+                }
+                assertEquals(batch, previous, "batch " + batch + ": the last part ends at the last row");
+            }
+        }
+    }
+
     /** Live worker threads of a session on the model loaded as {@code source} (close joins them, so none linger). */
     private static long workers(String source) {
         return Thread.getAllStackTraces().keySet().stream()
