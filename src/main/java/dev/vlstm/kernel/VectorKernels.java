@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorOperators;
  * module is absent. Vectors of 512, 256 or 128 bits all work.
  *
  * <h2>One rule: no vector crosses a method boundary</h2>
- * Every method here takes and returns only arrays, segments and numbers; vectors live inside one method, built and
+ * Every method here takes and returns only arrays and numbers; vectors live inside one method, built and
  * consumed by Vector API calls (which are always inlined). C2 stops inlining our own methods once a compilation grows
  * past NodeCountInliningCutoff, and the Vector API is large in its eyes; a vector passed to or returned from a method
  * that was not inlined is boxed. Measured before this rule: a 4-row step block that inlined the activations ran 12x
@@ -34,15 +34,21 @@ import jdk.incubator.vector.VectorOperators;
  * the 256 contiguous bytes of one k.
  *
  * <h2>Block shapes (measured on the build machine: Zen 3, AVX2, 16 vector registers, 256-bit vectors)</h2>
+ * The FMA unit needs 8 independent chains to stay busy (4-cycle latency, 2 per cycle); its peak here is about
+ * 85 GFLOP/s per core (12 register-only chains).
  * <ul>
- * <li>4 rows x 2 column vectors, 8 accumulators: 2 weight loads and 4 broadcasts feed 8 FMAs. In a 48 x 256 x 1024
- *     product experiment: 86 GFLOP/s, against 48 for 4 x 4 (16 accumulators spill with 16 registers), 41 for 2 x 4
- *     and 37 for 6 x 2. Loads from a MemorySegment cost more than array loads (bounds and liveness checks), so the
- *     shape that loads the fewest weight vectors per FMA without spilling wins.
+ * <li>6 rows x 2 column vectors (LSTM gate matrices), 12 accumulators: 2 weight loads and 6 broadcasts feed 12 FMAs,
+ *     and 12 chains leave slack over the 8 needed. Weights come from a heap array at index {@code w0 + kk * GATE_STEP},
+ *     so C2 removes the range checks and the loop is 2 loads, 6 broadcasts, 12 FMAs and 13 integer instructions.
+ *     ProjectBenchmark at W4's step (64 x 256 x 1024): the 4 x 2 block it replaced ran 1.3x slower from a native
+ *     MemorySegment (bounds checks and stack spills in the loop) and 1.1-1.2x slower from an array. Tried and
+ *     dropped: unrolling k by two (C2 hoists the next loads and spills 4 accumulators), the same block on rows
+ *     packed [k][6] (a broadcast hoisted too far: one spill), and 5 x 2 (no faster).
+ * <li>4 x 2 for a last block of 4 rows (rows % 6 >= 4), 4 x 1 and single rows for heads (gates = 1), whose weight
+ *     stride is an argument: heads are small next to the layers.
  * <li>1 row x 8 column vectors for single rows (batch 1, row tails): 8 independent FMA chains cover the FMA latency,
- *     and one panel (AVX2) or two (AVX-512) stream contiguously, once per row. Batch-1 H = 256 step: 19 us, about
- *     50 GB/s of R from L3 (R is 1 MB, L2 512 KB), against 28 us for 4 gates x 1 slice per pass, which fetched every
- *     cache line twice (once per slice). Then 1 x 4 and 1 x 1 for the last column vectors.
+ *     and one panel (AVX2) or two (AVX-512) stream contiguously, once per row: a batch-1 step streams R at about the
+ *     L3's bandwidth. Then 1 x 2 and 1 x 1 for the last column vectors.
  * </ul>
  * Column pairs are the outer loop, rows the inner one, so a pair's weights stay in L1 while the rows pass. All block
  * loads and stores are whole, unmasked vectors; a head's partial last column vector has its own small kernels with a
@@ -424,7 +430,9 @@ final class VectorKernels implements LstmKernels {
      * <p>Measured (ActivationBenchmark, 1024 floats, AVX2, ns): sigmoid 780, the same as lanewise(EXP) inline; tanh
      * 864, against 2 173 for lanewise(TANH) and 2 049 for e/(e + 2) with e = expm1(2|x|) (the JDK's EXPM1 costs twice
      * its EXP). A written-out Cody-Waite exp with a degree-8 polynomial, tried instead of the JDK's vector exp, was
-     * slower: 1 760 for sigmoid.
+     * slower: 1 760 for sigmoid. A second one (Cephes' degree-5 polynomial, clamps by compare-and-blend, 2^n from the
+     * exponent bits, 4 vectors per call) gave no gain either: sigmoid 910 against 920 here, tanh 1 103 against 808.
+     * The divide, not the exp, sets the pace.
      */
     private static void activateInPlace(float[] a, int at, int stride, int count, int sigmoids) {
         for (int j = 0; j < count; j++) {
