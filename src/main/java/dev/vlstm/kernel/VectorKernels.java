@@ -82,15 +82,22 @@ final class VectorKernels implements LstmKernels {
                         float[] out, int outOffset, int outStride, int outColumns) {
         int first = firstPanel * gates * SLICES, all = (firstPanel + panels) * gates * SLICES;
         int whole = Math.min(outColumns / LANES, all);
-        // The whole column vectors: out starts as the bias, then the product accumulates in place.
-        for (int r = 0; r < rows; r++) {
-            int row = outOffset + r * outStride;
-            for (int cv = first; cv < whole; cv++) {
-                FloatVector b = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, cv * LANES);
-                b.intoArray(out, row + cv * LANES);
+        if (gates == 4 && bias != null) {
+            // The accumulators start from the bias (every row's start is the same bias row: stride 0), so out is
+            // written once, not filled with the bias and then read back (at W4's projection, 26 MB each way).
+            accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, bias, 0, 0, out, outOffset, outStride);
+        } else {
+            // out starts as the bias (or zero), then the product accumulates in place
+            for (int r = 0; r < rows; r++) {
+                int row = outOffset + r * outStride;
+                for (int cv = first; cv < whole; cv++) {
+                    FloatVector b = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, cv * LANES);
+                    b.intoArray(out, row + cv * LANES);
+                }
             }
+            accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, out, outOffset, outStride, out, outOffset,
+                    outStride);
         }
-        accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, out, outOffset, outStride);
         int col = whole * LANES;
         if (col < outColumns && whole < all) {     // a partial last column vector: only a head narrower than panels
             int w0 = columnBase(whole, k, gates), kStep = gates * PANEL;
@@ -117,7 +124,7 @@ final class VectorKernels implements LstmKernels {
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
         accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, firstPanel * 4 * SLICES,
-                (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride);
+                (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
         // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
         int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
         for (int b = 0; b < batch; b++) {
@@ -150,12 +157,16 @@ final class VectorKernels implements LstmKernels {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // The product over whole column vectors firstVector .. vectors - 1, in place: out[r][cv] += sum_k x[r][k] * w(cv, k).
+    // The product over whole column vectors firstVector .. vectors - 1:
+    //     out[r][cv] = init[r][cv] + sum_k x[r][k] * w(cv, k)
+    // where init[r][cv] is the vector at init[initOffset + r * initStride + cv * LANES]: out itself (in place), or a
+    // bias row with initStride = 0. Every block loads its accumulators from init and stores them to out.
     // ---------------------------------------------------------------------------------------------------------------
 
     private static void accumulate(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int gates,
-                                   int firstVector, int vectors, float[] out, int outOffset, int outStride) {
-        if (gates != 4) {
+                                   int firstVector, int vectors, float[] init, int initOffset, int initStride,
+                                   float[] out, int outOffset, int outStride) {
+        if (gates != 4) {       // heads: always in place (project fills out with the bias first)
             accumulateHead(x, xOffset, xStride, rows, k, w, gates, firstVector, vectors, out, outOffset, outStride);
             return;
         }
@@ -168,21 +179,26 @@ final class VectorKernels implements LstmKernels {
             // Each pair's weights stay in L1 while the row blocks pass.
             for (int v = 0; v < n; v += 2) {
                 int w0 = columnBase(cv + v, k, gates), o = outOffset + (cv + v) * LANES;
+                int i = initOffset + (cv + v) * LANES;
                 for (int r = 0; r < rows6; r += 6) {
-                    block6x2(x, xOffset + r * xStride, xStride, k, w, w0, out, o + r * outStride, outStride);
+                    block6x2(x, xOffset + r * xStride, xStride, k, w, w0, init, i + r * initStride, initStride,
+                            out, o + r * outStride, outStride);
                 }
                 if (blocked > rows6) {
-                    block4x2(x, xOffset + rows6 * xStride, xStride, k, w, w0, out, o + rows6 * outStride, outStride);
+                    block4x2(x, xOffset + rows6 * xStride, xStride, k, w, w0, init, i + rows6 * initStride, initStride,
+                            out, o + rows6 * outStride, outStride);
                 }
             }
             // The last rows one at a time, across all n column vectors.
             for (int r = blocked; r < rows; r++) {
-                int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride;
+                int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride, initRow = initOffset + r * initStride;
                 if (n == 8) {
-                    block1x8(x, xRow, k, w, columnBase(cv, k, gates), columnBase(cv + 4, k, gates), out, outRow + cv * LANES);
+                    block1x8(x, xRow, k, w, columnBase(cv, k, gates), columnBase(cv + 4, k, gates),
+                            init, initRow + cv * LANES, out, outRow + cv * LANES);
                 } else {
                     for (int v = 0; v < n; v += 2) {
-                        block1x2(x, xRow, k, w, columnBase(cv + v, k, gates), gates * PANEL, out, outRow + (cv + v) * LANES);
+                        block1x2(x, xRow, k, w, columnBase(cv + v, k, gates), gates * PANEL,
+                                init, initRow + (cv + v) * LANES, out, outRow + (cv + v) * LANES);
                     }
                 }
             }
@@ -207,7 +223,7 @@ final class VectorKernels implements LstmKernels {
             for (int cv = firstVector; cv < vectors; ) {
                 int w0 = columnBase(cv, k, gates);
                 if (cv + 2 <= vectors && SLICES - cv % SLICES >= 2) {      // both in one gate line
-                    block1x2(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES);
+                    block1x2(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES, out, outRow + cv * LANES);
                     cv += 2;
                 } else {
                     block1x1(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES);
@@ -231,16 +247,17 @@ final class VectorKernels implements LstmKernels {
      * per 12 FMAs. With the weights in a heap array this leaves the 16 AVX2 registers just enough room: 12 + 2 weights
      * + 1 broadcast.
      */
-    private static void block6x2(float[] x, int x0, int xStride, int k, float[] w, int w0, float[] out, int o0,
-                                 int outStride) {
+    private static void block6x2(float[] x, int x0, int xStride, int k, float[] w, int w0,
+                                 float[] init, int i0, int initStride, float[] out, int o0, int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride, o4 = o3 + outStride, o5 = o4 + outStride;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, out, o0), a01 = FloatVector.fromArray(SPECIES, out, o0 + LANES);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, out, o1), a11 = FloatVector.fromArray(SPECIES, out, o1 + LANES);
-        FloatVector a20 = FloatVector.fromArray(SPECIES, out, o2), a21 = FloatVector.fromArray(SPECIES, out, o2 + LANES);
-        FloatVector a30 = FloatVector.fromArray(SPECIES, out, o3), a31 = FloatVector.fromArray(SPECIES, out, o3 + LANES);
-        FloatVector a40 = FloatVector.fromArray(SPECIES, out, o4), a41 = FloatVector.fromArray(SPECIES, out, o4 + LANES);
-        FloatVector a50 = FloatVector.fromArray(SPECIES, out, o5), a51 = FloatVector.fromArray(SPECIES, out, o5 + LANES);
+        int i1 = i0 + initStride, i2 = i1 + initStride, i3 = i2 + initStride, i4 = i3 + initStride, i5 = i4 + initStride;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, init, i0), a01 = FloatVector.fromArray(SPECIES, init, i0 + LANES);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, init, i1), a11 = FloatVector.fromArray(SPECIES, init, i1 + LANES);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, init, i2), a21 = FloatVector.fromArray(SPECIES, init, i2 + LANES);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, init, i3), a31 = FloatVector.fromArray(SPECIES, init, i3 + LANES);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, init, i4), a41 = FloatVector.fromArray(SPECIES, init, i4 + LANES);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, init, i5), a51 = FloatVector.fromArray(SPECIES, init, i5 + LANES);
         for (int kk = 0; kk < k; kk++) {
             int at = w0 + kk * GATE_STEP;
             FloatVector v0 = FloatVector.fromArray(SPECIES, w, at), v1 = FloatVector.fromArray(SPECIES, w, at + LANES);
@@ -266,14 +283,15 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** {@link #block6x2} for 4 rows: the last block of 4 when rows % 6 >= 4. */
-    private static void block4x2(float[] x, int x0, int xStride, int k, float[] w, int w0, float[] out, int o0,
-                                 int outStride) {
+    private static void block4x2(float[] x, int x0, int xStride, int k, float[] w, int w0,
+                                 float[] init, int i0, int initStride, float[] out, int o0, int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, out, o0), a01 = FloatVector.fromArray(SPECIES, out, o0 + LANES);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, out, o1), a11 = FloatVector.fromArray(SPECIES, out, o1 + LANES);
-        FloatVector a20 = FloatVector.fromArray(SPECIES, out, o2), a21 = FloatVector.fromArray(SPECIES, out, o2 + LANES);
-        FloatVector a30 = FloatVector.fromArray(SPECIES, out, o3), a31 = FloatVector.fromArray(SPECIES, out, o3 + LANES);
+        int i1 = i0 + initStride, i2 = i1 + initStride, i3 = i2 + initStride;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, init, i0), a01 = FloatVector.fromArray(SPECIES, init, i0 + LANES);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, init, i1), a11 = FloatVector.fromArray(SPECIES, init, i1 + LANES);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, init, i2), a21 = FloatVector.fromArray(SPECIES, init, i2 + LANES);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, init, i3), a31 = FloatVector.fromArray(SPECIES, init, i3 + LANES);
         for (int kk = 0; kk < k; kk++) {
             int at = w0 + kk * GATE_STEP;
             FloatVector v0 = FloatVector.fromArray(SPECIES, w, at), v1 = FloatVector.fromArray(SPECIES, w, at + LANES);
@@ -315,14 +333,15 @@ final class VectorKernels implements LstmKernels {
      * One row, 8 column vectors at out[o ...]: 4 contiguous ones from weight {@code wa} and 4 from {@code wb} (one
      * AVX2 panel, wb = wa + 4*LANES; two AVX-512 panels). 8 independent FMA chains, one broadcast per 8 weight loads.
      */
-    private static void block1x8(float[] x, int x0, int k, float[] w, int wa, int wb, float[] out, int o) {
-        FloatVector a0 = FloatVector.fromArray(SPECIES, out, o), a1 = FloatVector.fromArray(SPECIES, out, o + LANES);
-        FloatVector a2 = FloatVector.fromArray(SPECIES, out, o + 2 * LANES);
-        FloatVector a3 = FloatVector.fromArray(SPECIES, out, o + 3 * LANES);
-        FloatVector a4 = FloatVector.fromArray(SPECIES, out, o + 4 * LANES);
-        FloatVector a5 = FloatVector.fromArray(SPECIES, out, o + 5 * LANES);
-        FloatVector a6 = FloatVector.fromArray(SPECIES, out, o + 6 * LANES);
-        FloatVector a7 = FloatVector.fromArray(SPECIES, out, o + 7 * LANES);
+    private static void block1x8(float[] x, int x0, int k, float[] w, int wa, int wb, float[] init, int i,
+                                 float[] out, int o) {
+        FloatVector a0 = FloatVector.fromArray(SPECIES, init, i), a1 = FloatVector.fromArray(SPECIES, init, i + LANES);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, init, i + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, init, i + 3 * LANES);
+        FloatVector a4 = FloatVector.fromArray(SPECIES, init, i + 4 * LANES);
+        FloatVector a5 = FloatVector.fromArray(SPECIES, init, i + 5 * LANES);
+        FloatVector a6 = FloatVector.fromArray(SPECIES, init, i + 6 * LANES);
+        FloatVector a7 = FloatVector.fromArray(SPECIES, init, i + 7 * LANES);
         for (int kk = 0; kk < k; kk++) {
             int a = wa + kk * GATE_STEP, b = wb + kk * GATE_STEP;
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
@@ -341,8 +360,9 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** One row, 2 contiguous column vectors (a head's gate line with AVX2), with two chains each to hide latency. */
-    private static void block1x2(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] out, int o) {
-        FloatVector a0 = FloatVector.fromArray(SPECIES, out, o), a1 = FloatVector.fromArray(SPECIES, out, o + LANES);
+    private static void block1x2(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] init, int i,
+                                 float[] out, int o) {
+        FloatVector a0 = FloatVector.fromArray(SPECIES, init, i), a1 = FloatVector.fromArray(SPECIES, init, i + LANES);
         FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0;
         int kk = 0, at = w0;
         for (; kk + 2 <= k; kk += 2, at += 2 * kStep) {
