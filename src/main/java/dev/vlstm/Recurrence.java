@@ -192,7 +192,7 @@ final class Recurrence {
     }
 
     /**
-     * First batch row of part {@code part}: an even share, moved to a multiple of 6 when every part still gets at
+     * First row of part {@code part} (batch rows, or the rows of a split projection): an even share, moved to a multiple of 6 when every part still gets at
      * least 6 rows, because the kernels take rows 6 at a time (then 4, then singly) and a single row costs about three
      * times a blocked one: 64 rows on 2 threads split 30 + 34 (5 blocks; 5 blocks + 4), not 32 + 32 (5 blocks + 2
      * single rows each).
@@ -227,7 +227,7 @@ final class Recurrence {
     private static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w,
                                     float[] bias, int panels, int gates, float[] out, int outStride,
                                     int outColumns, int part, int parts) {
-        int r0 = Team.start(rows, part, parts), r1 = Team.start(rows, part + 1, parts);
+        int r0 = rowStart(rows, part, parts), r1 = rowStart(rows, part + 1, parts);
         k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,
                 outColumns);
     }
