@@ -4,6 +4,7 @@ import static dev.vlstm.kernel.PanelSpecies.LANES;
 import static dev.vlstm.kernel.PanelSpecies.SLICES;
 import static dev.vlstm.kernel.PanelSpecies.SPECIES;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -87,13 +88,14 @@ final class VectorKernels implements LstmKernels {
             // written once, not filled with the bias and then read back (at W4's projection, 26 MB each way).
             accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, bias, 0, 0, out, outOffset, outStride);
         } else {
-            // out starts as the bias (or zero), then the product accumulates in place
+            // out starts as the bias (or zero), then the product accumulates in place. Plain copies, not vectors: in
+            // this big method the vector loads here were left without their intrinsic once C2's inlining budget ran
+            // out, and allocated (JFR, W3 at one thread: 8 KB per call).
+            int from = first * LANES, length = (whole - first) * LANES;
             for (int r = 0; r < rows; r++) {
-                int row = outOffset + r * outStride;
-                for (int cv = first; cv < whole; cv++) {
-                    FloatVector b = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, cv * LANES);
-                    b.intoArray(out, row + cv * LANES);
-                }
+                int row = outOffset + r * outStride + from;
+                if (bias == null) Arrays.fill(out, row, row + length, 0f);
+                else System.arraycopy(bias, from, out, row, length);
             }
             accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, out, outOffset, outStride, out, outOffset,
                     outStride);
@@ -359,26 +361,21 @@ final class VectorKernels implements LstmKernels {
         a6.intoArray(out, o + 6 * LANES); a7.intoArray(out, o + 7 * LANES);
     }
 
-    /** One row, 2 contiguous column vectors (a head's gate line with AVX2), with two chains each to hide latency. */
+    /**
+     * One row, 2 contiguous column vectors (a head's gate line with AVX2). A version with a second pair of accumulators
+     * for odd k (to hide the FMA latency) allocated about 2 KB per call after C2 compiled it (JFR: the Vector API's
+     * Java fallback ran inside it), so it stays this simple.
+     */
     private static void block1x2(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] init, int i,
                                  float[] out, int o) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, init, i), a1 = FloatVector.fromArray(SPECIES, init, i + LANES);
-        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0;
-        int kk = 0, at = w0;
-        for (; kk + 2 <= k; kk += 2, at += 2 * kStep) {
-            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]), t = FloatVector.broadcast(SPECIES, x[x0 + kk + 1]);
-            a0 = FloatVector.fromArray(SPECIES, w, at).fma(s, a0);
-            a1 = FloatVector.fromArray(SPECIES, w, at + LANES).fma(s, a1);
-            b0 = FloatVector.fromArray(SPECIES, w, at + kStep).fma(t, b0);
-            b1 = FloatVector.fromArray(SPECIES, w, at + kStep + LANES).fma(t, b1);
-        }
-        if (kk < k) {
+        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
             a0 = FloatVector.fromArray(SPECIES, w, at).fma(s, a0);
             a1 = FloatVector.fromArray(SPECIES, w, at + LANES).fma(s, a1);
         }
-        a0.add(b0).intoArray(out, o);
-        a1.add(b1).intoArray(out, o + LANES);
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + LANES);
     }
 
     private static void block1x1(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] out, int o) {
