@@ -90,6 +90,29 @@ class SessionTest {
         }
     }
 
+    /**
+     * W3's shape (hidden 1024, a 32-unit head, 50 rows, so the head has rows left over after its blocks of 4): a
+     * compilation this big once ran out of C2's inlining budget and left vector loads in the head's bias fill without
+     * their intrinsic, allocating about 8 KB per call. Small models never reach that budget.
+     */
+    @Test
+    void aW3SizedModelAllocatesNothingPerCallAfterWarmUp() {
+        RandomModels.Built m = RandomModels.build(12, 256, new int[]{1024, 1024}, 32, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "w3")) {
+            Session s = model.newSession(50, 1);
+            float[] x = RandomModels.uniform(new Random(2), 50 * 256, 1f);
+            float[] y = new float[50 * 32];
+            long warmUntil = System.nanoTime() + 6_000_000_000L;     // until C2 has compiled the kernels
+            while (System.nanoTime() < warmUntil) s.run(x, 50, 1, y);
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 20; i++) s.run(x, 50, 1, y);
+            long perCall = (threads.getThreadAllocatedBytes(tid) - before) / 20;
+            assertTrue(perCall < 64, "a W3-sized run allocated " + perCall + " bytes per call after warm-up");
+        }
+    }
+
     @Test
     void wrongSizesAreRefusedWithTheExpectedSize() {
         RandomModels.Built m = RandomModels.build(5, 4, new int[]{3}, 2, true);
