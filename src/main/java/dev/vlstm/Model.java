@@ -14,8 +14,8 @@ import java.util.Map;
 /**
  * A loaded .vlstm model: the file is read ({@link #load(Path)}) or memory-mapped ({@link #map(Path)}), fully validated
  * (sizes, offsets, checksums), and its packed weights are copied once into float arrays on the Java heap, which the
- * kernels read (the Vector API loads from arrays with less overhead than from memory segments: the 6-row matrix
- * kernel is 1.3x faster, see BENCHMARKS.md). The file is released as soon as the weights are copied. A model is
+ * kernels read (inside the sessions, C2 compiled the segment loads with bounds checks and stack spills; with arrays
+ * and the 6-row kernel, W4 runs 1.3-1.4x faster; see BENCHMARKS.md). The file is released as soon as the weights are copied. A model is
  * immutable and may be shared by any number of threads; each thread runs it through its own {@link Session}.
  *
  * <pre>{@code
