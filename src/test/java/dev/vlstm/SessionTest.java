@@ -81,11 +81,7 @@ class SessionTest {
             float[] x = RandomModels.uniform(new Random(1), 50 * 2 * 64, 1f);
             float[] y = new float[50 * 2 * 10];
             for (int i = 0; i < 3000; i++) s.run(x, 50, 2, y);
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
-            long before = threads.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < 100; i++) s.run(x, 50, 2, y);
-            long perCall = (threads.getThreadAllocatedBytes(tid) - before) / 100;
+            long perCall = bytesPerCall(100, () -> s.run(x, 50, 2, y));
             assertTrue(perCall < 64, "run(x, seq, batch, out) allocated " + perCall + " bytes per call after warm-up");
         }
     }
@@ -104,13 +100,18 @@ class SessionTest {
             float[] y = new float[50 * 32];
             long warmUntil = System.nanoTime() + 6_000_000_000L;     // until C2 has compiled the kernels
             while (System.nanoTime() < warmUntil) s.run(x, 50, 1, y);
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
-            long before = threads.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < 20; i++) s.run(x, 50, 1, y);
-            long perCall = (threads.getThreadAllocatedBytes(tid) - before) / 20;
+            long perCall = bytesPerCall(20, () -> s.run(x, 50, 1, y));
             assertTrue(perCall < 64, "a W3-sized run allocated " + perCall + " bytes per call after warm-up");
         }
+    }
+
+    /** Bytes the calling thread allocates per call of {@code call}, over {@code calls} calls. */
+    private static long bytesPerCall(int calls, Runnable call) {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long before = threads.getThreadAllocatedBytes(tid);
+        for (int i = 0; i < calls; i++) call.run();
+        return (threads.getThreadAllocatedBytes(tid) - before) / calls;
     }
 
     @Test
