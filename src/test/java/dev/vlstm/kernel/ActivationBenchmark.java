@@ -16,9 +16,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The vector activations over 1024 floats (the gates of one hidden-256 step): vlstm's written-out sigmoid and tanh
- * ({@link VectorKernels#sigmoidInPlace}, {@link VectorKernels#tanhInPlace}) against the Vector API's own
- * {@code lanewise(EXP)} and {@code lanewise(TANH)}, which call the JDK's native vector math library.
+ * The vector activations over 1024 floats (the gates of one hidden-256 step): vlstm's rational sigmoid and tanh
+ * ({@link VectorKernels#sigmoidInPlace}, {@link VectorKernels#tanhInPlace}) against forms built on the Vector API's own
+ * {@code lanewise(EXP)} and {@code lanewise(TANH)}, which call the JDK's native vector math library (SVML).
  * Run with {@code tools/bench ActivationBenchmark}.
  */
 @State(Scope.Thread)
@@ -66,6 +66,19 @@ public class ActivationBenchmark {
         System.arraycopy(source, 0, a, 0, a.length);
         for (int i = 0; i < a.length; i += PanelSpecies.LANES)
             FloatVector.fromArray(PanelSpecies.SPECIES, a, i).lanewise(VectorOperators.TANH).intoArray(a, i);
+        return a;
+    }
+
+    /** The exp-based tanh vlstm used before the rational one: (1 - e) / (1 + e), e = e^-2|x|, sign restored. */
+    @Benchmark
+    public float[] tanhExp() {
+        System.arraycopy(source, 0, a, 0, a.length);
+        for (int i = 0; i < a.length; i += PanelSpecies.LANES) {
+            FloatVector x = FloatVector.fromArray(PanelSpecies.SPECIES, a, i);
+            FloatVector e = x.abs().mul(-2f).lanewise(VectorOperators.EXP);
+            FloatVector t = FloatVector.broadcast(PanelSpecies.SPECIES, 1f).sub(e).div(e.add(1f));
+            t.blend(t.neg(), x.lt(0f)).intoArray(a, i);
+        }
         return a;
     }
 }
