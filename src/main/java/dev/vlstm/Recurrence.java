@@ -28,6 +28,8 @@ final class Recurrence {
     static final class Buffers {
         float[] gates = new float[0];  // [seq*batch][panels*4*PANEL] pre-activations
         float[] rec = new float[0];    // [batch][panels*4*PANEL] h·R of one step (general path)
+        float[] upperGates = new float[0];  // the upper layer's pre-activations in a LayerPipeline
+        final LayerPipeline pipeline = new LayerPipeline();
         final Split split = new Split();
         final RowProjection projection = new RowProjection();
     }
@@ -55,13 +57,16 @@ final class Recurrence {
             team.run(buf.split);
         } else {
             project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, buf, team);
-            if (fused) fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null);
+            if (fused) fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null, 0, seq);
             else general(k, spec, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, lens, buf);
         }
-        if (fused) {
-            int t = reverse ? 0 : seq - 1;
-            for (int b = 0; b < batch; b++) System.arraycopy(y, (t * batch + b) * yWidth + d * hidden, h, b * hidden, hidden);
-        }
+        if (fused) copyFinalH(y, yWidth, d * hidden, hidden, seq, batch, reverse, h);
+    }
+
+    /** h = the last step's output of a fused run: rows of y at column {@code col}, {@code [batch][H]}. */
+    static void copyFinalH(float[] y, int yWidth, int col, int hidden, int seq, int batch, boolean reverse, float[] h) {
+        int t = reverse ? 0 : seq - 1;
+        for (int b = 0; b < batch; b++) System.arraycopy(y, (t * batch + b) * yWidth + col, h, b * hidden, hidden);
     }
 
     /**
@@ -79,16 +84,15 @@ final class Recurrence {
     }
 
     /**
-     * Steps {@code seq} timesteps of batch rows {@code b0 .. b1-1}, units of panels {@code q0 .. q1-1}, each step one
-     * fused kernel call; with a barrier, all parts meet after every step (they split one step's panels, and the next
-     * step reads all of h). Does not copy the final h (the caller does, for all rows).
+     * Steps {@code s0 .. s1-1} of {@code seq} timesteps of batch rows {@code b0 .. b1-1}, units of panels
+     * {@code q0 .. q1-1}, each step one fused kernel call; with a barrier, all parts meet after every step (they split
+     * one step's panels, and the next step reads all of h). Does not copy the final h (the caller does, for all rows).
      */
-    private static void fused(LstmKernels k, Model.DirectionWeights wts, float[] gates, int hidden, int gs, int d,
-                              int seq, int batch,
-                              boolean reverse, float[] y, int yWidth, float[] h, float[] c, int b0, int b1, int q0,
-                              int q1, Team stepBarrier) {
+    static void fused(LstmKernels k, Model.DirectionWeights wts, float[] gates, int hidden, int gs, int d,
+                      int seq, int batch, boolean reverse, float[] y, int yWidth, float[] h, float[] c, int b0, int b1,
+                      int q0, int q1, Team stepBarrier, int s0, int s1) {
         int col = d * hidden, rows = b1 - b0;
-        for (int s = 0; s < seq; s++) {
+        for (int s = s0; s < s1; s++) {
             int t = reverse ? seq - 1 - s : s;
             int prev = reverse ? t + 1 : t - 1;
             int pre = (t * batch + b0) * gs, out = (t * batch + b0) * yWidth + col;
@@ -182,11 +186,11 @@ final class Recurrence {
                 projectRows(k, in, 0, inWidth, rows, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, part, parts);
                 team.barrier();
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c,
-                        rowStart(batch, part, parts), rowStart(batch, part + 1, parts), 0, panels, null);
+                        rowStart(batch, part, parts), rowStart(batch, part + 1, parts), 0, panels, null, 0, seq);
             } else {
                 int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
                 k.project(in, 0, inWidth, rows, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, buf.gates, 0, gs, gs);
-                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team);
+                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team, 0, seq);
             }
         }
     }
@@ -224,7 +228,7 @@ final class Recurrence {
     }
 
     /** Part {@code part} of {@code parts} of {@link #project}'s rows: the same product over an even share of them. */
-    private static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w,
+    static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w,
                                     float[] bias, int panels, int gates, float[] out, int outStride,
                                     int outColumns, int part, int parts) {
         int r0 = rowStart(rows, part, parts), r1 = rowStart(rows, part + 1, parts);

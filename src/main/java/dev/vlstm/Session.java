@@ -32,6 +32,8 @@ public final class Session implements AutoCloseable {
     private float[] hiddenB = new float[0]; // outputs of odd layers
     private float[] h = new float[0];       // [batch][H] state of one direction
     private float[] c = new float[0];
+    private float[] hUpper = new float[0];  // the upper layer's state in a LayerPipeline
+    private float[] cUpper = new float[0];
     // Read once: the spec's lookups iterate lists and streams, and a run must allocate nothing.
     private final boolean hasSequenceOutput, hasLastStepOutput, hasLayerY, hasSequenceLengths, batchFirst, layerMajorStates;
     private final IoSpec[] ioByRole = new IoSpec[21];
@@ -133,6 +135,25 @@ public final class Session implements AutoCloseable {
             int hidden = layer.hiddenSize();
             int dirs = layer.directions().length;
             float[] y = (l & 1) == 0 ? hiddenA : hiddenB;
+            if (l + 1 < layers.length && LayerPipeline.applies(layer, layers[l + 1], seq, batch, a.sequenceLengths, threads)) {
+                int upper = layers[l + 1].hiddenSize();
+                float[] yUpper = (l & 1) == 0 ? hiddenB : hiddenA;
+                loadState(a.initialH, h, slot, batch, hidden);
+                loadState(a.initialC, c, slot, batch, hidden);
+                loadState(a.initialH, hUpper, slot + 1, batch, upper);
+                loadState(a.initialC, cUpper, slot + 1, batch, upper);
+                buffers.pipeline.run(kernels, layer, layers[l + 1], x, width, seq, batch, y, h, c, yUpper, hUpper, cUpper,
+                        buffers, team());
+                storeState(h, a.finalH, slot, batch, hidden);
+                storeState(c, a.finalC, slot, batch, hidden);
+                storeState(hUpper, a.finalH, slot + 1, batch, upper);
+                storeState(cUpper, a.finalC, slot + 1, batch, upper);
+                slot += 2;
+                x = yUpper;
+                width = upper;
+                l++;
+                continue;
+            }
             for (int d = 0; d < dirs; d++, slot++) {
                 loadState(a.initialH, h, slot, batch, hidden);
                 loadState(a.initialC, c, slot, batch, hidden);
@@ -332,6 +353,11 @@ public final class Session implements AutoCloseable {
         if (model.layers.length > 1 && hiddenB.length < hiddenNeed) hiddenB = new float[(int) hiddenNeed];
         if (h.length < stateNeed) h = new float[(int) stateNeed];
         if (c.length < stateNeed) c = new float[(int) stateNeed];
+        if (threads > 1 && batch < threads && model.layers.length > 1) {    // what a LayerPipeline may need
+            if (buffers.upperGates.length < gateNeed) buffers.upperGates = new float[(int) gateNeed];
+            if (hUpper.length < stateNeed) hUpper = new float[(int) stateNeed];
+            if (cUpper.length < stateNeed) cUpper = new float[(int) stateNeed];
+        }
         if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
         if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }

@@ -99,6 +99,19 @@ final class Team implements AutoCloseable {
         }
     }
 
+    /**
+     * Spins until {@code counter} exceeds {@code value} and returns it: how one part waits for another's progress
+     * without a barrier ({@link LayerPipeline}). Throws if another part failed, since the counter would never move.
+     */
+    int awaitAbove(AtomicInteger counter, int value) {
+        int spins = 0, now;
+        while ((now = counter.get()) <= value) {
+            if (failure != null) throw new IllegalStateException("another thread of this session failed", failure);
+            spins = backoff(spins);
+        }
+        return now;
+    }
+
     private void fail(Throwable t) {
         synchronized (this) {
             if (failure == null) failure = t;

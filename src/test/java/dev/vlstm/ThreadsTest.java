@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Intra-op threads change where the work runs, not the numbers: every column and batch row is computed by the same
  * kernel code in the same order whichever thread runs it, so a session with 2 or 3 threads must give bit for bit
  * what a single-threaded one gives — for a batch-1 sequence (gate columns split, a barrier per step), a batch at
- * least as wide as the threads (rows split), layers too narrow to split, and one step at a time. Workers start on
- * first use and stop on close.
+ * least as wide as the threads (rows split), layers too narrow to split (pipelined in pairs, the upper layer one
+ * thread behind the lower), and one step at a time. Workers start on first use and stop on close.
  */
 class ThreadsTest {
 
@@ -28,7 +28,10 @@ class ThreadsTest {
         return Stream.of(
                 Arguments.of(new int[]{64, 64}, 1, 30),     // 4 panels: columns split, barrier per step
                 Arguments.of(new int[]{37, 256}, 1, 12),    // 3 and 16 panels, a partial last panel
-                Arguments.of(new int[]{16, 16}, 1, 40),     // one panel: only the projections split
+                Arguments.of(new int[]{16, 16}, 1, 40),     // one panel: the two layers pipelined
+                Arguments.of(new int[]{16, 12, 16}, 1, 33), // a pipelined pair, then a lone layer
+                Arguments.of(new int[]{16, 9, 16, 5}, 1, 25), // two pipelined pairs
+                Arguments.of(new int[]{16, 16}, 1, 2),      // the shortest pipeline
                 Arguments.of(new int[]{64, 32}, 5, 9),      // batch split, uneven
                 Arguments.of(new int[]{48}, 2, 7),          // batch = 2 threads exactly
                 Arguments.of(new int[]{40, 40}, 1, 1));     // a single step
@@ -142,6 +145,35 @@ class ThreadsTest {
             while (closer.isAlive()) Thread.onSpinWait();
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
+    }
+
+    /**
+     * PyTorch's 2-layer LSTM of the states_uni2 fixture (hidden 8) at batch 1 with given initial states: two threads
+     * pipeline its layers, and y, h_n and c_n of both layers equal the single-threaded ones bit for bit.
+     */
+    @Test
+    void pipelinedLayersCarryTheirStatesLikeOneThread() throws java.io.IOException {
+        var m = dev.vlstm.onnx.OnnxImporter.importFile(Fixtures.ROOT.resolve("states_uni2/model.onnx"));
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), "states_uni2")) {
+            int seq = 17;
+            assertTrue(LayerPipeline.applies(model.layers[0], model.layers[1], seq, 1, null, 2), "the pipeline applies");
+            Random rnd = new Random(5);
+            float[] x = RandomModels.uniform(rnd, seq * 6, 1.5f);
+            float[] h0 = RandomModels.uniform(rnd, 2 * 8, 1f), c0 = RandomModels.uniform(rnd, 2 * 8, 2f);
+            float[][] alone = runWithStates(model, 1, x, seq, h0, c0), two = runWithStates(model, 2, x, seq, h0, c0);
+            String[] names = {"y", "h_n", "c_n"};
+            for (int i = 0; i < 3; i++) assertArrayEquals(alone[i], two[i], names[i] + " on 2 threads");
+            assertTrue(!Arrays.equals(alone[1], new float[16]) && !Arrays.equals(alone[2], c0), "the states moved");
+        }
+    }
+
+    private static float[][] runWithStates(Model model, int threads, float[] x, int seq, float[] h0, float[] c0) {
+        float[] y = new float[seq * 8], h = new float[16], c = new float[16];
+        try (Session s = model.newSession(seq, 1, threads)) {
+            for (int repeat = 0; repeat < 2; repeat++)
+                s.run(new RunArgs().input(x, seq, 1).initialStates(h0, c0).output(y).finalStates(h, c));
+        }
+        return new float[][]{y, h, c};
     }
 
     @Test
