@@ -47,8 +47,19 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Packed tensors of one direction, as float arrays; peepholes ([panels][3][16]) or null. */
-    record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
+    /**
+     * Packed tensors of one direction, as float arrays; peepholes ([panels][3][16]) or null. {@code finiteR}: R holds no
+     * Inf or NaN, so a zero h contributes exactly nothing to the gates and a step from a zero state may skip h·R.
+     */
+    record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR) {
+        DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
+            this(w, r, bias, peepholes, allFinite(r));
+        }
+
+        private static boolean allFinite(float[] a) {
+            for (float v : a) if (!Float.isFinite(v)) return false;
+            return true;
+        }
     }
 
     private final byte[] fingerprint;

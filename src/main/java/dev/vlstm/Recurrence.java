@@ -97,7 +97,9 @@ final class Recurrence {
             int prev = reverse ? t + 1 : t - 1;
             int pre = (t * batch + b0) * gs, out = (t * batch + b0) * yWidth + col;
             if (s == 0) {
-                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, h, b0 * hidden, hidden,
+                // From a zero state (no initial h given: every sequence of W1b) the first step has no h·R to add.
+                float[] h0 = wts.finiteR() && isZero(h, b0 * hidden, rows * hidden) ? null : h;
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, h0, b0 * hidden, hidden,
                         c, b0 * hidden, hidden, y, out, yWidth);
             } else {
                 k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, y, (prev * batch + b0) * yWidth + col,
@@ -105,6 +107,11 @@ final class Recurrence {
             }
             if (stepBarrier != null) stepBarrier.barrier();
         }
+    }
+
+    private static boolean isZero(float[] a, int from, int length) {
+        for (int i = from; i < from + length; i++) if (a[i] != 0f) return false;
+        return true;
     }
 
     private static void general(LstmKernels k, LayerSpec spec, Model.DirectionWeights wts, int hidden, int gs, int d,

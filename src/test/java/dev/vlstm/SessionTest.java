@@ -73,6 +73,28 @@ class SessionTest {
         }
     }
 
+    /**
+     * A run from a zero state skips the first step's h·R, but only when R is finite: with an Inf in R, ONNX's
+     * equations give 0 × Inf = NaN in that gate at the first step, and so must vlstm.
+     */
+    @Test
+    void theFirstStepFromAZeroStateSkipsHTimesROnlyWhenRIsFinite() {
+        RandomModels.Built m = RandomModels.build(9, 3, new int[]{5}, 0, true);
+        float[] x = RandomModels.uniform(new Random(4), 3, 1f);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "finite")) {
+            assertTrue(model.layers[0].directions()[0].finiteR());
+            float[] y = model.newSession().run(x, 1, 1);
+            for (float v : y) assertTrue(Float.isFinite(v), "finite R: " + java.util.Arrays.toString(y));
+        }
+        m.weights().layers().get(0).get(0).r()[0] = Float.POSITIVE_INFINITY;     // R[gate i, unit 0, k = 0]
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "inf")) {
+            assertFalse(model.layers[0].directions()[0].finiteR());
+            float[] y = model.newSession().run(x, 1, 1);
+            assertTrue(Float.isNaN(y[0]), "an Inf in R makes unit 0 NaN at the first step: " + java.util.Arrays.toString(y));
+            for (int u = 1; u < 5; u++) assertTrue(Float.isFinite(y[u]), "unit " + u + ": " + java.util.Arrays.toString(y));
+        }
+    }
+
     @Test
     void runIntoACallerBufferAllocatesNothingAfterWarmUp() {
         RandomModels.Built m = RandomModels.build(4, 64, new int[]{32, 32}, 10, true);

@@ -65,6 +65,8 @@ public interface LstmKernels {
      * only for {@code u < hidden}, so their rows may be dense ({@code hidden} floats, e.g. {@code cStride = hidden}).
      * The regions read and written for {@code pre}, {@code hPrev}, {@code c} and {@code hOut} must not overlap; one
      * array may hold several of them, e.g. the previous and the next step's {@code h} rows of a sequence output.
+     * {@code hPrev} may be null, meaning h is all zeros: the recurrent product is skipped. Pass null only when R is
+     * finite (with an Inf in R, 0 × Inf would have made the gate NaN).
      *
      * <p>Example, batch 1, one layer over a sequence whose pre-activations {@code pre[t]} come from one {@link #project}
      * call over all timesteps:

@@ -58,7 +58,7 @@ final class ScalarKernels implements LstmKernels {
             int hRow = hPrevOffset + b * hPrevStride;
             // Recurrent product, accumulated in pre (scratch by contract): for each panel, the 64 floats (q, g, j) of
             // pre take h[k] times the contiguous 64 floats r[q][k].
-            for (int q = firstPanel; q < firstPanel + panels; q++) {
+            for (int q = firstPanel; hPrev != null && q < firstPanel + panels; q++) {    // null: h is zero
                 int p = preRow + q * 4 * PANEL;
                 int line = q * hidden * 4 * PANEL;
                 for (int kk = 0; kk < hidden; kk++, line += 4 * PANEL) {

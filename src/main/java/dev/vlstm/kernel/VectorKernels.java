@@ -136,8 +136,10 @@ final class VectorKernels implements LstmKernels {
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
-        accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, firstPanel * 4 * SLICES,
-                (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
+        if (hPrev != null) {        // null: h is zero, nothing to add
+            accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, firstPanel * 4 * SLICES,
+                    (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
+        }
         // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
         int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
         for (int b = 0; b < batch; b++) {

@@ -135,6 +135,29 @@ class KernelAgreementTest {
         System.out.printf("lstmStep, %s, hidden %d: %s%n", kernels.name(), hidden, meter);
     }
 
+    /**
+     * hPrev = null (a zero state, h·R skipped) gives bit for bit what an explicit zero h gives, so the skip is
+     * invisible.
+     */
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void aNullHPrevIsAZeroState(LstmKernels kernels, int hidden) {
+        for (int batch : BATCHES) {
+            Random rnd = new Random(17L * hidden + batch);
+            int preWidth = PanelPacking.panels(hidden) * 4 * P;
+            float[] r = PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 1f), hidden, hidden);
+            float[] pre = uniform(rnd, batch * preWidth, 2f), c = uniform(rnd, batch * hidden, 2f);
+            float[] preZero = pre.clone(), cZero = c.clone(), out = new float[batch * hidden];
+            float[] outZero = new float[batch * hidden];
+            kernels.lstmStep(batch, hidden, r, pre, 0, preWidth, null, 0, hidden, c, 0, hidden, out, 0, hidden);
+            kernels.lstmStep(batch, hidden, r, preZero, 0, preWidth, new float[batch * hidden], 0, hidden, cZero, 0,
+                    hidden, outZero, 0, hidden);
+            String at = String.format("%s, hidden %d, batch %d", kernels.name(), hidden, batch);
+            assertArrayEquals(outZero, out, at + ": h");
+            assertArrayEquals(cZero, c, at + ": c");
+        }
+    }
+
     /** Checks rows of {@code width} values against the reference and that every other element is still CANARY. */
     private static void checkRows(String at, float[] a, int offset, int stride, int rows, int width, double[] ref,
                                   ErrorMeter meter) {
