@@ -74,16 +74,16 @@ final class LayerPipeline implements Team.Job {
     @Override
     public void run(int part, int parts) {
         Model.DirectionWeights wl = lower.directions()[0];
-        int hl = lower.hiddenSize(), gsl = (hl + PANEL - 1) / PANEL * 4 * PANEL;
+        int hl = lower.hiddenSize(), panelsL = (hl + PANEL - 1) / PANEL, gsl = panelsL * 4 * PANEL;
         // Every part shares the lower layer's input projection; then the first two run the pipeline.
-        Recurrence.projectRows(k, in, 0, inWidth, seq * batch, wl.w(), wl.bias(), gsl / (4 * PANEL), 4, buf.gates,
-                gsl, gsl, part, parts);
+        Recurrence.projectRows(k, in, 0, inWidth, seq * batch, wl.w(), wl.bias(), panelsL, 4, buf.gates, gsl, gsl,
+                part, parts);
         team.barrier();
         if (part == 0) {
             for (int s = 0; s < seq; s += PUBLISH_EVERY) {
                 int end = Math.min(seq, s + PUBLISH_EVERY);
                 Recurrence.fused(k, wl, buf.gates, hl, gsl, 0, seq, batch, false, yLower, hl, hLower, cLower,
-                        0, batch, 0, gsl / (4 * PANEL), null, s, end);
+                        0, batch, 0, panelsL, null, s, end);
                 lowerDone.lazySet(end);        // a release store: yLower's steps before end are visible to its reader
             }
         } else if (part == 1) {

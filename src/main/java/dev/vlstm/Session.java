@@ -138,16 +138,12 @@ public final class Session implements AutoCloseable {
             if (l + 1 < layers.length && LayerPipeline.applies(layer, layers[l + 1], seq, batch, a.sequenceLengths, threads)) {
                 int upper = layers[l + 1].hiddenSize();
                 float[] yUpper = (l & 1) == 0 ? hiddenB : hiddenA;
-                loadState(a.initialH, h, slot, batch, hidden);
-                loadState(a.initialC, c, slot, batch, hidden);
-                loadState(a.initialH, hUpper, slot + 1, batch, upper);
-                loadState(a.initialC, cUpper, slot + 1, batch, upper);
+                loadStates(a, h, c, slot, batch, hidden);
+                loadStates(a, hUpper, cUpper, slot + 1, batch, upper);
                 buffers.pipeline.run(kernels, layer, layers[l + 1], x, width, seq, batch, y, h, c, yUpper, hUpper, cUpper,
                         buffers, team());
-                storeState(h, a.finalH, slot, batch, hidden);
-                storeState(c, a.finalC, slot, batch, hidden);
-                storeState(hUpper, a.finalH, slot + 1, batch, upper);
-                storeState(cUpper, a.finalC, slot + 1, batch, upper);
+                storeStates(h, c, a, slot, batch, hidden);
+                storeStates(hUpper, cUpper, a, slot + 1, batch, upper);
                 slot += 2;
                 x = yUpper;
                 width = upper;
@@ -155,12 +151,10 @@ public final class Session implements AutoCloseable {
                 continue;
             }
             for (int d = 0; d < dirs; d++, slot++) {
-                loadState(a.initialH, h, slot, batch, hidden);
-                loadState(a.initialC, c, slot, batch, hidden);
+                loadStates(a, h, c, slot, batch, hidden);
                 Recurrence.run(kernels, layer, d, x, width, seq, batch, y, hidden * dirs, h, c, a.sequenceLengths, buffers,
                         team());
-                storeState(h, a.finalH, slot, batch, hidden);
-                storeState(c, a.finalC, slot, batch, hidden);
+                storeStates(h, c, a, slot, batch, hidden);
             }
             x = y;
             width = hidden * dirs;
@@ -269,6 +263,18 @@ public final class Session implements AutoCloseable {
             return;
         }
         for (int b = 0; b < batch; b++) System.arraycopy(from, stateOffset(slot, b, batch, hidden), into, b * hidden, hidden);
+    }
+
+    /** h and c of state slot {@code slot} from the run's initial states (zeros where none is given). */
+    private void loadStates(RunArgs a, float[] h, float[] c, int slot, int batch, int hidden) {
+        loadState(a.initialH, h, slot, batch, hidden);
+        loadState(a.initialC, c, slot, batch, hidden);
+    }
+
+    /** h and c into state slot {@code slot} of the run's final states (where asked for). */
+    private void storeStates(float[] h, float[] c, RunArgs a, int slot, int batch, int hidden) {
+        storeState(h, a.finalH, slot, batch, hidden);
+        storeState(c, a.finalC, slot, batch, hidden);
     }
 
     private void storeState(float[] from, float[] into, int slot, int batch, int hidden) {
