@@ -63,6 +63,26 @@ final class Recurrence {
         if (fused) copyFinalH(y, yWidth, d * hidden, hidden, seq, batch, reverse, h);
     }
 
+    /**
+     * One timestep of batch rows {@code b0 .. b1-1} of one direction of a default-cell layer, on the calling thread:
+     * the rows' input projection, one fused step, and h = the step's output. With a single timestep, rows depend on
+     * nothing but themselves, so a session's threads each run their own rows through every layer this way and never
+     * meet until the end ({@code Session}'s row split).
+     *
+     * @param in    layer input {@code [batch][inWidth]}
+     * @param y     layer output {@code [batch][yWidth]}; this direction writes columns d*H .. d*H+H-1
+     * @param h     in: initial h {@code [batch][H]}; out: final h (of rows b0 .. b1-1)
+     * @param c     in: initial c; out: final c
+     * @param gates pre-activations, {@code [batch][panels*4*PANEL]}
+     */
+    static void stepRows(LstmKernels k, Model.DirectionWeights wts, int hidden, int d, float[] in, int inWidth,
+                         int batch, int b0, int b1, float[] y, int yWidth, float[] h, float[] c, float[] gates) {
+        int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL;
+        k.project(in, b0 * inWidth, inWidth, b1 - b0, inWidth, wts.w(), wts.bias(), panels, 4, gates, b0 * gs, gs, gs);
+        fused(k, wts, gates, hidden, gs, d, 1, batch, false, y, yWidth, h, c, b0, b1, 0, panels, null, 0, 1);
+        for (int b = b0; b < b1; b++) System.arraycopy(y, b * yWidth + d * hidden, h, b * hidden, hidden);
+    }
+
     /** h = the last step's output of a fused run: rows of y at column {@code col}, {@code [batch][H]}. */
     static void copyFinalH(float[] y, int yWidth, int col, int hidden, int seq, int batch, boolean reverse, float[] h) {
         int t = reverse ? 0 : seq - 1;

@@ -40,6 +40,9 @@ public final class Session implements AutoCloseable {
     private final int stateSlots, stateHidden, inputSize, outputSize;
     private final int threads;
     private Team team;                      // started by the first run that uses it, stopped by close
+    private final boolean allDefaultCells;  // every layer takes the fused path (a row split's condition)
+    private final Team.Job rowSplit = this::forwardRows;
+    private RunArgs rowSplitArgs;           // the run a row split is working on
 
     Session(Model model, int maxSeq, int maxBatch, int threads, LstmKernels kernels) {
         if (threads < 1 || threads > MAX_THREADS)
@@ -60,6 +63,7 @@ public final class Session implements AutoCloseable {
         stateHidden = spec.layers().getFirst().hiddenSize();
         inputSize = spec.inputSize();
         outputSize = spec.outputSize();
+        allDefaultCells = Arrays.stream(model.layers).allMatch(Model.LayerWeights::defaultCell);
         model.checkOpen();
         reserve(maxSeq, maxBatch);
     }
@@ -121,6 +125,15 @@ public final class Session implements AutoCloseable {
     }
 
     private void forward(RunArgs a) {
+        if (takesRowSplit(a)) {
+            rowSplitArgs = a;
+            try {
+                team().run(rowSplit);
+            } finally {
+                rowSplitArgs = null;
+            }
+            return;
+        }
         int seq = a.seq, batch = a.batch, rows = seq * batch;
         float[] x = a.x;
         int width = inputSize;
@@ -138,12 +151,12 @@ public final class Session implements AutoCloseable {
             if (l + 1 < layers.length && LayerPipeline.applies(layer, layers[l + 1], seq, batch, a.sequenceLengths, threads)) {
                 int upper = layers[l + 1].hiddenSize();
                 float[] yUpper = (l & 1) == 0 ? hiddenB : hiddenA;
-                loadStates(a, h, c, slot, batch, hidden);
-                loadStates(a, hUpper, cUpper, slot + 1, batch, upper);
+                loadStates(a, h, c, slot, 0, batch, batch, hidden);
+                loadStates(a, hUpper, cUpper, slot + 1, 0, batch, batch, upper);
                 buffers.pipeline.run(kernels, layer, layers[l + 1], x, width, seq, batch, y, h, c, yUpper, hUpper, cUpper,
                         buffers, team());
-                storeStates(h, c, a, slot, batch, hidden);
-                storeStates(hUpper, cUpper, a, slot + 1, batch, upper);
+                storeStates(h, c, a, slot, 0, batch, batch, hidden);
+                storeStates(hUpper, cUpper, a, slot + 1, 0, batch, batch, upper);
                 slot += 2;
                 x = yUpper;
                 width = upper;
@@ -151,10 +164,10 @@ public final class Session implements AutoCloseable {
                 continue;
             }
             for (int d = 0; d < dirs; d++, slot++) {
-                loadStates(a, h, c, slot, batch, hidden);
+                loadStates(a, h, c, slot, 0, batch, batch, hidden);
                 Recurrence.run(kernels, layer, d, x, width, seq, batch, y, hidden * dirs, h, c, a.sequenceLengths, buffers,
                         team());
-                storeStates(h, c, a, slot, batch, hidden);
+                storeStates(h, c, a, slot, 0, batch, batch, hidden);
             }
             x = y;
             width = hidden * dirs;
@@ -247,6 +260,49 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a run takes the row split: several threads, one timestep, at least a row per thread, every layer the
+     * default cell, no sequence lengths and no per-layer Y output (its ONNX order interleaves directions and rows).
+     */
+    boolean takesRowSplit(RunArgs a) {
+        return threads > 1 && a.seq == 1 && a.batch >= threads && allDefaultCells && a.sequenceLengths == null
+                && !hasLayerY;
+    }
+
+    /**
+     * Part {@code part} of a row split: this part's batch rows through every layer and the head, from the initial
+     * states to the output and final states, with {@link Recurrence#stepRows}. One timestep leaves the rows
+     * independent, so the parts meet only when the run ends: one hand-off per call instead of one per layer, and no
+     * state row crosses between cores (2 threads, W1b: 30 to 27 us per call when the two cores are near, 49 to 39 when
+     * they are far apart; BENCHMARKS.md). With one timestep, batch-first and time-major layouts are the same.
+     */
+    private void forwardRows(int part, int parts) {
+        RunArgs a = rowSplitArgs;
+        int batch = a.batch, b0 = Recurrence.rowStart(batch, part, parts), b1 = Recurrence.rowStart(batch, part + 1, parts);
+        float[] x = a.x;
+        int width = inputSize, slot = 0;
+        Model.LayerWeights[] layers = model.layers;
+        for (int l = 0; l < layers.length; l++) {
+            int hidden = layers[l].hiddenSize(), dirs = layers[l].directions().length;
+            float[] y = (l & 1) == 0 ? hiddenA : hiddenB;
+            for (int d = 0; d < dirs; d++, slot++) {
+                loadStates(a, h, c, slot, b0, b1, batch, hidden);
+                Recurrence.stepRows(kernels, layers[l].directions()[d], hidden, d, x, width, batch, b0, b1, y,
+                        hidden * dirs, h, c, buffers.gates);
+                storeStates(h, c, a, slot, b0, b1, batch, hidden);
+            }
+            x = y;
+            width = hidden * dirs;
+        }
+        if (a.output == null) return;
+        if (model.headWeight != null) {
+            kernels.project(x, b0 * width, width, b1 - b0, width, model.headWeight, model.headBias,
+                    (outputSize + PANEL - 1) / PANEL, 1, a.output, b0 * outputSize, outputSize, outputSize);
+        } else {
+            System.arraycopy(x, b0 * width, a.output, b0 * width, (b1 - b0) * width);
+        }
+    }
+
     /** {@code [a][b][w]} → {@code [b][a][w]}. */
     private static void swapSeqBatch(float[] src, float[] dst, int a, int b, int w) {
         for (int i = 0; i < a; i++)
@@ -257,29 +313,29 @@ public final class Session implements AutoCloseable {
         return layerMajorStates ? (slot * batch + row) * hidden : (row * stateSlots + slot) * hidden;
     }
 
-    private void loadState(float[] from, float[] into, int slot, int batch, int hidden) {
+    private void loadState(float[] from, float[] into, int slot, int b0, int b1, int batch, int hidden) {
         if (from == null) {
-            Arrays.fill(into, 0, batch * hidden, 0f);
+            Arrays.fill(into, b0 * hidden, b1 * hidden, 0f);
             return;
         }
-        for (int b = 0; b < batch; b++) System.arraycopy(from, stateOffset(slot, b, batch, hidden), into, b * hidden, hidden);
+        for (int b = b0; b < b1; b++) System.arraycopy(from, stateOffset(slot, b, batch, hidden), into, b * hidden, hidden);
     }
 
-    /** h and c of state slot {@code slot} from the run's initial states (zeros where none is given). */
-    private void loadStates(RunArgs a, float[] h, float[] c, int slot, int batch, int hidden) {
-        loadState(a.initialH, h, slot, batch, hidden);
-        loadState(a.initialC, c, slot, batch, hidden);
+    /** h and c of state slot {@code slot} from the run's initial states (zeros where none is given), rows b0 .. b1-1. */
+    private void loadStates(RunArgs a, float[] h, float[] c, int slot, int b0, int b1, int batch, int hidden) {
+        loadState(a.initialH, h, slot, b0, b1, batch, hidden);
+        loadState(a.initialC, c, slot, b0, b1, batch, hidden);
     }
 
-    /** h and c into state slot {@code slot} of the run's final states (where asked for). */
-    private void storeStates(float[] h, float[] c, RunArgs a, int slot, int batch, int hidden) {
-        storeState(h, a.finalH, slot, batch, hidden);
-        storeState(c, a.finalC, slot, batch, hidden);
+    /** h and c of rows b0 .. b1-1 into state slot {@code slot} of the run's final states (where asked for). */
+    private void storeStates(float[] h, float[] c, RunArgs a, int slot, int b0, int b1, int batch, int hidden) {
+        storeState(h, a.finalH, slot, b0, b1, batch, hidden);
+        storeState(c, a.finalC, slot, b0, b1, batch, hidden);
     }
 
-    private void storeState(float[] from, float[] into, int slot, int batch, int hidden) {
+    private void storeState(float[] from, float[] into, int slot, int b0, int b1, int batch, int hidden) {
         if (into == null) return;
-        for (int b = 0; b < batch; b++) System.arraycopy(from, b * hidden, into, stateOffset(slot, b, batch, hidden), hidden);
+        for (int b = b0; b < b1; b++) System.arraycopy(from, b * hidden, into, stateOffset(slot, b, batch, hidden), hidden);
     }
 
     /** Values in the main output for this shape (see {@link #run(float[], int, int)}). */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vlstm.format.IoSpec;
+import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.VlstmWriter;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Intra-op threads change where the work runs, not the numbers: every column and batch row is computed by the same
@@ -34,7 +37,9 @@ class ThreadsTest {
                 Arguments.of(new int[]{16, 16}, 1, 2),      // the shortest pipeline
                 Arguments.of(new int[]{64, 32}, 5, 9),      // batch split, uneven
                 Arguments.of(new int[]{48}, 2, 7),          // batch = 2 threads exactly
-                Arguments.of(new int[]{40, 40}, 1, 1));     // a single step
+                Arguments.of(new int[]{40, 40}, 1, 1),      // a single step
+                Arguments.of(new int[]{40, 24}, 7, 1),      // a single step of a batch: rows split through all layers
+                Arguments.of(new int[]{16, 16}, 150, 1));   // W1b's shape: rows split in whole blocks of 6
     }
 
     @ParameterizedTest(name = "hidden {0}, batch {1}, seq {2}")
@@ -102,9 +107,11 @@ class ThreadsTest {
              Session s = model.newSession(50, 2, 2)) {
             float[] x = RandomModels.uniform(new Random(1), 50 * 64, 1f), y = new float[50 * 10];
             float[] x2 = RandomModels.uniform(new Random(1), 50 * 2 * 64, 1f), y2 = new float[50 * 2 * 10];
+            float[] x3 = RandomModels.uniform(new Random(1), 12 * 64, 1f), y3 = new float[12 * 10];
             for (int i = 0; i < 2000; i++) {
                 s.run(x, 50, 1, y);
                 s.run(x2, 50, 2, y2);
+                s.run(x3, 1, 12, y3);     // the row split
             }
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             Thread worker = Thread.getAllStackTraces().keySet().stream()
@@ -114,9 +121,10 @@ class ThreadsTest {
             for (int i = 0; i < 100; i++) {
                 s.run(x, 50, 1, y);
                 s.run(x2, 50, 2, y2);
+                s.run(x3, 1, 12, y3);
             }
-            long callerPerCall = (mx.getThreadAllocatedBytes(caller) - callerBefore) / 200;
-            long workerPerCall = (mx.getThreadAllocatedBytes(worker.threadId()) - workerBefore) / 200;
+            long callerPerCall = (mx.getThreadAllocatedBytes(caller) - callerBefore) / 300;
+            long workerPerCall = (mx.getThreadAllocatedBytes(worker.threadId()) - workerBefore) / 300;
             long perCall = callerPerCall + workerPerCall;
             assertTrue(perCall < 64, "a run on 2 threads allocated " + perCall + " bytes per call after warm-up (caller "
                     + callerPerCall + ", worker " + workerPerCall + ")");
@@ -164,6 +172,49 @@ class ThreadsTest {
             String[] names = {"y", "h_n", "c_n"};
             for (int i = 0; i < 3; i++) assertArrayEquals(alone[i], two[i], names[i] + " on 2 threads");
             assertTrue(!Arrays.equals(alone[1], new float[16]) && !Arrays.equals(alone[2], c0), "the states moved");
+        }
+    }
+
+    /**
+     * One timestep of a batch on 2 and 3 threads takes the row split (each thread runs its rows through every layer and
+     * the head, and the threads meet once per call). PyTorch fixtures with two directions, given initial states,
+     * final-state outputs, batch-first layout, a last-step output or no head give the single-threaded output and
+     * states bit for bit, on rows split 3 + 4 and 2 + 2 + 3.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"states_bidir2", "states_uni2", "batch_first_bidir", "lstm_only_dynamic", "many_to_one_bf",
+            "bidir2_opset13_dynamic"})
+    void aSingleStepSplitsRowsAcrossThreadsLikeOneThread(String fixture) throws java.io.IOException {
+        var m = dev.vlstm.onnx.OnnxImporter.importFile(Fixtures.ROOT.resolve(fixture + "/model.onnx"));
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), fixture)) {
+            int batch = 7;
+            Random rnd = new Random(fixture.hashCode());
+            float[] x = RandomModels.uniform(rnd, batch * model.inputSize(), 1.5f);
+            int states = model.spec().stateSlots() * batch * model.spec().layers().getFirst().hiddenSize();
+            boolean given = model.spec().input(IoSpec.Role.INITIAL_H) != null;
+            float[] h0 = given ? RandomModels.uniform(rnd, states, 1f) : null, c0 = given ? RandomModels.uniform(rnd, states, 2f) : null;
+            float[][] alone = runOneStep(model, 1, x, batch, h0, c0);
+            for (int threads : new int[]{2, 3}) {
+                float[][] split = runOneStep(model, threads, x, batch, h0, c0);
+                String[] names = {"output", "final h", "final c"};
+                for (int i = 0; i < 3; i++) assertArrayEquals(alone[i], split[i], names[i] + " on " + threads + " threads");
+            }
+        }
+    }
+
+    /** Output, final h and final c (each null where the model has none) of one timestep, run twice on one session. */
+    private static float[][] runOneStep(Model model, int threads, float[] x, int batch, float[] h0, float[] c0) {
+        try (Session s = model.newSession(1, batch, threads)) {
+            ModelSpec spec = model.spec();
+            boolean sequence = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null || spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null;
+            int states = spec.stateSlots() * batch * spec.layers().getFirst().hiddenSize();
+            float[] y = sequence ? new float[(int) s.mainOutputSize(1, batch)] : null;
+            float[] h = spec.output(IoSpec.Role.FINAL_H) != null ? new float[states] : null;
+            float[] c = spec.output(IoSpec.Role.FINAL_C) != null ? new float[states] : null;
+            RunArgs args = new RunArgs().input(x, 1, batch).initialStates(h0, c0).output(y).finalStates(h, c);
+            assertEquals(threads > 1, s.takesRowSplit(args), "the row split applies");
+            for (int repeat = 0; repeat < 2; repeat++) s.run(args);
+            return new float[][]{y, h, c};
         }
     }
 
