@@ -77,7 +77,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** The session's threads, started on first use; null for a single-threaded session. */
-    private Team team() {
+    Team team() {
         if (threads == 1) return null;
         if (team == null) team = new Team(threads, "vlstm-" + model.source().replaceAll(".*/", ""));
         return team;
@@ -273,8 +273,9 @@ public final class Session implements AutoCloseable {
      * Part {@code part} of a row split: this part's batch rows through every layer and the head, from the initial
      * states to the output and final states, with {@link Recurrence#stepRows}. One timestep leaves the rows
      * independent, so the parts meet only when the run ends: one hand-off per call instead of one per layer, and no
-     * state row crosses between cores (2 threads, W1b: 30 to 27 us per call when the two cores are near, 49 to 39 when
-     * they are far apart; BENCHMARKS.md). With one timestep, batch-first and time-major layouts are the same.
+     * state row crosses between cores (vlstm bench, W1b on 2 threads: 30.6 to 28.8 us per call when the two cores
+     * are near, 50 to 42-47 when they are far apart; BENCHMARKS.md). With one timestep, batch-first and time-major
+     * layouts are the same.
      */
     private void forwardRows(int part, int parts) {
         RunArgs a = rowSplitArgs;
