@@ -105,8 +105,9 @@ final class Recurrence {
 
     /**
      * Steps {@code s0 .. s1-1} of {@code seq} timesteps of batch rows {@code b0 .. b1-1}, units of panels
-     * {@code q0 .. q1-1}, each step one fused kernel call; with a barrier, all parts meet after every step (they split
-     * one step's panels, and the next step reads all of h). Does not copy the final h (the caller does, for all rows).
+     * {@code q0 .. q1-1}, each step one fused kernel call; with a barrier, all parts meet after every step but the
+     * sequence's last (they split one step's panels, and the next step reads all of h; after the last, the job's end
+     * is the meeting). Does not copy the final h (the caller does, for all rows).
      */
     static void fused(LstmKernels k, Model.DirectionWeights wts, float[] gates, int hidden, int gs, int d,
                       int seq, int batch, boolean reverse, float[] y, int yWidth, float[] h, float[] c, int b0, int b1,
@@ -125,7 +126,8 @@ final class Recurrence {
                 k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, y, (prev * batch + b0) * yWidth + col,
                         yWidth, c, b0 * hidden, hidden, y, out, yWidth);
             }
-            if (stepBarrier != null) stepBarrier.barrier();
+            // The last timestep needs no barrier: the job ends there, and the team's join is one.
+            if (stepBarrier != null && s + 1 < seq) stepBarrier.barrier();
         }
     }
 
