@@ -67,20 +67,28 @@ final class Recurrence {
      * One timestep of batch rows {@code b0 .. b1-1} of one direction of a default-cell layer, on the calling thread:
      * the rows' input projection, one fused step, and h = the step's output. With a single timestep, rows depend on
      * nothing but themselves, so a session's threads each run their own rows through every layer this way and never
-     * meet until the end ({@code Session}'s row split).
+     * meet until the end ({@code Session}'s row split). Every buffer is addressed by row at a stride the caller keeps
+     * the same for all layers (the widest layer's width): a part may still be in one layer while another is in the
+     * next, and rows laid out at each layer's own width would overlap between them.
      *
-     * @param in    layer input {@code [batch][inWidth]}
-     * @param y     layer output {@code [batch][yWidth]}; this direction writes columns d*H .. d*H+H-1
-     * @param h     in: initial h {@code [batch][H]}; out: final h (of rows b0 .. b1-1)
-     * @param c     in: initial c; out: final c
-     * @param gates pre-activations, {@code [batch][panels*4*PANEL]}
+     * @param in          layer input, row b at {@code in[b * inStride]}, {@code inWidth} values
+     * @param y           layer output, row b at {@code y[b * yStride]}; this direction writes columns d*H .. d*H+H-1
+     * @param h           in: initial h, row b at {@code h[b * stateStride]}; out: final h
+     * @param c           in: initial c, the same layout; out: final c
+     * @param gates       pre-activations, row b at {@code gates[b * gateStride]}
      */
     static void stepRows(LstmKernels k, Model.DirectionWeights wts, int hidden, int d, float[] in, int inWidth,
-                         int batch, int b0, int b1, float[] y, int yWidth, float[] h, float[] c, float[] gates) {
-        int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL;
-        k.project(in, b0 * inWidth, inWidth, b1 - b0, inWidth, wts.w(), wts.bias(), panels, 4, gates, b0 * gs, gs, gs);
-        fused(k, wts, gates, hidden, gs, d, 1, batch, false, y, yWidth, h, c, b0, b1, 0, panels, null, 0, 1);
-        for (int b = b0; b < b1; b++) System.arraycopy(y, b * yWidth + d * hidden, h, b * hidden, hidden);
+                         int inStride, int b0, int b1, float[] y, int yStride, float[] h, float[] c, int stateStride,
+                         float[] gates, int gateStride) {
+        int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = b1 - b0, col = d * hidden;
+        k.project(in, b0 * inStride, inStride, rows, inWidth, wts.w(), wts.bias(), panels, 4, gates, b0 * gateStride,
+                gateStride, gs);
+        boolean zero = wts.finiteR();       // a zero state skips h·R (see fused)
+        if (stateStride == hidden) zero = zero && isZero(h, b0 * hidden, rows * hidden);
+        else for (int b = b0; zero && b < b1; b++) zero = isZero(h, b * stateStride, hidden);
+        k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride, zero ? null : h,
+                b0 * stateStride, stateStride, c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
+        for (int b = b0; b < b1; b++) System.arraycopy(y, b * yStride + col, h, b * stateStride, hidden);
     }
 
     /** h = the last step's output of a fused run: rows of y at column {@code col}, {@code [batch][H]}. */

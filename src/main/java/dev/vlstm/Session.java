@@ -41,8 +41,13 @@ public final class Session implements AutoCloseable {
     private final int threads;
     private Team team;                      // started by the first run that uses it, stopped by close
     private final boolean allDefaultCells;  // every layer takes the fused path (a row split's condition)
+    private final RowWidths rowWidths;      // a row split's row strides, the same in every layer
     private final Team.Job rowSplit = this::forwardRows;
     private RunArgs rowSplitArgs;           // the run a row split is working on
+    private final Team.Job stepSplit = this::stepPart;
+    private LstmState[] stepStates;         // the step a row split is working on
+    private float[] stepX, stepOut;
+    private int stepStreams;
 
     Session(Model model, int maxSeq, int maxBatch, int threads, LstmKernels kernels) {
         if (threads < 1 || threads > MAX_THREADS)
@@ -64,6 +69,7 @@ public final class Session implements AutoCloseable {
         inputSize = spec.inputSize();
         outputSize = spec.outputSize();
         allDefaultCells = Arrays.stream(model.layers).allMatch(Model.LayerWeights::defaultCell);
+        rowWidths = RowWidths.of(model.layers);
         model.checkOpen();
         reserve(maxSeq, maxBatch);
     }
@@ -151,12 +157,12 @@ public final class Session implements AutoCloseable {
             if (l + 1 < layers.length && LayerPipeline.applies(layer, layers[l + 1], seq, batch, a.sequenceLengths, threads)) {
                 int upper = layers[l + 1].hiddenSize();
                 float[] yUpper = (l & 1) == 0 ? hiddenB : hiddenA;
-                loadStates(a, h, c, slot, 0, batch, batch, hidden);
-                loadStates(a, hUpper, cUpper, slot + 1, 0, batch, batch, upper);
+                loadStates(a, h, c, hidden, slot, 0, batch, batch, hidden);
+                loadStates(a, hUpper, cUpper, upper, slot + 1, 0, batch, batch, upper);
                 buffers.pipeline.run(kernels, layer, layers[l + 1], x, width, seq, batch, y, h, c, yUpper, hUpper, cUpper,
                         buffers, team());
-                storeStates(h, c, a, slot, 0, batch, batch, hidden);
-                storeStates(hUpper, cUpper, a, slot + 1, 0, batch, batch, upper);
+                storeStates(h, c, hidden, a, slot, 0, batch, batch, hidden);
+                storeStates(hUpper, cUpper, upper, a, slot + 1, 0, batch, batch, upper);
                 slot += 2;
                 x = yUpper;
                 width = upper;
@@ -164,10 +170,10 @@ public final class Session implements AutoCloseable {
                 continue;
             }
             for (int d = 0; d < dirs; d++, slot++) {
-                loadStates(a, h, c, slot, 0, batch, batch, hidden);
+                loadStates(a, h, c, hidden, slot, 0, batch, batch, hidden);
                 Recurrence.run(kernels, layer, d, x, width, seq, batch, y, hidden * dirs, h, c, a.sequenceLengths, buffers,
                         team());
-                storeStates(h, c, a, slot, 0, batch, batch, hidden);
+                storeStates(h, c, hidden, a, slot, 0, batch, batch, hidden);
             }
             x = y;
             width = hidden * dirs;
@@ -234,30 +240,62 @@ public final class Session implements AutoCloseable {
     }
 
     private void stepForward(LstmState[] states, int n, float[] x, float[] out) {
+        if (threads > 1 && n >= threads && allDefaultCells) {     // the row split, as in run
+            stepStates = states;
+            stepX = x;
+            stepOut = out;
+            stepStreams = n;
+            try {
+                team().run(stepSplit);
+            } finally {
+                stepStates = null;
+                stepX = stepOut = null;
+            }
+            return;
+        }
+        stepRows(states, n, x, out, 0, n, false);
+    }
+
+    /** Part {@code part} of a step's row split: its own streams through every layer and the head. */
+    private void stepPart(int part, int parts) {
+        int n = stepStreams;
+        stepRows(stepStates, n, stepX, stepOut, Recurrence.rowStart(n, part, parts), Recurrence.rowStart(n, part + 1, parts),
+                true);
+    }
+
+    /**
+     * Streams b0 .. b1-1 of an n-stream step through every layer and the head: each layer gathers their states into
+     * the batch buffers, steps and scatters them back. {@code rowsOnly}: the calling thread does just these rows
+     * (a part of a row split); otherwise all n rows, each layer with the session's threads, if any.
+     */
+    private void stepRows(LstmState[] states, int n, float[] x, float[] out, int b0, int b1, boolean rowsOnly) {
         float[] in = x;
-        int width = inputSize;
+        int width = inputSize, stride = inputSize;
         Model.LayerWeights[] layers = model.layers;
         for (int l = 0; l < layers.length; l++) {
             int hidden = layers[l].hiddenSize();
+            // A part of a row split keeps every layer's rows at the widest layer's stride (see Recurrence.stepRows).
+            int rowState = rowsOnly ? rowWidths.state : hidden, rowOutput = rowsOnly ? rowWidths.output : hidden;
             float[] y = (l & 1) == 0 ? hiddenA : hiddenB;
-            for (int b = 0; b < n; b++) {
-                System.arraycopy(states[b].h, states[b].offsets[l], h, b * hidden, hidden);
-                System.arraycopy(states[b].c, states[b].offsets[l], c, b * hidden, hidden);
+            for (int b = b0; b < b1; b++) {
+                System.arraycopy(states[b].h, states[b].offsets[l], h, b * rowState, hidden);
+                System.arraycopy(states[b].c, states[b].offsets[l], c, b * rowState, hidden);
             }
-            Recurrence.run(kernels, layers[l], 0, in, width, 1, n, y, hidden, h, c, null, buffers, team());
-            for (int b = 0; b < n; b++) {
-                System.arraycopy(h, b * hidden, states[b].h, states[b].offsets[l], hidden);
-                System.arraycopy(c, b * hidden, states[b].c, states[b].offsets[l], hidden);
+            if (rowsOnly) {
+                Recurrence.stepRows(kernels, layers[l].directions()[0], hidden, 0, in, width, stride, b0, b1, y,
+                        rowOutput, h, c, rowState, buffers.gates, rowWidths.gates);
+            } else {
+                Recurrence.run(kernels, layers[l], 0, in, width, 1, n, y, hidden, h, c, null, buffers, team());
+            }
+            for (int b = b0; b < b1; b++) {
+                System.arraycopy(h, b * rowState, states[b].h, states[b].offsets[l], hidden);
+                System.arraycopy(c, b * rowState, states[b].c, states[b].offsets[l], hidden);
             }
             in = y;
             width = hidden;
+            stride = rowOutput;
         }
-        if (model.headWeight != null) {
-            kernels.project(in, 0, width, n, width, model.headWeight, model.headBias, (outputSize + PANEL - 1) / PANEL, 1,
-                    out, 0, outputSize, outputSize);
-        } else {
-            System.arraycopy(in, 0, out, 0, n * width);
-        }
+        rowsOut(in, width, stride, b0, b1, out);
     }
 
     /**
@@ -281,26 +319,48 @@ public final class Session implements AutoCloseable {
         RunArgs a = rowSplitArgs;
         int batch = a.batch, b0 = Recurrence.rowStart(batch, part, parts), b1 = Recurrence.rowStart(batch, part + 1, parts);
         float[] x = a.x;
-        int width = inputSize, slot = 0;
+        int width = inputSize, stride = inputSize, slot = 0;
         Model.LayerWeights[] layers = model.layers;
         for (int l = 0; l < layers.length; l++) {
             int hidden = layers[l].hiddenSize(), dirs = layers[l].directions().length;
             float[] y = (l & 1) == 0 ? hiddenA : hiddenB;
             for (int d = 0; d < dirs; d++, slot++) {
-                loadStates(a, h, c, slot, b0, b1, batch, hidden);
-                Recurrence.stepRows(kernels, layers[l].directions()[d], hidden, d, x, width, batch, b0, b1, y,
-                        hidden * dirs, h, c, buffers.gates);
-                storeStates(h, c, a, slot, b0, b1, batch, hidden);
+                loadStates(a, h, c, rowWidths.state, slot, b0, b1, batch, hidden);
+                Recurrence.stepRows(kernels, layers[l].directions()[d], hidden, d, x, width, stride, b0, b1, y,
+                        rowWidths.output, h, c, rowWidths.state, buffers.gates, rowWidths.gates);
+                storeStates(h, c, rowWidths.state, a, slot, b0, b1, batch, hidden);
             }
             x = y;
             width = hidden * dirs;
+            stride = rowWidths.output;
         }
-        if (a.output == null) return;
+        if (a.output != null) rowsOut(x, width, stride, b0, b1, a.output);
+    }
+
+    /** Rows b0 .. b1-1 of the last layer's output (row b at {@code x[b * stride]}) through the head, or copied, to out. */
+    private void rowsOut(float[] x, int width, int stride, int b0, int b1, float[] out) {
         if (model.headWeight != null) {
-            kernels.project(x, b0 * width, width, b1 - b0, width, model.headWeight, model.headBias,
-                    (outputSize + PANEL - 1) / PANEL, 1, a.output, b0 * outputSize, outputSize, outputSize);
+            kernels.project(x, b0 * stride, stride, b1 - b0, width, model.headWeight, model.headBias,
+                    (outputSize + PANEL - 1) / PANEL, 1, out, b0 * outputSize, outputSize, outputSize);
         } else {
-            System.arraycopy(x, b0 * width, a.output, b0 * width, (b1 - b0) * width);
+            for (int b = b0; b < b1; b++) System.arraycopy(x, b * stride, out, b * width, width);
+        }
+    }
+
+    /**
+     * The row strides of a row split: the widest layer's h and c ({@code state}), output ({@code output}: hidden ×
+     * directions) and pre-activations ({@code gates}). The work buffers hold batch rows of each (reserve sizes them
+     * for the widest layer).
+     */
+    private record RowWidths(int state, int output, int gates) {
+        static RowWidths of(Model.LayerWeights[] layers) {
+            int state = 0, output = 0, gates = 0;
+            for (Model.LayerWeights l : layers) {
+                state = Math.max(state, l.hiddenSize());
+                output = Math.max(output, l.hiddenSize() * l.directions().length);
+                gates = Math.max(gates, (l.hiddenSize() + PANEL - 1) / PANEL * 4 * PANEL);
+            }
+            return new RowWidths(state, output, gates);
         }
     }
 
@@ -314,29 +374,35 @@ public final class Session implements AutoCloseable {
         return layerMajorStates ? (slot * batch + row) * hidden : (row * stateSlots + slot) * hidden;
     }
 
-    private void loadState(float[] from, float[] into, int slot, int b0, int b1, int batch, int hidden) {
-        if (from == null) {
+    private void loadState(float[] from, float[] into, int stride, int slot, int b0, int b1, int batch, int hidden) {
+        if (from == null && stride == hidden) {     // one fill, not one per row (W1b: 300 rows per call)
             Arrays.fill(into, b0 * hidden, b1 * hidden, 0f);
             return;
         }
-        for (int b = b0; b < b1; b++) System.arraycopy(from, stateOffset(slot, b, batch, hidden), into, b * hidden, hidden);
+        for (int b = b0; b < b1; b++) {
+            if (from == null) Arrays.fill(into, b * stride, b * stride + hidden, 0f);
+            else System.arraycopy(from, stateOffset(slot, b, batch, hidden), into, b * stride, hidden);
+        }
     }
 
-    /** h and c of state slot {@code slot} from the run's initial states (zeros where none is given), rows b0 .. b1-1. */
-    private void loadStates(RunArgs a, float[] h, float[] c, int slot, int b0, int b1, int batch, int hidden) {
-        loadState(a.initialH, h, slot, b0, b1, batch, hidden);
-        loadState(a.initialC, c, slot, b0, b1, batch, hidden);
+    /**
+     * h and c of state slot {@code slot} from the run's initial states (zeros where none is given), rows b0 .. b1-1,
+     * row b at {@code b * stride} of h and c.
+     */
+    private void loadStates(RunArgs a, float[] h, float[] c, int stride, int slot, int b0, int b1, int batch, int hidden) {
+        loadState(a.initialH, h, stride, slot, b0, b1, batch, hidden);
+        loadState(a.initialC, c, stride, slot, b0, b1, batch, hidden);
     }
 
-    /** h and c of rows b0 .. b1-1 into state slot {@code slot} of the run's final states (where asked for). */
-    private void storeStates(float[] h, float[] c, RunArgs a, int slot, int b0, int b1, int batch, int hidden) {
-        storeState(h, a.finalH, slot, b0, b1, batch, hidden);
-        storeState(c, a.finalC, slot, b0, b1, batch, hidden);
+    /** h and c of rows b0 .. b1-1 (row b at {@code b * stride}) into state slot {@code slot} of the run's final states. */
+    private void storeStates(float[] h, float[] c, int stride, RunArgs a, int slot, int b0, int b1, int batch, int hidden) {
+        storeState(h, stride, a.finalH, slot, b0, b1, batch, hidden);
+        storeState(c, stride, a.finalC, slot, b0, b1, batch, hidden);
     }
 
-    private void storeState(float[] from, float[] into, int slot, int b0, int b1, int batch, int hidden) {
+    private void storeState(float[] from, int stride, float[] into, int slot, int b0, int b1, int batch, int hidden) {
         if (into == null) return;
-        for (int b = b0; b < b1; b++) System.arraycopy(from, b * hidden, into, stateOffset(slot, b, batch, hidden), hidden);
+        for (int b = b0; b < b1; b++) System.arraycopy(from, b * stride, into, stateOffset(slot, b, batch, hidden), hidden);
     }
 
     /** Values in the main output for this shape (see {@link #run(float[], int, int)}). */
