@@ -253,14 +253,14 @@ public final class Session implements AutoCloseable {
             }
             return;
         }
-        stepRows(states, n, x, out, 0, n, false);
+        stepStreamRows(states, n, x, out, 0, n, false);
     }
 
     /** Part {@code part} of a step's row split: its own streams through every layer and the head. */
     private void stepPart(int part, int parts) {
         int n = stepStreams;
-        stepRows(stepStates, n, stepX, stepOut, Recurrence.rowStart(n, part, parts), Recurrence.rowStart(n, part + 1, parts),
-                true);
+        stepStreamRows(stepStates, n, stepX, stepOut, Recurrence.rowStart(n, part, parts),
+                Recurrence.rowStart(n, part + 1, parts), true);
     }
 
     /**
@@ -268,7 +268,7 @@ public final class Session implements AutoCloseable {
      * the batch buffers, steps and scatters them back. {@code rowsOnly}: the calling thread does just these rows
      * (a part of a row split); otherwise all n rows, each layer with the session's threads, if any.
      */
-    private void stepRows(LstmState[] states, int n, float[] x, float[] out, int b0, int b1, boolean rowsOnly) {
+    private void stepStreamRows(LstmState[] states, int n, float[] x, float[] out, int b0, int b1, boolean rowsOnly) {
         float[] in = x;
         int width = inputSize, stride = inputSize;
         Model.LayerWeights[] layers = model.layers;
@@ -312,7 +312,7 @@ public final class Session implements AutoCloseable {
      * states to the output and final states, with {@link Recurrence#stepRows}. One timestep leaves the rows
      * independent, so the parts meet only when the run ends: one hand-off per call instead of one per layer, and no
      * state row crosses between cores (vlstm bench, W1b on 2 threads: 30.6 to 28.8 us per call when the two cores
-     * are near, 50 to 42-47 when they are far apart; BENCHMARKS.md). With one timestep, batch-first and time-major
+     * are near, 50 to 38-47 when they are far apart; BENCHMARKS.md). With one timestep, batch-first and time-major
      * layouts are the same.
      */
     private void forwardRows(int part, int parts) {
