@@ -83,11 +83,8 @@ final class Recurrence {
         int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = b1 - b0, col = d * hidden;
         k.project(in, b0 * inStride, inStride, rows, inWidth, wts.w(), wts.bias(), panels, 4, gates, b0 * gateStride,
                 gateStride, gs);
-        boolean zero = wts.finiteR();       // a zero state skips h·R (see fused)
-        if (stateStride == hidden) zero = zero && isZero(h, b0 * hidden, rows * hidden);
-        else for (int b = b0; zero && b < b1; b++) zero = isZero(h, b * stateStride, hidden);
-        k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride, zero ? null : h,
-                b0 * stateStride, stateStride, c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
+        k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride,
+                initialH(wts, h, b0, b1, stateStride, hidden), b0 * stateStride, stateStride, c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
         for (int b = b0; b < b1; b++) System.arraycopy(y, b * yStride + col, h, b * stateStride, hidden);
     }
 
@@ -126,10 +123,8 @@ final class Recurrence {
             int prev = reverse ? t + 1 : t - 1;
             int pre = (t * batch + b0) * gs, out = (t * batch + b0) * yWidth + col;
             if (s == 0) {
-                // From a zero state (no initial h given: every sequence of W1b) the first step has no h·R to add.
-                float[] h0 = wts.finiteR() && isZero(h, b0 * hidden, rows * hidden) ? null : h;
-                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, h0, b0 * hidden, hidden,
-                        c, b0 * hidden, hidden, y, out, yWidth);
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, initialH(wts, h, b0, b1, hidden, hidden),
+                        b0 * hidden, hidden, c, b0 * hidden, hidden, y, out, yWidth);
             } else {
                 k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, y, (prev * batch + b0) * yWidth + col,
                         yWidth, c, b0 * hidden, hidden, y, out, yWidth);
@@ -137,6 +132,18 @@ final class Recurrence {
             // The last timestep needs no barrier: the job ends there, and the team's join is one.
             if (stepBarrier != null && s + 1 < seq) stepBarrier.barrier();
         }
+    }
+
+    /**
+     * The first step's h for {@link LstmKernels#lstmStep}: h itself, or null when rows b0 .. b1-1 (row b at
+     * {@code b * stride}) are all zero and R is finite. From a zero state (no initial h given: every sequence of W1b)
+     * the first step has no h·R to add.
+     */
+    private static float[] initialH(Model.DirectionWeights wts, float[] h, int b0, int b1, int stride, int hidden) {
+        if (!wts.finiteR()) return h;
+        if (stride == hidden) return isZero(h, b0 * hidden, (b1 - b0) * hidden) ? null : h;   // one contiguous run
+        for (int b = b0; b < b1; b++) if (!isZero(h, b * stride, hidden)) return h;
+        return null;
     }
 
     private static boolean isZero(float[] a, int from, int length) {
@@ -265,9 +272,8 @@ final class Recurrence {
     }
 
     /** Part {@code part} of {@code parts} of {@link #project}'s rows: the same product over an even share of them. */
-    static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w,
-                                    float[] bias, int panels, int gates, float[] out, int outStride,
-                                    int outColumns, int part, int parts) {
+    static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w, float[] bias,
+                            int panels, int gates, float[] out, int outStride, int outColumns, int part, int parts) {
         int r0 = rowStart(rows, part, parts), r1 = rowStart(rows, part + 1, parts);
         k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,
                 outColumns);
