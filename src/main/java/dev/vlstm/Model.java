@@ -5,6 +5,7 @@ import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.VlstmFile;
 import dev.vlstm.format.VlstmFormatException;
+import dev.vlstm.kernel.GateLines;
 import dev.vlstm.kernel.Kernels;
 
 import java.io.IOException;
@@ -48,7 +49,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Packed tensors of one direction, as float arrays; peepholes ([panels][3][16]) or null. {@code finiteR}: R holds no
+     * Packed tensors of one direction, as float arrays: W and R in the kernels' order ({@link GateLines}), the bias
+     * [panels][4][16], peepholes [panels][3][16] or null. {@code finiteR}: R holds no
      * Inf or NaN, so a zero h contributes exactly nothing to the gates and a step from a zero state may skip h·R.
      */
     record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR) {
@@ -77,7 +79,8 @@ public final class Model implements AutoCloseable {
             DirectionWeights[] dirs = new DirectionWeights[s.direction().count];
             for (int d = 0; d < dirs.length; d++) {
                 String prefix = "l" + l + ".d" + d + ".";
-                dirs[d] = new DirectionWeights(file.tensorFloats(prefix + "w"), file.tensorFloats(prefix + "r"),
+                dirs[d] = new DirectionWeights(GateLines.fromFileOrder(file.tensorFloats(prefix + "w"), s.inputSize()),
+                        GateLines.fromFileOrder(file.tensorFloats(prefix + "r"), s.hiddenSize()),
                         file.tensorFloats(prefix + "b"),
                         s.peepholes() ? file.tensorFloats(prefix + "p") : null);
             }
@@ -128,11 +131,16 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Refuses, before copying, a model whose weights cannot fit in the heap the JVM has left. */
+    /**
+     * Refuses, before copying, a model whose weights cannot fit in the heap the JVM has left: all of them, plus the
+     * largest once more (a gate matrix is read, then copied into the kernels' order).
+     */
     private static void checkHeap(VlstmFile f) {
         Runtime rt = Runtime.getRuntime();
-        String shortfall = heapShortfall(f.source(), weightBytes(f), rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()),
-                rt.maxMemory());
+        long largest = 0;
+        for (VlstmFile.TensorEntry e : f.entries().values()) largest = Math.max(largest, e.length());
+        String shortfall = heapShortfall(f.source(), weightBytes(f) + largest,
+                rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()), rt.maxMemory());
         if (shortfall != null) throw new IllegalStateException(shortfall);
     }
 

@@ -4,8 +4,10 @@ package dev.vlstm.kernel;
  * The math an LSTM session needs, over weights in vlstm's packed panel layout (format-spec.md, "Packed weights").
  *
  * <p>A panel covers {@link #PANEL} consecutive output units. Panel matrices are float arrays laid out
- * {@code [panels][k][gates][PANEL]} (the model copies them from the file's little-endian tensors): element {@code (q, k, g, j)} is the weight from input {@code k} to output unit
- * {@code q*PANEL + j} of gate {@code g}; units past the real width are zero. For an LSTM the gates are i, o, f, c
+ * {@code [panels][gates][k][PANEL]}: element {@code (q, g, k, j)} is the weight from input {@code k} to output unit
+ * {@code q*PANEL + j} of gate {@code g}; units past the real width are zero. Each gate line of a panel is one block of
+ * k rows of 16 floats. The model copies a layer's W and R from the file's {@code [panels][k][4][PANEL]} into this order
+ * with {@link GateLines} (why: there); a head's matrix ({@code gates = 1}) is the same in both. For an LSTM the gates are i, o, f, c
  * ({@code gates = 4}); for a linear head {@code gates = 1}. Bias arrays are {@code [panels][gates][PANEL]}.
  *
  * <p>Two implementations give the same results within float rounding: {@code ScalarKernels} (plain Java, always
@@ -22,7 +24,7 @@ public interface LstmKernels {
 
     /**
      * Dense projection of {@code rows} input rows through a panel matrix, plus bias:
-     * {@code out[outOffset + r*outStride + (q*gates + g)*PANEL + j] = bias[q][g][j] + sum_k x[xOffset + r*xStride + k] * w[q][k][g][j]}
+     * {@code out[outOffset + r*outStride + (q*gates + g)*PANEL + j] = bias[q][g][j] + sum_k x[xOffset + r*xStride + k] * w[q][g][k][j]}
      * for every row {@code r < rows}, panel {@code q < panels}, gate {@code g < gates}, lane {@code j < PANEL}, writing only
      * the elements whose column {@code (q*gates + g)*PANEL + j} is below {@code outColumns}. With {@code gates = 4} and
      * {@code outColumns = panels*4*PANEL} this fills the pre-activation buffer of a layer; with {@code gates = 1} and
@@ -53,7 +55,7 @@ public interface LstmKernels {
      * One LSTM timestep for {@code batch} independent rows, fused: recurrent product, activations, cell update.
      * For row {@code b} and unit {@code u < hidden} (panel {@code q = u / PANEL}, lane {@code j = u % PANEL}):
      * <pre>
-     *   a_g = pre[preOffset + b*preStride + (q*4 + g)*PANEL + j] + sum_{k < hidden} hPrev[hPrevOffset + b*hPrevStride + k] * r[q][k][g][j]
+     *   a_g = pre[preOffset + b*preStride + (q*4 + g)*PANEL + j] + sum_{k < hidden} hPrev[hPrevOffset + b*hPrevStride + k] * r[q][g][k][j]
      *   i = sigmoid(a_0); o = sigmoid(a_1); f = sigmoid(a_2); c~ = tanh(a_3)
      *   c[cOffset + b*cStride + u] = f * c[...] + i * c~
      *   hOut[hOutOffset + b*hOutStride + u] = o * tanh(c[...])

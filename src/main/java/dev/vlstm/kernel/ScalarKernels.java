@@ -35,8 +35,8 @@ final class ScalarKernels implements LstmKernels {
                     for (int j = 0; j < width; j++) {
                         out[outRow + column + j] = bias == null ? 0f : bias[column + j];
                     }
-                    int line = (q * k * gates + g) * PANEL;     // weight (q, 0, g, 0)
-                    for (int kk = 0; kk < k; kk++, line += gates * PANEL) {
+                    int line = (q * gates + g) * k * PANEL;     // weight (q, g, 0, 0)
+                    for (int kk = 0; kk < k; kk++, line += PANEL) {
                         float xv = x[xRow + kk];
                         for (int j = 0; j < width; j++) {
                             out[outRow + column + j] += xv * w[line + j];
@@ -56,15 +56,14 @@ final class ScalarKernels implements LstmKernels {
         for (int b = 0; b < batch; b++) {
             int preRow = preOffset + b * preStride;
             int hRow = hPrevOffset + b * hPrevStride;
-            // Recurrent product, accumulated in pre (scratch by contract): for each panel, the 64 floats (q, g, j) of
-            // pre take h[k] times the contiguous 64 floats r[q][k].
-            for (int q = firstPanel; hPrev != null && q < firstPanel + panels; q++) {    // null: h is zero
-                int p = preRow + q * 4 * PANEL;
-                int line = q * hidden * 4 * PANEL;
-                for (int kk = 0; kk < hidden; kk++, line += 4 * PANEL) {
+            // Recurrent product, accumulated in pre (scratch by contract): for each gate line (q, g), the 16 floats of
+            // pre take h[k] times the contiguous 16 floats r[q][g][k].
+            for (int line = firstPanel * 4; hPrev != null && line < (firstPanel + panels) * 4; line++) {   // null: h is zero
+                int p = preRow + line * PANEL;
+                for (int kk = 0, at = line * hidden * PANEL; kk < hidden; kk++, at += PANEL) {
                     float h = hPrev[hRow + kk];
-                    for (int i = 0; i < 4 * PANEL; i++) {
-                        pre[p + i] += h * r[line + i];
+                    for (int j = 0; j < PANEL; j++) {
+                        pre[p + j] += h * r[at + j];
                     }
                 }
             }

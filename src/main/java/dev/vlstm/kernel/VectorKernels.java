@@ -30,23 +30,24 @@ import jdk.incubator.vector.VectorOperators;
  * Both operations are one product: {@code acc[r][col] += sum_k x[r][k] * w(col, k)}. The output columns of a panel
  * matrix come in "column vectors" of LANES consecutive columns; column vector {@code cv} is slice
  * {@code cv % SLICES} of gate line {@code cv / SLICES} (that is, of gate {@code g} in panel {@code q} with
- * {@code cv / SLICES = q*gates + g}). Its weights are one vector every {@code gates*PANEL} floats, one per k.
- * With 256-bit vectors a pair of column vectors is one gate line (one cache line) and 8 are a panel's four gate lines,
- * the 256 contiguous bytes of one k.
+ * {@code cv / SLICES = q*gates + g}). Its weights are one vector every {@code PANEL} floats, one per k, in the gate
+ * line's own block ({@link GateLines}). With 256-bit vectors a pair of column vectors is one gate line, 64 contiguous
+ * bytes per k, and 8 are a panel's four gate lines, read side by side.
  *
  * <h2>Block shapes (measured on the build machine: Zen 3, AVX2, 16 vector registers, 256-bit vectors)</h2>
  * The FMA unit needs 8 independent chains to stay busy (4-cycle latency, 2 per cycle); its peak here is about
- * 85 GFLOP/s per core (12 register-only chains).
+ * 101 GFLOP/s per core (FmaPeakBenchmark: 12 register-only chains).
  * <ul>
  * <li>6 rows x 2 column vectors (LSTM gate matrices), 12 accumulators: 2 weight loads and 6 broadcasts feed 12 FMAs,
- *     and 12 chains leave slack over the 8 needed. Weights come from a heap array at index {@code w0 + kk * GATE_STEP},
+ *     and 12 chains leave slack over the 8 needed. Weights come from a heap array at index {@code w0 + kk * K_STEP},
  *     so C2 removes the range checks and the loop is 2 loads, 6 broadcasts, 12 FMAs and 13 integer instructions.
  *     ProjectBenchmark at W4's step (64 x 256 x 1024): the 4 x 2 block it replaced ran 1.3x slower from a native
  *     MemorySegment (bounds checks and stack spills in the loop) and 1.1-1.2x slower from an array. Tried and
  *     dropped: unrolling k by two (C2 hoists the next loads and spills 4 accumulators), the same block on rows
- *     packed [k][6] (a broadcast hoisted too far: one spill), and 5 x 2 (no faster).
- * <li>4 x 2 for a last block of 4 rows (rows % 6 >= 4), 4 x 1 and single rows for heads (gates = 1), whose weight
- *     stride is an argument: heads are small next to the layers.
+ *     packed [k][6] (a broadcast hoisted too far: one spill), and 5 x 2 (no faster). In the file's order, where a
+ *     pair's weights for consecutive k were 256 bytes apart, it ran about 12 % slower (GateLines).
+ * <li>4 x 2 for a last block of 4 rows (rows % 6 >= 4), 4 x 1 and single rows for heads (gates = 1): heads are small
+ *     next to the layers.
  * <li>1 row x 8 column vectors for single rows (batch 1, row tails): 8 independent FMA chains cover the FMA latency,
  *     and one panel (AVX2) or two (AVX-512) stream contiguously, once per row: a batch-1 step streams R at about the
  *     L3's bandwidth. Then 1 x 2 and 1 x 1 for the last column vectors.
@@ -58,11 +59,19 @@ import jdk.incubator.vector.VectorOperators;
 final class VectorKernels implements LstmKernels {
 
     /**
-     * Floats between one k and the next in a layer's gate matrix (4 gate lines of a panel). A constant, so that C2
-     * sees the weight index as {@code w0 + kk * GATE_STEP} and drops its range checks from the loop (with the step
-     * as an argument, each weight load kept a bounds check and the 6-row kernel spilled registers to the stack).
+     * Floats between one k and the next in a gate line ({@link GateLines}: each gate line is its own {@code [k][PANEL]}
+     * block, in layers and heads alike). A constant, so that C2 sees the weight index as {@code w0 + kk * K_STEP} and
+     * drops its range checks from the loop (with the step as an argument, each weight load kept a bounds check and the
+     * 6-row kernel spilled registers to the stack).
      */
-    private static final int GATE_STEP = 4 * PANEL;
+    private static final int K_STEP = PANEL;
+
+    /**
+     * Floats from a column vector's weights to the next column vector's when both are slices of one gate line (256-bit
+     * and 128-bit vectors), as a constant the blocked kernels fold into their loads; 0 with 512-bit vectors, where a
+     * column vector is a whole line and the next one is a line (k * PANEL floats) further.
+     */
+    private static final int NEXT_SLICE = SLICES > 1 ? LANES : 0;
 
     /**
      * tanh(x) = x * P(x^2) / Q(x^2) for |x| <= TANH_RANGE, a rational minimax fit of degree 4 over 4 in x^2 made by
@@ -113,14 +122,14 @@ final class VectorKernels implements LstmKernels {
         }
         int col = whole * LANES;
         if (col < outColumns && whole < all) {     // a partial last column vector: only a head narrower than panels
-            int w0 = columnBase(whole, k, gates), kStep = gates * PANEL;
+            int w0 = columnBase(whole, k);
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
-                partial4(x, xOffset + r * xStride, xStride, k, w, w0, kStep, bias, out, outOffset + r * outStride,
+                partial4(x, xOffset + r * xStride, xStride, k, w, w0, bias, out, outOffset + r * outStride,
                         outStride, col, outColumns);
             }
             for (; r < rows; r++) {
-                partial1(x, xOffset + r * xStride, k, w, w0, kStep, bias, out, outOffset + r * outStride, col, outColumns);
+                partial1(x, xOffset + r * xStride, k, w, w0, bias, out, outOffset + r * outStride, col, outColumns);
             }
         }
     }
@@ -140,8 +149,7 @@ final class VectorKernels implements LstmKernels {
         // accumulate makes for such a row, without its dispatch (vlstm bench W1, 1 thread: 67-70 -> 61-65 us).
         if (hPrev != null && batch == 1 && panels * 4 * SLICES == 8) {
             int cv = firstPanel * 4 * SLICES, at = preOffset + cv * LANES;
-            block1x8(hPrev, hPrevOffset, hidden, r, columnBase(cv, hidden, 4), columnBase(cv + 4, hidden, 4),
-                    pre, at, pre, at);
+            block1x8(hPrev, hPrevOffset, hidden, r, columnBase(cv, hidden), pre, at, pre, at);
         } else if (hPrev != null) {        // null: h is zero, nothing to add
             accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, firstPanel * 4 * SLICES,
                     (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
@@ -199,26 +207,25 @@ final class VectorKernels implements LstmKernels {
             int n = Math.min(8, vectors - cv);
             // Each pair's weights stay in L1 while the row blocks pass.
             for (int v = 0; v < n; v += 2) {
-                int w0 = columnBase(cv + v, k, gates), o = outOffset + (cv + v) * LANES;
+                int w0 = columnBase(cv + v, k), w1 = columnBase(cv + v + 1, k), o = outOffset + (cv + v) * LANES;
                 int i = initOffset + (cv + v) * LANES;
                 for (int r = 0; r < rows6; r += 6) {
-                    block6x2(x, xOffset + r * xStride, xStride, k, w, w0, init, i + r * initStride, initStride,
+                    block6x2(x, xOffset + r * xStride, xStride, k, w, w0, w1, init, i + r * initStride, initStride,
                             out, o + r * outStride, outStride);
                 }
                 if (blocked > rows6) {
-                    block4x2(x, xOffset + rows6 * xStride, xStride, k, w, w0, init, i + rows6 * initStride, initStride,
-                            out, o + rows6 * outStride, outStride);
+                    block4x2(x, xOffset + rows6 * xStride, xStride, k, w, w0, w1, init, i + rows6 * initStride,
+                            initStride, out, o + rows6 * outStride, outStride);
                 }
             }
             // The last rows one at a time, across all n column vectors.
             for (int r = blocked; r < rows; r++) {
                 int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride, initRow = initOffset + r * initStride;
                 if (n == 8) {
-                    block1x8(x, xRow, k, w, columnBase(cv, k, gates), columnBase(cv + 4, k, gates),
-                            init, initRow + cv * LANES, out, outRow + cv * LANES);
+                    block1x8(x, xRow, k, w, columnBase(cv, k), init, initRow + cv * LANES, out, outRow + cv * LANES);
                 } else {
                     for (int v = 0; v < n; v += 2) {
-                        block1x2(x, xRow, k, w, columnBase(cv + v, k, gates), gates * PANEL,
+                        block1x2(x, xRow, k, w, columnBase(cv + v, k), columnBase(cv + v + 1, k),
                                 init, initRow + (cv + v) * LANES, out, outRow + (cv + v) * LANES);
                     }
                 }
@@ -232,43 +239,52 @@ final class VectorKernels implements LstmKernels {
      */
     private static void accumulateHead(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int gates,
                                        int firstVector, int vectors, float[] out, int outOffset, int outStride) {
-        int kStep = gates * PANEL, blocked = rows - rows % 4;
+        int blocked = rows - rows % 4;
         for (int cv = firstVector; cv < vectors; cv++) {
-            int w0 = columnBase(cv, k, gates), o = outOffset + cv * LANES;
+            int w0 = columnBase(cv, k), o = outOffset + cv * LANES;
             for (int r = 0; r < blocked; r += 4) {
-                block4x1(x, xOffset + r * xStride, xStride, k, w, w0, kStep, out, o + r * outStride, outStride);
+                block4x1(x, xOffset + r * xStride, xStride, k, w, w0, out, o + r * outStride, outStride);
             }
         }
         for (int r = blocked; r < rows; r++) {
             int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride;
             for (int cv = firstVector; cv < vectors; ) {
-                int w0 = columnBase(cv, k, gates);
+                int w0 = columnBase(cv, k);
                 if (cv + 2 <= vectors && SLICES - cv % SLICES >= 2) {      // both in one gate line
-                    block1x2(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES, out, outRow + cv * LANES);
+                    block1x2(x, xRow, k, w, w0, w0 + LANES, out, outRow + cv * LANES, out, outRow + cv * LANES);
                     cv += 2;
                 } else {
-                    block1x1(x, xRow, k, w, w0, kStep, out, outRow + cv * LANES);
+                    block1x1(x, xRow, k, w, w0, out, outRow + cv * LANES);
                     cv++;
                 }
             }
         }
     }
 
-    /** Index in the weights of column vector {@code cv}'s weight for k = 0. */
-    private static int columnBase(int cv, int k, int gates) {
+    /** Index in the weights of column vector {@code cv}'s weight for k = 0 (gate line cv / SLICES, {@link GateLines}). */
+    private static int columnBase(int cv, int k) {
         int line = cv / SLICES;                   // q*gates + g
-        int q = line / gates, g = line - q * gates;
-        int slice = cv - line * SLICES;
-        return (q * k * gates + g) * PANEL + slice * LANES;
+        return line * k * PANEL + (cv - line * SLICES) * LANES;
+    }
+
+    /** Offset in the weights of column vector {@code j} of a group of 8 from its first: {@code line} floats per gate line. */
+    private static int vectorOffset(int j, int line) {
+        return j / SLICES * line + j % SLICES * LANES;
+    }
+
+    /** {@code w1}, the second column vector of a pair, as its offset from {@code w0} when that is a constant. */
+    private static int nextVector(int w0, int w1, int at) {
+        return NEXT_SLICE != 0 ? w0 + at + NEXT_SLICE : w1 + at;
     }
 
     /**
      * Rows r..r+5 (x0, out at o0, strides apart), column vectors at weights w0 and w1 and at out[o + 0], out[o + LANES]:
      * 12 accumulators, so 12 independent FMA chains (the 4-cycle FMA latency times 2 FMA ports needs 8) and 8 loads
      * per 12 FMAs. With the weights in a heap array this leaves the 16 AVX2 registers just enough room: 12 + 2 weights
-     * + 1 broadcast.
+     * + 1 broadcast. With AVX2 the pair is one gate line, so both weight vectors come from one contiguous 64-byte line
+     * per k ({@link #nextVector}).
      */
-    private static void block6x2(float[] x, int x0, int xStride, int k, float[] w, int w0,
+    private static void block6x2(float[] x, int x0, int xStride, int k, float[] w, int w0, int w1,
                                  float[] init, int i0, int initStride, float[] out, int o0, int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride, o4 = o3 + outStride, o5 = o4 + outStride;
@@ -280,8 +296,9 @@ final class VectorKernels implements LstmKernels {
         FloatVector a40 = FloatVector.fromArray(SPECIES, init, i4), a41 = FloatVector.fromArray(SPECIES, init, i4 + LANES);
         FloatVector a50 = FloatVector.fromArray(SPECIES, init, i5), a51 = FloatVector.fromArray(SPECIES, init, i5 + LANES);
         for (int kk = 0; kk < k; kk++) {
-            int at = w0 + kk * GATE_STEP;
-            FloatVector v0 = FloatVector.fromArray(SPECIES, w, at), v1 = FloatVector.fromArray(SPECIES, w, at + LANES);
+            int at = kk * K_STEP;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, w, w0 + at);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, w, nextVector(w0, w1, at));
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
             a00 = v0.fma(s, a00); a01 = v1.fma(s, a01);
             s = FloatVector.broadcast(SPECIES, x[x1 + kk]);
@@ -304,7 +321,7 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** {@link #block6x2} for 4 rows: the last block of 4 when rows % 6 >= 4. */
-    private static void block4x2(float[] x, int x0, int xStride, int k, float[] w, int w0,
+    private static void block4x2(float[] x, int x0, int xStride, int k, float[] w, int w0, int w1,
                                  float[] init, int i0, int initStride, float[] out, int o0, int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
@@ -314,8 +331,9 @@ final class VectorKernels implements LstmKernels {
         FloatVector a20 = FloatVector.fromArray(SPECIES, init, i2), a21 = FloatVector.fromArray(SPECIES, init, i2 + LANES);
         FloatVector a30 = FloatVector.fromArray(SPECIES, init, i3), a31 = FloatVector.fromArray(SPECIES, init, i3 + LANES);
         for (int kk = 0; kk < k; kk++) {
-            int at = w0 + kk * GATE_STEP;
-            FloatVector v0 = FloatVector.fromArray(SPECIES, w, at), v1 = FloatVector.fromArray(SPECIES, w, at + LANES);
+            int at = kk * K_STEP;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, w, w0 + at);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, w, nextVector(w0, w1, at));
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
             a00 = v0.fma(s, a00); a01 = v1.fma(s, a01);
             s = FloatVector.broadcast(SPECIES, x[x1 + kk]);
@@ -331,13 +349,13 @@ final class VectorKernels implements LstmKernels {
         a30.intoArray(out, o3); a31.intoArray(out, o3 + LANES);
     }
 
-    private static void block4x1(float[] x, int x0, int xStride, int k, float[] w, int w0, int kStep,
+    private static void block4x1(float[] x, int x0, int xStride, int k, float[] w, int w0,
                                  float[] out, int o0, int outStride) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
         FloatVector a0 = FloatVector.fromArray(SPECIES, out, o0), a1 = FloatVector.fromArray(SPECIES, out, o1);
         FloatVector a2 = FloatVector.fromArray(SPECIES, out, o2), a3 = FloatVector.fromArray(SPECIES, out, o3);
-        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
             FloatVector v = FloatVector.fromArray(SPECIES, w, at);
             a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
             a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
@@ -351,11 +369,16 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * One row, 8 column vectors at out[o ...]: 4 contiguous ones from weight {@code wa} and 4 from {@code wb} (one
-     * AVX2 panel, wb = wa + 4*LANES; two AVX-512 panels). 8 independent FMA chains, one broadcast per 8 weight loads.
+     * One row, 8 column vectors at out[o ...], from weight {@code w0} on: one AVX2 panel (its 4 gate lines, read side
+     * by side, two vectors from each) or two AVX-512 panels (8 lines). 8 independent FMA chains, one broadcast per 8
+     * weight loads.
      */
-    private static void block1x8(float[] x, int x0, int k, float[] w, int wa, int wb, float[] init, int i,
+    private static void block1x8(float[] x, int x0, int k, float[] w, int w0, float[] init, int i,
                                  float[] out, int o) {
+        int line = k * PANEL;
+        int w1 = w0 + vectorOffset(1, line), w2 = w0 + vectorOffset(2, line), w3 = w0 + vectorOffset(3, line);
+        int w4 = w0 + vectorOffset(4, line), w5 = w0 + vectorOffset(5, line), w6 = w0 + vectorOffset(6, line);
+        int w7 = w0 + vectorOffset(7, line);
         FloatVector a0 = FloatVector.fromArray(SPECIES, init, i), a1 = FloatVector.fromArray(SPECIES, init, i + LANES);
         FloatVector a2 = FloatVector.fromArray(SPECIES, init, i + 2 * LANES);
         FloatVector a3 = FloatVector.fromArray(SPECIES, init, i + 3 * LANES);
@@ -364,16 +387,16 @@ final class VectorKernels implements LstmKernels {
         FloatVector a6 = FloatVector.fromArray(SPECIES, init, i + 6 * LANES);
         FloatVector a7 = FloatVector.fromArray(SPECIES, init, i + 7 * LANES);
         for (int kk = 0; kk < k; kk++) {
-            int a = wa + kk * GATE_STEP, b = wb + kk * GATE_STEP;
+            int at = kk * K_STEP;
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            a0 = FloatVector.fromArray(SPECIES, w, a).fma(s, a0);
-            a1 = FloatVector.fromArray(SPECIES, w, a + LANES).fma(s, a1);
-            a2 = FloatVector.fromArray(SPECIES, w, a + 2 * LANES).fma(s, a2);
-            a3 = FloatVector.fromArray(SPECIES, w, a + 3 * LANES).fma(s, a3);
-            a4 = FloatVector.fromArray(SPECIES, w, b).fma(s, a4);
-            a5 = FloatVector.fromArray(SPECIES, w, b + LANES).fma(s, a5);
-            a6 = FloatVector.fromArray(SPECIES, w, b + 2 * LANES).fma(s, a6);
-            a7 = FloatVector.fromArray(SPECIES, w, b + 3 * LANES).fma(s, a7);
+            a0 = FloatVector.fromArray(SPECIES, w, w0 + at).fma(s, a0);
+            a1 = FloatVector.fromArray(SPECIES, w, w1 + at).fma(s, a1);
+            a2 = FloatVector.fromArray(SPECIES, w, w2 + at).fma(s, a2);
+            a3 = FloatVector.fromArray(SPECIES, w, w3 + at).fma(s, a3);
+            a4 = FloatVector.fromArray(SPECIES, w, w4 + at).fma(s, a4);
+            a5 = FloatVector.fromArray(SPECIES, w, w5 + at).fma(s, a5);
+            a6 = FloatVector.fromArray(SPECIES, w, w6 + at).fma(s, a6);
+            a7 = FloatVector.fromArray(SPECIES, w, w7 + at).fma(s, a7);
         }
         a0.intoArray(out, o); a1.intoArray(out, o + LANES); a2.intoArray(out, o + 2 * LANES);
         a3.intoArray(out, o + 3 * LANES); a4.intoArray(out, o + 4 * LANES); a5.intoArray(out, o + 5 * LANES);
@@ -381,25 +404,26 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * One row, 2 contiguous column vectors (a head's gate line with AVX2). A version with a second pair of accumulators
-     * for odd k (to hide the FMA latency) allocated about 2 KB per call after C2 compiled it (JFR: the Vector API's
-     * Java fallback ran inside it), so it stays this simple.
+     * One row, 2 column vectors from weights w0 and w1 (a gate line with AVX2). A version with a second pair of
+     * accumulators for odd k (to hide the FMA latency) allocated about 2 KB per call after C2 compiled it (JFR: the
+     * Vector API's Java fallback ran inside it), so it stays this simple.
      */
-    private static void block1x2(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] init, int i,
+    private static void block1x2(float[] x, int x0, int k, float[] w, int w0, int w1, float[] init, int i,
                                  float[] out, int o) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, init, i), a1 = FloatVector.fromArray(SPECIES, init, i + LANES);
-        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+        for (int kk = 0; kk < k; kk++) {
+            int at = kk * K_STEP;
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            a0 = FloatVector.fromArray(SPECIES, w, at).fma(s, a0);
-            a1 = FloatVector.fromArray(SPECIES, w, at + LANES).fma(s, a1);
+            a0 = FloatVector.fromArray(SPECIES, w, w0 + at).fma(s, a0);
+            a1 = FloatVector.fromArray(SPECIES, w, w1 + at).fma(s, a1);
         }
         a0.intoArray(out, o);
         a1.intoArray(out, o + LANES);
     }
 
-    private static void block1x1(float[] x, int x0, int k, float[] w, int w0, int kStep, float[] out, int o) {
+    private static void block1x1(float[] x, int x0, int k, float[] w, int w0, float[] out, int o) {
         FloatVector a = FloatVector.fromArray(SPECIES, out, o);
-        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
             a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
         }
         a.intoArray(out, o);
@@ -409,12 +433,12 @@ final class VectorKernels implements LstmKernels {
      * A head's partial last column vector (it starts at column {@code col}; lanes at or past {@code limit} are not
      * stored), rows r..r+3. Starts from the bias, which always holds whole panels.
      */
-    private static void partial4(float[] x, int x0, int xStride, int k, float[] w, int w0, int kStep,
+    private static void partial4(float[] x, int x0, int xStride, int k, float[] w, int w0,
                                  float[] bias, float[] out, int o0, int outStride, int col, int limit) {
         int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
         FloatVector a0 = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
         FloatVector a1 = a0, a2 = a0, a3 = a0;
-        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
             FloatVector v = FloatVector.fromArray(SPECIES, w, at);
             a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
             a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
@@ -429,10 +453,10 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** The partial column vector, one row. */
-    private static void partial1(float[] x, int x0, int k, float[] w, int w0, int kStep,
+    private static void partial1(float[] x, int x0, int k, float[] w, int w0,
                                  float[] bias, float[] out, int o, int col, int limit) {
         FloatVector a = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
-        for (int kk = 0, at = w0; kk < k; kk++, at += kStep) {
+        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
             a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
         }
         a.intoArray(out, o + col, SPECIES.indexInRange(col, limit));

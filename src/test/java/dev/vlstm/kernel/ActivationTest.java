@@ -154,7 +154,7 @@ class ActivationTest {
         float[] h = new float[hidden];
         h[7] = Float.NaN;
         float[] c = new float[hidden], out = new float[hidden];
-        float[] r = PanelPacking.packGates(new float[4 * hidden * hidden], hidden, hidden);
+        float[] r = KernelFixtures.gateMatrix(new float[4 * hidden * hidden], hidden, hidden);
         kernels.lstmStep(1, hidden, r, new float[preWidth], 0, preWidth, h, 0, hidden, c, 0, hidden, out, 0, hidden);
         for (int u = 0; u < hidden; u++) assertTrue(Float.isNaN(out[u]), kernels.name() + ": unit " + u + " " + out[u]);
     }

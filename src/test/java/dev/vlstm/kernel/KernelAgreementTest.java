@@ -49,7 +49,7 @@ class KernelAgreementTest {
                 for (int i = 0; i < bSum.length; i++) bSum[i] = wb[i] + (rb == null ? 0 : rb[i]);
                 int outColumns = PanelPacking.panels(hidden) * 4 * P;
                 String at = String.format("%s gates 4, hidden %d, k %d, rows %d", kernels.name(), hidden, k, rows);
-                runProjection(kernels, rnd, rows, k, w, bSum, PanelPacking.packGates(w, hidden, k),
+                runProjection(kernels, rnd, rows, k, w, bSum, KernelFixtures.gateMatrix(w, hidden, k),
                         PanelPacking.packGateBias(wb, rb, hidden), hidden, 4, outColumns, at, meter);
             }
         }
@@ -123,7 +123,7 @@ class KernelAgreementTest {
             float[] outArray = new float[oOffset + (batch - 1) * oStride + hidden + 3];
             Arrays.fill(outArray, CANARY);
             float[] preBefore = preArray.clone(), hBefore = hArray.clone();
-            float[] r = PanelPacking.packGates(rOnnx, hidden, hidden);
+            float[] r = KernelFixtures.gateMatrix(rOnnx, hidden, hidden);
             kernels.lstmStep(batch, hidden, r, preArray, preOffset, preStride, hArray, hOffset, hStride,
                     cArray, cOffset, cStride, outArray, oOffset, oStride);
             String at = String.format("%s lstmStep, hidden %d, batch %d", kernels.name(), hidden, batch);
@@ -145,7 +145,7 @@ class KernelAgreementTest {
         for (int batch : BATCHES) {
             Random rnd = new Random(17L * hidden + batch);
             int preWidth = PanelPacking.panels(hidden) * 4 * P;
-            float[] r = PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 1f), hidden, hidden);
+            float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, 1f), hidden, hidden);
             float[] pre = uniform(rnd, batch * preWidth, 2f), c = uniform(rnd, batch * hidden, 2f);
             float[] preZero = pre.clone(), cZero = c.clone(), out = new float[batch * hidden];
             float[] outZero = new float[batch * hidden];
@@ -202,8 +202,8 @@ class KernelAgreementTest {
         float[] pre = new float[steps * batch * preWidth];
         float[] h = new float[batch * hidden], hNext = new float[batch * hidden], c = new float[batch * hidden];
         ErrorMeter meter = new ErrorMeter();
-        float[] wSeg = PanelPacking.packGates(w, hidden, input);
-        float[] rSeg = PanelPacking.packGates(rOnnx, hidden, hidden);
+        float[] wSeg = KernelFixtures.gateMatrix(w, hidden, input);
+        float[] rSeg = KernelFixtures.gateMatrix(rOnnx, hidden, hidden);
         float[] bSeg = PanelPacking.packGateBias(wb, rb, hidden);
         kernels.project(xs, 0, input, steps * batch, input, wSeg, bSeg, PanelPacking.panels(hidden), 4,
                 pre, 0, preWidth, preWidth);

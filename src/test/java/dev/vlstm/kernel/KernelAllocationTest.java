@@ -29,9 +29,9 @@ class KernelAllocationTest {
         int input = 7, hidden = 37, units = 10, batch = 5, rows = 3 * batch;
         int preWidth = PanelPacking.panels(hidden) * 4 * P;
         Random rnd = new Random(5);
-        float[] w = PanelPacking.packGates(uniform(rnd, 4 * hidden * input, 1f), hidden, input);
+        float[] w = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * input, 1f), hidden, input);
         float[] b = PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden);
-        float[] r = PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden);
+        float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden);
         float[] hw = PanelPacking.packRows(uniform(rnd, units * hidden, 1f), units, hidden);
         float[] hb = PanelPacking.packRowBias(uniform(rnd, units, 1f), units);
         float[] x = uniform(rnd, rows * input, 1f), pre = new float[rows * preWidth];

@@ -6,7 +6,8 @@ import java.util.Random;
 
 /**
  * Test data and a float64 reference written straight from the formulas in {@link LstmKernels}' javadoc, on ONNX-layout
- * (unpacked) weights. The kernels see the same weights packed by {@link PanelPacking}, as arrays like a model's.
+ * (unpacked) weights. The kernels see the same weights packed by {@link PanelPacking} and put in their order by
+ * {@link GateLines}, as arrays like a model's.
  */
 final class KernelFixtures {
 
@@ -20,6 +21,11 @@ final class KernelFixtures {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (rnd.nextFloat() * 2 - 1) * scale;
         return a;
+    }
+
+    /** An ONNX gate matrix {@code [4*hidden][k]} as a model holds it: packed as in the file, then in the kernels' order. */
+    static float[] gateMatrix(float[] onnx, int hidden, int k) {
+        return GateLines.fromFileOrder(PanelPacking.packGates(onnx, hidden, k), k);
     }
 
     /** An array of {@code rows} rows of {@code width} values at {@code offset}, {@code stride} apart; the rest is fill. */

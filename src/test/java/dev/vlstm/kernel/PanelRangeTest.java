@@ -39,9 +39,9 @@ class PanelRangeTest {
     void rangesTileTheWholeCall(LstmKernels kernels, int hidden, int batch) {
         Random rnd = new Random(hidden * 131L + batch);
         int k = 29, panels = PanelPacking.panels(hidden), gs = panels * 4 * P;
-        float[] w = PanelPacking.packGates(uniform(rnd, 4 * hidden * k, 1f), hidden, k);
+        float[] w = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * k, 1f), hidden, k);
         float[] bias = PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden);
-        float[] r = PanelPacking.packGates(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden);
+        float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, 0.3f), hidden, hidden);
         float[] x = uniform(rnd, batch * k, 1f), h = uniform(rnd, batch * hidden, 1f), c0 = uniform(rnd, batch * hidden, 1f);
 
         float[] preWhole = new float[batch * gs];

@@ -69,7 +69,9 @@ public class ProjectBenchmark {
 
     /**
      * The same product with the weights in a heap array instead of a memory segment: the 4-row x 2-vector block of
-     * VectorKernels written over float[] (whole row blocks and panels only), to measure what segment loads cost.
+     * VectorKernels written over float[] (whole row blocks and panels only), to measure what segment loads cost. Both
+     * this and {@link #segmentWeights} address the weights in the file's order ({@code [k][4][16]} per panel), the
+     * kernels' order before {@link GateLines}.
      */
     @Benchmark
     public float[] arrayWeights() {
