@@ -201,8 +201,8 @@ final class VectorKernels implements LstmKernels {
         }
         int rows6 = rows - rows % 6;                         // rows in blocks of 6, then one block of 4 if it fits
         int blocked = rows - rows6 >= 4 ? rows6 + 4 : rows6;
-        // With 4 gates, column vectors come in pairs that lie next to each other in the weights (LANES apart), and a
-        // group of 8 fills one AVX2 panel's 4 gate lines (two AVX-512 panels).
+        // With 4 gates, column vectors come in pairs (one gate line with AVX2, two lines with AVX-512), and a group of
+        // 8 fills one AVX2 panel's 4 gate lines (two AVX-512 panels).
         for (int cv = firstVector; cv < vectors; cv += 8) {
             int n = Math.min(8, vectors - cv);
             // Each pair's weights stay in L1 while the row blocks pass.
