@@ -25,10 +25,11 @@ public final class GateLines {
      * {@code packed.length / (k * 4 * PANEL)}.
      */
     public static float[] fromFileOrder(float[] packed, int k) {
-        int line = k * LstmKernels.PANEL, panelSize = 4 * line;
-        if (k < 1 || packed.length % panelSize != 0)
+        long panelFloats = 4L * k * LstmKernels.PANEL;
+        if (k < 1 || packed.length % panelFloats != 0)
             throw new IllegalArgumentException("a gate matrix of " + packed.length + " floats is not whole panels of k = "
-                    + k + " (" + panelSize + " floats each)");
+                    + k + " (" + panelFloats + " floats each)");
+        int line = k * LstmKernels.PANEL, panelSize = 4 * line;      // no overflow: a panel fits in the array
         float[] lines = new float[packed.length];
         for (int q = 0; q < packed.length / panelSize; q++) {
             for (int kk = 0; kk < k; kk++) {

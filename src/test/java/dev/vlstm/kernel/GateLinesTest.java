@@ -33,5 +33,6 @@ class GateLinesTest {
         var e = assertThrows(IllegalArgumentException.class, () -> GateLines.fromFileOrder(new float[100], 3));
         assertTrue(e.getMessage().contains("not whole panels of k = 3"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> GateLines.fromFileOrder(new float[64], 0));
+        assertThrows(IllegalArgumentException.class, () -> GateLines.fromFileOrder(new float[64], Integer.MAX_VALUE / 8));
     }
 }
