@@ -49,8 +49,8 @@ import jdk.incubator.vector.VectorOperators;
  * <li>4 x 2 for a last block of 4 rows (rows % 6 >= 4), 4 x 1 and single rows for heads (gates = 1): heads are small
  *     next to the layers.
  * <li>1 row x 8 column vectors for single rows (batch 1, row tails): 8 independent FMA chains cover the FMA latency,
- *     and one panel (AVX2) or two (AVX-512) stream contiguously, once per row: a batch-1 step streams R at about the
- *     L3's bandwidth. Then 1 x 2 and 1 x 1 for the last column vectors.
+ *     and one panel (AVX2) or two (AVX-512) stream once per row, their 4 (8) gate lines side by side: a batch-1 step
+ *     streams R at about the L3's bandwidth. Then 1 x 2 and 1 x 1 for the last column vectors.
  * </ul>
  * Column pairs are the outer loop, rows the inner one, so a pair's weights stay in L1 while the rows pass. All block
  * loads and stores are whole, unmasked vectors; a head's partial last column vector has its own small kernels with a
@@ -196,7 +196,7 @@ final class VectorKernels implements LstmKernels {
                                    int firstVector, int vectors, float[] init, int initOffset, int initStride,
                                    float[] out, int outOffset, int outStride) {
         if (gates != 4) {       // heads: always in place (project fills out with the bias first)
-            accumulateHead(x, xOffset, xStride, rows, k, w, gates, firstVector, vectors, out, outOffset, outStride);
+            accumulateHead(x, xOffset, xStride, rows, k, w, firstVector, vectors, out, outOffset, outStride);
             return;
         }
         int rows6 = rows - rows % 6;                         // rows in blocks of 6, then one block of 4 if it fits
@@ -234,10 +234,10 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * The product for a head (gates = 1): small next to the layers, so plainer kernels that take the weight stride as
-     * an argument: rows in blocks of 4 with one column vector, then single rows with contiguous pairs.
+     * The product for a head (gates = 1): small next to the layers, so plainer kernels: rows in blocks of 4 with one
+     * column vector, then single rows with pairs of one gate line.
      */
-    private static void accumulateHead(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int gates,
+    private static void accumulateHead(float[] x, int xOffset, int xStride, int rows, int k, float[] w,
                                        int firstVector, int vectors, float[] out, int outOffset, int outStride) {
         int blocked = rows - rows % 4;
         for (int cv = firstVector; cv < vectors; cv++) {
