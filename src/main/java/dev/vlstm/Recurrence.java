@@ -85,13 +85,26 @@ final class Recurrence {
                 gateStride, gs);
         k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride,
                 initialH(wts, h, b0, b1, stateStride, hidden), b0 * stateStride, stateStride, c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
-        for (int b = b0; b < b1; b++) System.arraycopy(y, b * yStride + col, h, b * stateStride, hidden);
+        copyRows(y, b0 * yStride + col, yStride, h, b0 * stateStride, stateStride, b1 - b0, hidden);
     }
 
     /** h = the last step's output of a fused run: rows of y at column {@code col}, {@code [batch][H]}. */
     static void copyFinalH(float[] y, int yWidth, int col, int hidden, int seq, int batch, boolean reverse, float[] h) {
         int t = reverse ? 0 : seq - 1;
-        for (int b = 0; b < batch; b++) System.arraycopy(y, (t * batch + b) * yWidth + col, h, b * hidden, hidden);
+        copyRows(y, t * batch * yWidth + col, yWidth, h, 0, hidden, batch, hidden);
+    }
+
+    /**
+     * {@code rows} rows of {@code width} floats, {@code fromStride} apart from {@code from[fromAt]}, to
+     * {@code toStride} apart from {@code to[toAt]}: one copy when both are dense (W1b's 150 rows of 16 units per layer
+     * were 150 calls, about 5 % of its time at 1 thread).
+     */
+    static void copyRows(float[] from, int fromAt, int fromStride, float[] to, int toAt, int toStride, int rows, int width) {
+        if (fromStride == width && toStride == width) {
+            System.arraycopy(from, fromAt, to, toAt, rows * width);
+            return;
+        }
+        for (int r = 0; r < rows; r++) System.arraycopy(from, fromAt + r * fromStride, to, toAt + r * toStride, width);
     }
 
     /**

@@ -170,19 +170,20 @@ final class VectorKernels implements LstmKernels {
      */
     private static void cellUpdate(int hidden, float[] pre, int preRow, float[] c, int cRow, float[] hOut, int hRow) {
         int slices = (hidden + LANES - 1) / LANES;       // slices wholly past hidden are not updated
-        // gates i, o, f (sigmoid) and c~ (tanh), PANEL apart
-        for (int t = 0; t < slices; t++) activateInPlace(pre, gateI(preRow, t), PANEL, 4, 3);
+        int panels = (hidden + PANEL - 1) / PANEL;
+        // A panel's gate sums are 4 * SLICES vectors in a row: i, o, f (sigmoid), then c~ (tanh). One call per panel;
+        // the slices of a last partial panel past hidden are activated too, harmlessly (zeros in pre's padding).
+        for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL, LANES, 4 * SLICES, 3 * SLICES);
         for (int t = 0; t < slices; t++) {               // c, and c into the c~ slot of pre
             cellInPlace(pre, gateI(preRow, t), c, cRow + t * LANES, t * LANES, hidden);
         }
-        for (int t = 0; t < slices; t++) activateInPlace(pre, gateI(preRow, t) + 3 * PANEL, 0, 1, 0);   // tanh(c)
+        for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, LANES, SLICES, 0);  // tanh(c)
         for (int t = 0; t < slices; t++) hiddenOut(pre, gateI(preRow, t), hOut, hRow + t * LANES, t * LANES, hidden);
     }
 
     /** Index in pre of gate i for slice t (LANES units) of the row starting at preRow. */
     private static int gateI(int preRow, int t) {
-        int q = t / SLICES;
-        return preRow + q * 4 * PANEL + (t - q * SLICES) * LANES;
+        return preRow + t / SLICES * 4 * PANEL + t % SLICES * LANES;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
