@@ -84,8 +84,9 @@ final class Recurrence {
         k.project(in, b0 * inStride, inStride, rows, inWidth, wts.w(), wts.bias(), panels, 4, gates, b0 * gateStride,
                 gateStride, gs);
         k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride,
-                initialH(wts, h, b0, b1, stateStride, hidden), b0 * stateStride, stateStride, c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
-        copyRows(y, b0 * yStride + col, yStride, h, b0 * stateStride, stateStride, b1 - b0, hidden);
+                initialH(wts, h, b0, b1, stateStride, hidden), b0 * stateStride, stateStride,
+                c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
+        copyRows(y, b0 * yStride + col, yStride, h, b0 * stateStride, stateStride, rows, hidden);
     }
 
     /** h = the last step's output of a fused run: rows of y at column {@code col}, {@code [batch][H]}. */

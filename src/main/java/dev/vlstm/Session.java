@@ -343,7 +343,7 @@ public final class Session implements AutoCloseable {
             kernels.project(x, b0 * stride, stride, b1 - b0, width, model.headWeight, model.headBias,
                     (outputSize + PANEL - 1) / PANEL, 1, out, b0 * outputSize, outputSize, outputSize);
         } else {
-            for (int b = b0; b < b1; b++) System.arraycopy(x, b * stride, out, b * width, width);
+            Recurrence.copyRows(x, b0 * stride, stride, out, b0 * width, width, b1 - b0, width);
         }
     }
 
