@@ -76,25 +76,28 @@ final class LayerPipeline implements Team.Job {
         Model.DirectionWeights wl = lower.directions()[0];
         int hl = lower.hiddenSize(), panelsL = (hl + PANEL - 1) / PANEL, gsl = panelsL * 4 * PANEL;
         // Every part shares the lower layer's input projection; then the first two run the pipeline.
-        Recurrence.projectRows(k, in, 0, inWidth, seq * batch, wl.w(), wl.bias(), panelsL, 4, buf.gates, gsl, gsl,
+        Recurrence.projectRows(k, in, 0, inWidth, seq * batch, wl.w(), wl.bias(), panelsL, 4, false, buf.gates, gsl, gsl,
                 part, parts);
         team.barrier();
         if (part == 0) {
+            boolean zero = Recurrence.zeroStart(k, wl, in, 0, inWidth, batch, inWidth, hLower, cLower, 0, hl, hl);
             for (int s = 0; s < seq; s += PUBLISH_EVERY) {
                 int end = Math.min(seq, s + PUBLISH_EVERY);
                 Recurrence.fused(k, wl, buf.gates, hl, gsl, 0, seq, batch, false, yLower, hl, hLower, cLower,
-                        0, batch, 0, panelsL, null, s, end);
+                        0, batch, 0, panelsL, null, zero, s, end);
                 lowerDone.lazySet(end);        // a release store: yLower's steps before end are visible to its reader
             }
         } else if (part == 1) {
             Model.DirectionWeights wu = upper.directions()[0];
             int hu = upper.hiddenSize(), panels = (hu + PANEL - 1) / PANEL, gsu = panels * 4 * PANEL;
+            boolean zero = false;
             for (int done = 0; done < seq; ) {
                 int ready = team.awaitAbove(lowerDone, done);
+                if (done == 0) zero = Recurrence.zeroStart(k, wu, yLower, 0, hl, batch, hl, hUpper, cUpper, 0, hu, hu);
                 k.project(yLower, done * batch * hl, hl, (ready - done) * batch, hl, wu.w(), wu.bias(), panels, 4,
                         buf.upperGates, done * batch * gsu, gsu, gsu);
                 Recurrence.fused(k, wu, buf.upperGates, hu, gsu, 0, seq, batch, false, yUpper, hu, hUpper, cUpper,
-                        0, batch, 0, panels, null, done, ready);
+                        0, batch, 0, panels, null, zero, done, ready);
                 done = ready;
             }
         }

@@ -9,8 +9,11 @@ import dev.vlstm.kernel.GateLines;
 import dev.vlstm.kernel.Kernels;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.nio.file.Path;
 import java.util.Map;
+
+import static dev.vlstm.kernel.LstmKernels.PANEL;
 
 /**
  * A loaded .vlstm model: the file is read ({@link #load(Path)}) or memory-mapped ({@link #map(Path)}), fully validated
@@ -50,17 +53,46 @@ public final class Model implements AutoCloseable {
 
     /**
      * Packed tensors of one direction, as float arrays: W and R in the kernels' order ({@link GateLines}), the bias
-     * [panels][4][16], peepholes [panels][3][16] or null. {@code finiteR}: R holds no
-     * Inf or NaN, so a zero h contributes exactly nothing to the gates and a step from a zero state may skip h·R.
+     * [panels][4][16], peepholes [panels][3][16] or null. What a first step from a zero state may skip
+     * ({@code LstmKernels.lstmStep} with a null h) is decided from two facts found here once:
+     * {@code finiteR}, R holds no Inf or NaN, so a zero h contributes exactly nothing to the gates; and
+     * {@code forgetInputLimit}, an input whose every |x| is at most this gives no NaN forget pre-activation x·W_f + b,
+     * so f × 0 adds exactly nothing to the cell.
      */
-    record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR) {
+    record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR,
+                            float forgetInputLimit) {
         DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
-            this(w, r, bias, peepholes, allFinite(r));
+            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias));
         }
 
         private static boolean allFinite(float[] a) {
             for (float v : a) if (!Float.isFinite(v)) return false;
             return true;
+        }
+
+        /**
+         * The largest |x| for which no partial sum of x·W_f + b_f can exceed Float.MAX_VALUE / 2, so none overflows
+         * and none is Inf − Inf or 0 × Inf: max over f's columns of sum_k |W_f[k]|, with the largest |b_f| taken off
+         * the room. -1 (no input qualifies) when W_f or b_f holds an Inf or NaN. W in gate-line order, bias
+         * [panels][4][PANEL], so k is w.length / bias.length.
+         */
+        static float forgetInputLimit(float[] w, float[] bias) {
+            int lines = bias.length / PANEL, k = w.length / bias.length;
+            double columnMax = 0, biasMax = 0;
+            double[] sums = new double[PANEL];
+            for (int line = 2; line < lines; line += 4) {            // gate f of each panel: i, o, f, c~
+                Arrays.fill(sums, 0);
+                for (int kk = 0; kk < k; kk++) {
+                    for (int j = 0; j < PANEL; j++) sums[j] += Math.abs(w[(line * k + kk) * PANEL + j]);
+                }
+                for (int j = 0; j < PANEL; j++) {
+                    columnMax = Math.max(columnMax, sums[j]);          // NaN stays NaN through Math.max
+                    biasMax = Math.max(biasMax, Math.abs(bias[line * PANEL + j]));
+                }
+            }
+            double room = Float.MAX_VALUE / 2.0 - biasMax;
+            if (!(columnMax < Double.POSITIVE_INFINITY) || !(room > 0)) return -1f;
+            return columnMax == 0 ? Float.MAX_VALUE : (float) Math.min(Float.MAX_VALUE, room / columnMax);
         }
     }
 

@@ -52,12 +52,16 @@ final class Recurrence {
         boolean reverse = layer.reverse() || d == 1;
         boolean fused = layer.defaultCell() && lens == null;
         int parts = team == null ? 1 : team.parts();
+        // The first step's input rows: timestep 0, or the last one for a reverse direction.
+        boolean zero = fused && zeroStart(k, wts, in, (reverse ? seq - 1 : 0) * batch * inWidth, inWidth, batch, inWidth,
+                h, c, 0, hidden, hidden);
         if (fused && parts > 1 && (batch >= parts || panels >= parts)) {
-            buf.split.set(k, wts, hidden, d, in, inWidth, seq, batch, reverse, y, yWidth, h, c, buf, team);
+            buf.split.set(k, wts, hidden, d, in, inWidth, seq, batch, reverse, y, yWidth, h, c, zero, buf, team);
             team.run(buf.split);
         } else {
-            project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, buf, team);
-            if (fused) fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null, 0, seq);
+            project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, zero && seq == 1, buf.gates, gs, gs,
+                    buf, team);
+            if (fused) fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null, zero, 0, seq);
             else general(k, spec, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, lens, buf);
         }
         if (fused) copyFinalH(y, yWidth, d * hidden, hidden, seq, batch, reverse, h);
@@ -81,10 +85,12 @@ final class Recurrence {
                          int inStride, int b0, int b1, float[] y, int yStride, float[] h, float[] c, int stateStride,
                          float[] gates, int gateStride) {
         int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = b1 - b0, col = d * hidden;
-        k.project(in, b0 * inStride, inStride, rows, inWidth, wts.w(), wts.bias(), panels, 4, gates, b0 * gateStride,
-                gateStride, gs);
+        boolean zero = zeroStart(k, wts, in, b0 * inStride, inStride, rows, inWidth, h, c, b0 * stateStride, stateStride,
+                hidden);
+        k.project(in, b0 * inStride, inStride, rows, inWidth, wts.w(), wts.bias(), 0, panels, 4, zero, gates,
+                b0 * gateStride, gateStride, gs);
         k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride,
-                initialH(wts, h, b0, b1, stateStride, hidden), b0 * stateStride, stateStride,
+                zero ? null : h, b0 * stateStride, stateStride,
                 c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
         copyRows(y, b0 * yStride + col, yStride, h, b0 * stateStride, stateStride, rows, hidden);
     }
@@ -113,12 +119,13 @@ final class Recurrence {
      * stride outStride), split by rows across the team when there are enough rows to be worth a hand-off.
      */
     static void project(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w, float[] bias,
-                        int panels, int gates, float[] out, int outStride, int outColumns, Buffers buf, Team team) {
+                        int panels, int gates, boolean skipForget, float[] out, int outStride, int outColumns,
+                        Buffers buf, Team team) {
         if (team == null || rows < 4 * team.parts()) {
-            k.project(x, xOffset, width, rows, width, w, bias, panels, gates, out, 0, outStride, outColumns);
+            k.project(x, xOffset, width, rows, width, w, bias, 0, panels, gates, skipForget, out, 0, outStride, outColumns);
             return;
         }
-        buf.projection.set(k, x, xOffset, width, rows, w, bias, panels, gates, out, outStride, outColumns);
+        buf.projection.set(k, x, xOffset, width, rows, w, bias, panels, gates, skipForget, out, outStride, outColumns);
         team.run(buf.projection);
     }
 
@@ -126,19 +133,19 @@ final class Recurrence {
      * Steps {@code s0 .. s1-1} of {@code seq} timesteps of batch rows {@code b0 .. b1-1}, units of panels
      * {@code q0 .. q1-1}, each step one fused kernel call; with a barrier, all parts meet after every step but the
      * sequence's last (they split one step's panels, and the next step reads all of h; after the last, the job's end
-     * is the meeting). Does not copy the final h (the caller does, for all rows).
+     * is the meeting). Does not copy the final h (the caller does, for all rows). {@code zero}: the first step starts
+     * from a zero state ({@link #zeroStart}).
      */
     static void fused(LstmKernels k, Model.DirectionWeights wts, float[] gates, int hidden, int gs, int d,
                       int seq, int batch, boolean reverse, float[] y, int yWidth, float[] h, float[] c, int b0, int b1,
-                      int q0, int q1, Team stepBarrier, int s0, int s1) {
+                      int q0, int q1, Team stepBarrier, boolean zero, int s0, int s1) {
         int col = d * hidden, rows = b1 - b0;
         for (int s = s0; s < s1; s++) {
             int t = reverse ? seq - 1 - s : s;
             int prev = reverse ? t + 1 : t - 1;
             int pre = (t * batch + b0) * gs, out = (t * batch + b0) * yWidth + col;
             if (s == 0) {
-                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, initialH(wts, h, b0, b1, hidden, hidden),
-                        b0 * hidden, hidden, c, b0 * hidden, hidden, y, out, yWidth);
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, zero ? null : h, b0 * hidden, hidden, c, b0 * hidden, hidden, y, out, yWidth);
             } else {
                 k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, y, (prev * batch + b0) * yWidth + col,
                         yWidth, c, b0 * hidden, hidden, y, out, yWidth);
@@ -149,20 +156,19 @@ final class Recurrence {
     }
 
     /**
-     * The first step's h for {@link LstmKernels#lstmStep}: h itself, or null when rows b0 .. b1-1 (row b at
-     * {@code b * stride}) are all zero and R is finite. From a zero state (no initial h given: every sequence of W1b)
-     * the first step has no h·R to add.
+     * Whether the first step of {@code rows} rows may start from a zero state ({@link LstmKernels#lstmStep} with a
+     * null h, which skips h·R and the forget gate): their h and c (from {@code stateAt}, {@code stateStride} apart) are
+     * all zero, R is finite, and their input (from {@code x[xAt]}, {@code xStride} apart, {@code width} values) is
+     * within the direction's {@code forgetInputLimit}. Then the skip changes no value of the result (at most a zero's
+     * sign: see {@code VectorKernels.cellInPlace}). It is every
+     * sequence of W1b (one step, no initial state): there the input projection leaves out a quarter of its work
+     * and the cell update one activation of five.
      */
-    private static float[] initialH(Model.DirectionWeights wts, float[] h, int b0, int b1, int stride, int hidden) {
-        if (!wts.finiteR()) return h;
-        if (stride == hidden) return isZero(h, b0 * hidden, (b1 - b0) * hidden) ? null : h;   // one contiguous run
-        for (int b = b0; b < b1; b++) if (!isZero(h, b * stride, hidden)) return h;
-        return null;
-    }
-
-    private static boolean isZero(float[] a, int from, int length) {
-        for (int i = from; i < from + length; i++) if (a[i] != 0f) return false;
-        return true;
+    static boolean zeroStart(LstmKernels k, Model.DirectionWeights wts, float[] x, int xAt, int xStride, int rows,
+                             int width, float[] h, float[] c, int stateAt, int stateStride, int hidden) {
+        return wts.finiteR() && k.allAbsAtMost(h, stateAt, stateStride, rows, hidden, 0f)
+                && k.allAbsAtMost(c, stateAt, stateStride, rows, hidden, 0f)
+                && k.allAbsAtMost(x, xAt, xStride, rows, width, wts.forgetInputLimit());
     }
 
     private static void general(LstmKernels k, LayerSpec spec, Model.DirectionWeights wts, int hidden, int gs, int d,
@@ -227,28 +233,34 @@ final class Recurrence {
         private int hidden, d, inWidth, seq, batch, yWidth;
         private boolean reverse;
         private float[] in, y, h, c;
+        private boolean zero;
         private Buffers buf;
         private Team team;
 
         void set(LstmKernels k, Model.DirectionWeights wts, int hidden, int d, float[] in, int inWidth, int seq,
-                 int batch, boolean reverse, float[] y, int yWidth, float[] h, float[] c, Buffers buf, Team team) {
+                 int batch, boolean reverse, float[] y, int yWidth, float[] h, float[] c, boolean zero, Buffers buf,
+                 Team team) {
             this.k = k; this.wts = wts; this.hidden = hidden; this.d = d; this.in = in; this.inWidth = inWidth;
             this.seq = seq; this.batch = batch; this.reverse = reverse; this.y = y; this.yWidth = yWidth;
-            this.h = h; this.c = c; this.buf = buf; this.team = team;
+            this.h = h; this.c = c; this.zero = zero; this.buf = buf; this.team = team;
         }
 
         @Override
         public void run(int part, int parts) {
             int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = seq * batch;
+            boolean skipForget = zero && seq == 1;
             if (batch >= parts) {
-                projectRows(k, in, 0, inWidth, rows, wts.w(), wts.bias(), panels, 4, buf.gates, gs, gs, part, parts);
+                projectRows(k, in, 0, inWidth, rows, wts.w(), wts.bias(), panels, 4, skipForget, buf.gates, gs, gs,
+                        part, parts);
                 team.barrier();
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c,
-                        rowStart(batch, part, parts), rowStart(batch, part + 1, parts), 0, panels, null, 0, seq);
+                        rowStart(batch, part, parts), rowStart(batch, part + 1, parts), 0, panels, null, zero, 0, seq);
             } else {
                 int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
-                k.project(in, 0, inWidth, rows, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, buf.gates, 0, gs, gs);
-                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team, 0, seq);
+                k.project(in, 0, inWidth, rows, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, skipForget, buf.gates, 0,
+                        gs, gs);
+                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team,
+                        zero, 0, seq);
             }
         }
     }
@@ -270,26 +282,29 @@ final class Recurrence {
         private LstmKernels k;
         private float[] x, out;
         private int xOffset, width, rows, panels, gates, outStride, outColumns;
+        private boolean skipForget;
         private float[] w, bias;
 
         void set(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w, float[] bias,
-                 int panels, int gates, float[] out, int outStride, int outColumns) {
+                 int panels, int gates, boolean skipForget, float[] out, int outStride, int outColumns) {
             this.k = k; this.x = x; this.xOffset = xOffset; this.width = width; this.rows = rows; this.w = w; this.bias = bias;
-            this.panels = panels; this.gates = gates; this.out = out; this.outStride = outStride;
-            this.outColumns = outColumns;
+            this.panels = panels; this.gates = gates; this.skipForget = skipForget; this.out = out;
+            this.outStride = outStride; this.outColumns = outColumns;
         }
 
         @Override
         public void run(int part, int parts) {
-            projectRows(k, x, xOffset, width, rows, w, bias, panels, gates, out, outStride, outColumns, part, parts);
+            projectRows(k, x, xOffset, width, rows, w, bias, panels, gates, skipForget, out, outStride, outColumns,
+                    part, parts);
         }
     }
 
     /** Part {@code part} of {@code parts} of {@link #project}'s rows: the same product over an even share of them. */
     static void projectRows(LstmKernels k, float[] x, int xOffset, int width, int rows, float[] w, float[] bias,
-                            int panels, int gates, float[] out, int outStride, int outColumns, int part, int parts) {
+                            int panels, int gates, boolean skipForget, float[] out, int outStride, int outColumns,
+                            int part, int parts) {
         int r0 = rowStart(rows, part, parts), r1 = rowStart(rows, part + 1, parts);
-        k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, panels, gates, out, r0 * outStride, outStride,
-                outColumns);
+        k.project(x, xOffset + r0 * width, width, r1 - r0, width, w, bias, 0, panels, gates, skipForget, out,
+                r0 * outStride, outStride, outColumns);
     }
 }

@@ -195,7 +195,7 @@ public final class Session implements AutoCloseable {
         int units = outputSize;
         if (model.headWeight != null) {
             Recurrence.project(kernels, x, from, width, outRows, model.headWeight, model.headBias,
-                    (units + PANEL - 1) / PANEL, 1, target, units, units, buffers, team());
+                    (units + PANEL - 1) / PANEL, 1, false, target, units, units, buffers, team());
         } else {
             System.arraycopy(x, from, target, 0, outRows * width);
         }

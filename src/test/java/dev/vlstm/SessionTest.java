@@ -95,6 +95,52 @@ class SessionTest {
         }
     }
 
+    /**
+     * A first step from a zero state also leaves the forget gate out (f × 0 adds nothing), but only when no forget
+     * pre-activation can be NaN. An Inf input times a zero weight of gate f makes that gate NaN, and ONNX's equations
+     * then make the cell NaN (NaN × 0), so vlstm must too; the units whose weights there are not zero saturate and
+     * stay finite. Row 0 has the Inf, row 1 not: one thread checks both rows at once (and takes the whole step),
+     * two threads split the rows and row 1 alone leaves f out. Both give the same bits.
+     */
+    @Test
+    void theFirstStepLeavesOutTheForgetGateOnlyWhenItCannotBeNaN() {
+        RandomModels.Built m = RandomModels.build(9, 3, new int[]{5}, 0, true);
+        m.weights().layers().get(0).get(0).w()[2 * 5 * 3] = 0f;       // W[gate f, unit 0, input 0]; ONNX order
+        float[] x = {Float.POSITIVE_INFINITY, 0.5f, -0.5f, 0.25f, 0.5f, -1f};
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "inf-x")) {
+            float[] one = model.newSession(1, 2, 1).run(x, 1, 2), two;
+            try (Session s = model.newSession(1, 2, 2)) {
+                two = s.run(x, 1, 2);
+            }
+            String ys = java.util.Arrays.toString(one);
+            assertTrue(Float.isNaN(one[0]), "NaN forget gate, zero cell: unit 0 of row 0 is NaN: " + ys);
+            for (int i = 1; i < one.length; i++) assertTrue(Float.isFinite(one[i]), "value " + i + ": " + ys);
+            assertArrayEquals(one, two, "1 and 2 threads");
+        }
+    }
+
+    /** forgetInputLimit: the f gate lines only, their largest column sum of |W|, the room left by the largest |b|. */
+    @Test
+    void forgetInputLimitBoundsTheForgetGateSumsOnly() {
+        int k = 2, p = dev.vlstm.kernel.LstmKernels.PANEL;
+        float[] w = new float[4 * k * p], bias = new float[4 * p];          // one panel: [4][k][16], [4][16]
+        java.util.Arrays.fill(w, 0, 2 * k * p, Float.POSITIVE_INFINITY);    // gates i and o: not f's business
+        w[2 * k * p] = 3f;                   // f, k 0, lane 0
+        w[(2 * k + 1) * p] = -1f;            // f, k 1, lane 0: column sum 4
+        w[2 * k * p + 1] = 2f;               // lane 1: 2
+        bias[2 * p + 5] = -2f;
+        assertEquals((float) ((Float.MAX_VALUE / 2.0 - 2) / 4), Model.DirectionWeights.forgetInputLimit(w, bias));
+        float[] none = new float[w.length];
+        assertEquals(Float.MAX_VALUE, Model.DirectionWeights.forgetInputLimit(none, bias), "W_f all zero");
+        for (float bad : new float[]{Float.NaN, Float.NEGATIVE_INFINITY}) {
+            float[] wBad = w.clone(), bBad = bias.clone();
+            wBad[(2 * k + 1) * p + 15] = bad;
+            bBad[2 * p + 15] = bad;
+            assertEquals(-1f, Model.DirectionWeights.forgetInputLimit(wBad, bias), "W_f holds " + bad);
+            assertEquals(-1f, Model.DirectionWeights.forgetInputLimit(w, bBad), "b_f holds " + bad);
+        }
+    }
+
     @Test
     void runIntoACallerBufferAllocatesNothingAfterWarmUp() {
         RandomModels.Built m = RandomModels.build(4, 64, new int[]{32, 32}, 10, true);

@@ -39,17 +39,28 @@ public interface LstmKernels {
     default void project(float[] x, int xOffset, int xStride, int rows, int k,
                          float[] w, float[] bias, int panels, int gates,
                          float[] out, int outOffset, int outStride, int outColumns) {
-        project(x, xOffset, xStride, rows, k, w, bias, 0, panels, gates, out, outOffset, outStride, outColumns);
+        project(x, xOffset, xStride, rows, k, w, bias, 0, panels, gates, false, out, outOffset, outStride, outColumns);
     }
 
     /**
      * {@link #project} for the panels {@code firstPanel .. firstPanel + panels - 1} only: the same weights, bias and
      * column numbering (columns are those of the whole matrix), writing only those panels' columns. Threads split a
      * layer's gate columns with it.
+     *
+     * @param skipForget with {@code gates = 4}: gate f's columns need not be written (an implementation may still
+     *                   write them). For the first step from a zero state, which never reads them ({@link #lstmStep});
+     *                   it saves a quarter of the product.
      */
     void project(float[] x, int xOffset, int xStride, int rows, int k,
-                 float[] w, float[] bias, int firstPanel, int panels, int gates,
+                 float[] w, float[] bias, int firstPanel, int panels, int gates, boolean skipForget,
                  float[] out, int outOffset, int outStride, int outColumns);
+
+    /**
+     * Whether every value of {@code rows} rows of {@code width} floats, {@code stride} apart from {@code a[offset]},
+     * has {@code |v| <= limit}; NaN has not. A session asks it whether a state is all zeros ({@code limit} 0) and
+     * whether a first step's input is small enough for its forget gate to be left out ({@link #lstmStep}).
+     */
+    boolean allAbsAtMost(float[] a, int offset, int stride, int rows, int width, float limit);
 
     /**
      * One LSTM timestep for {@code batch} independent rows, fused: recurrent product, activations, cell update.
@@ -67,8 +78,14 @@ public interface LstmKernels {
      * only for {@code u < hidden}, so their rows may be dense ({@code hidden} floats, e.g. {@code cStride = hidden}).
      * The regions read and written for {@code pre}, {@code hPrev}, {@code c} and {@code hOut} must not overlap; one
      * array may hold several of them, e.g. the previous and the next step's {@code h} rows of a sequence output.
-     * {@code hPrev} may be null, meaning h is all zeros: the recurrent product is skipped. Pass null only when R is
-     * finite (with an Inf in R, 0 × Inf would have made the gate NaN).
+     * {@code hPrev} may be null, meaning the state is zero, h and c all zeros (a sequence's first step with no initial
+     * state): the recurrent product and the forget gate are skipped (f × 0 adds nothing), so {@code c} is written but
+     * not read, and gate f's columns of {@code pre} are not read either ({@link #project}'s {@code skipForget}). The
+     * results are those of an explicit zero state whenever that state's gates are not NaN (up to a zero's sign, where
+     * f rounds a hair below 0: {@code VectorKernels.cellInPlace}), so pass null
+     * only when R is finite (with an Inf in R, 0 × Inf would have made a gate NaN) and no forget pre-activation is NaN
+     * (NaN × 0 would have made the cell NaN): the session checks the weights once and the step's input against
+     * {@code forgetInputLimit} ({@code Model.DirectionWeights}).
      *
      * <p>Example, batch 1, one layer over a sequence whose pre-activations {@code pre[t]} come from one {@link #project}
      * call over all timesteps:

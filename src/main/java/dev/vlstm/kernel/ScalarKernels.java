@@ -22,7 +22,7 @@ final class ScalarKernels implements LstmKernels {
 
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
-                        float[] w, float[] bias, int firstPanel, int panels, int gates,
+                        float[] w, float[] bias, int firstPanel, int panels, int gates, boolean skipForget,
                         float[] out, int outOffset, int outStride, int outColumns) {
         // Accumulates in out, k outermost, so the inner loop runs along one contiguous 16-wide weight line.
         for (int r = 0; r < rows; r++) {
@@ -30,6 +30,7 @@ final class ScalarKernels implements LstmKernels {
             int outRow = outOffset + r * outStride;
             for (int q = firstPanel; q < firstPanel + panels; q++) {
                 for (int g = 0; g < gates; g++) {
+                    if (skipForget && gates == 4 && g == 2) continue;
                     int column = (q * gates + g) * PANEL;
                     int width = Math.min(PANEL, outColumns - column);
                     for (int j = 0; j < width; j++) {
@@ -70,12 +71,22 @@ final class ScalarKernels implements LstmKernels {
             int cRow = cOffset + b * cStride, outRow = hOutOffset + b * hOutStride;
             for (int u = firstPanel * PANEL; u < Math.min(hidden, (firstPanel + panels) * PANEL); u++) {
                 int at = preRow + (u / PANEL) * 4 * PANEL + u % PANEL;      // a_i; a_o, a_f, a_c follow PANEL apart
-                float i = sigmoid(pre[at]), o = sigmoid(pre[at + PANEL]), f = sigmoid(pre[at + 2 * PANEL]);
-                float cell = f * c[cRow + u] + i * tanh(pre[at + 3 * PANEL]);
+                float i = sigmoid(pre[at]), o = sigmoid(pre[at + PANEL]);
+                // From a zero state f * c is +0, whatever f is (hPrev null promises it is not NaN): the same sum.
+                float kept = hPrev == null ? 0f : sigmoid(pre[at + 2 * PANEL]) * c[cRow + u];
+                float cell = kept + i * tanh(pre[at + 3 * PANEL]);
                 c[cRow + u] = cell;
                 hOut[outRow + u] = o * tanh(cell);
             }
         }
+    }
+
+    @Override
+    public boolean allAbsAtMost(float[] a, int offset, int stride, int rows, int width, float limit) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = offset + r * stride; i < offset + r * stride + width; i++) if (!(Math.abs(a[i]) <= limit)) return false;
+        }
+        return true;
     }
 
     /** Logistic sigmoid, in double and rounded once: exact to float rounding, 0 and 1 at the extremes, NaN stays NaN. */

@@ -82,6 +82,7 @@ final class VectorKernels implements LstmKernels {
             TANH_P3 = 2.0472885807976127e-05f, TANH_P4 = 1.3185665004300517e-08f,
             TANH_Q1 = 0.4670654833316803f, TANH_Q2 = 0.025842227041721344f, TANH_Q3 = 0.0003271490859333426f,
             TANH_Q4 = 7.70325755183876e-07f;
+    private static final int FORGET = 2;        // gate f's index among i, o, f, c~
     private static final int SIGN_BIT = 0x8000_0000, ONE_BITS = Float.floatToRawIntBits(1f);
 
 
@@ -99,14 +100,15 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, int k,
-                        float[] w, float[] bias, int firstPanel, int panels, int gates,
+                        float[] w, float[] bias, int firstPanel, int panels, int gates, boolean skipForget,
                         float[] out, int outOffset, int outStride, int outColumns) {
         int first = firstPanel * gates * SLICES, all = (firstPanel + panels) * gates * SLICES;
         int whole = Math.min(outColumns / LANES, all);
         if (gates == 4 && bias != null) {
             // The accumulators start from the bias (every row's start is the same bias row: stride 0), so out is
             // written once, not filled with the bias and then read back (at W4's projection, 26 MB each way).
-            accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, bias, 0, 0, out, outOffset, outStride);
+            accumulate(x, xOffset, xStride, rows, k, w, gates, skipForget, first, whole, bias, 0, 0, out, outOffset,
+                    outStride);
         } else {
             // out starts as the bias (or zero), then the product accumulates in place. Plain copies, not vectors: in
             // this big method the vector loads here were left without their intrinsic once C2's inlining budget ran
@@ -117,8 +119,8 @@ final class VectorKernels implements LstmKernels {
                 if (bias == null) Arrays.fill(out, row, row + length, 0f);
                 else System.arraycopy(bias, from, out, row, length);
             }
-            accumulate(x, xOffset, xStride, rows, k, w, gates, first, whole, out, outOffset, outStride, out, outOffset,
-                    outStride);
+            accumulate(x, xOffset, xStride, rows, k, w, gates, skipForget, first, whole, out, outOffset, outStride, out,
+                    outOffset, outStride);
         }
         int col = whole * LANES;
         if (col < outColumns && whole < all) {     // a partial last column vector: only a head narrower than panels
@@ -132,6 +134,21 @@ final class VectorKernels implements LstmKernels {
                 partial1(x, xOffset + r * xStride, k, w, w0, bias, out, outOffset + r * outStride, col, outColumns);
             }
         }
+    }
+
+    @Override
+    public boolean allAbsAtMost(float[] a, int offset, int stride, int rows, int width, float limit) {
+        int whole = width - width % LANES;
+        for (int r = 0; r < rows; r++) {
+            int row = offset + r * stride;
+            VectorMask<Float> within = SPECIES.maskAll(true);
+            for (int i = 0; i < whole; i += LANES) {     // LE is false for NaN
+                within = within.and(FloatVector.fromArray(SPECIES, a, row + i).abs().compare(VectorOperators.LE, limit));
+            }
+            if (!within.allTrue()) return false;
+            for (int i = row + whole; i < row + width; i++) if (!(Math.abs(a[i]) <= limit)) return false;
+        }
+        return true;
     }
 
     /**
@@ -151,14 +168,14 @@ final class VectorKernels implements LstmKernels {
             int cv = firstPanel * 4 * SLICES, at = preOffset + cv * LANES;
             block1x8(hPrev, hPrevOffset, hidden, r, columnBase(cv, hidden), pre, at, pre, at);
         } else if (hPrev != null) {        // null: h is zero, nothing to add
-            accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, firstPanel * 4 * SLICES,
+            accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, false, firstPanel * 4 * SLICES,
                     (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
         }
         // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
         int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
         for (int b = 0; b < batch; b++) {
             cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
-                    hOut, hOutOffset + b * hOutStride + unit);
+                    hOut, hOutOffset + b * hOutStride + unit, hPrev == null);
         }
     }
 
@@ -166,16 +183,25 @@ final class VectorKernels implements LstmKernels {
      * The activations and the cell update for one row whose gate sums are at pre[preRow ..]. Its own method, so that
      * C2 compiles it as a unit with the small passes inlined (inside lstmStep the product already used up the
      * inlining budget). The passes are phases over the whole row, each a loop of independent vectors, so the
-     * out-of-order core overlaps the long dependency chains of the activations.
+     * out-of-order core overlaps the long dependency chains of the activations. {@code zeroState}: c is zero on entry,
+     * so f is neither activated nor read (W1b, one step of 150 rows: 4 activations per unit instead of 5).
      */
-    private static void cellUpdate(int hidden, float[] pre, int preRow, float[] c, int cRow, float[] hOut, int hRow) {
+    private static void cellUpdate(int hidden, float[] pre, int preRow, float[] c, int cRow, float[] hOut, int hRow,
+                                   boolean zeroState) {
         int slices = (hidden + LANES - 1) / LANES;       // slices wholly past hidden are not updated
         int panels = (hidden + PANEL - 1) / PANEL;
-        // A panel's gate sums are 4 * SLICES vectors in a row: i, o, f (sigmoid), then c~ (tanh). One call per panel;
-        // the slices of a last partial panel past hidden are activated too, harmlessly (zeros in pre's padding).
-        for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL, LANES, 4 * SLICES, 3 * SLICES);
-        for (int t = 0; t < slices; t++) {               // c, and c into the c~ slot of pre
-            cellInPlace(pre, gateI(preRow, t), c, cRow + t * LANES, t * LANES, hidden);
+        // A panel's gate sums are 4 * SLICES vectors in a row: i, o, f (sigmoid), then c~ (tanh). One call per panel
+        // (two from a zero state: i and o, then c~); the slices of a last partial panel past hidden are activated too,
+        // harmlessly (zeros in pre's padding).
+        if (zeroState) {
+            for (int q = 0; q < panels; q++) {
+                activateInPlace(pre, preRow + q * 4 * PANEL, LANES, 2 * SLICES, 2 * SLICES);
+                activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, LANES, SLICES, 0);
+            }
+            for (int t = 0; t < slices; t++) cellFromZero(pre, gateI(preRow, t), c, cRow + t * LANES, t * LANES, hidden);
+        } else {
+            for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL, LANES, 4 * SLICES, 3 * SLICES);
+            for (int t = 0; t < slices; t++) cellInPlace(pre, gateI(preRow, t), c, cRow + t * LANES, t * LANES, hidden);
         }
         for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, LANES, SLICES, 0);  // tanh(c)
         for (int t = 0; t < slices; t++) hiddenOut(pre, gateI(preRow, t), hOut, hRow + t * LANES, t * LANES, hidden);
@@ -194,8 +220,8 @@ final class VectorKernels implements LstmKernels {
     // ---------------------------------------------------------------------------------------------------------------
 
     private static void accumulate(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int gates,
-                                   int firstVector, int vectors, float[] init, int initOffset, int initStride,
-                                   float[] out, int outOffset, int outStride) {
+                                   boolean skipForget, int firstVector, int vectors, float[] init, int initOffset,
+                                   int initStride, float[] out, int outOffset, int outStride) {
         if (gates != 4) {       // heads: always in place (project fills out with the bias first)
             accumulateHead(x, xOffset, xStride, rows, k, w, firstVector, vectors, out, outOffset, outStride);
             return;
@@ -208,6 +234,8 @@ final class VectorKernels implements LstmKernels {
             int n = Math.min(8, vectors - cv);
             // Each pair's weights stay in L1 while the row blocks pass.
             for (int v = 0; v < n; v += 2) {
+                // A pair wholly in gate f (a gate line with AVX2) is left out; with AVX-512 f shares its pair with c~.
+                if (skipForget && gateOf(cv + v) == FORGET && gateOf(cv + v + 1) == FORGET) continue;
                 int w0 = columnBase(cv + v, k), w1 = columnBase(cv + v + 1, k), o = outOffset + (cv + v) * LANES;
                 int i = initOffset + (cv + v) * LANES;
                 for (int r = 0; r < rows6; r += 6) {
@@ -260,6 +288,11 @@ final class VectorKernels implements LstmKernels {
                 }
             }
         }
+    }
+
+    /** The gate (0 i, 1 o, 2 f, 3 c~) of column vector {@code cv} of an LSTM panel matrix. */
+    private static int gateOf(int cv) {
+        return cv / SLICES % 4;
     }
 
     /** Index in the weights of column vector {@code cv}'s weight for k = 0 (gate line cv / SLICES, {@link GateLines}). */
@@ -528,6 +561,20 @@ final class VectorKernels implements LstmKernels {
         FloatVector candidate = FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL);
         FloatVector cell = f.fma(FloatVector.fromArray(SPECIES, c, cAt, live), i.mul(candidate));
         cell.intoArray(c, cAt, live);
+        cell.intoArray(pre, p + 3 * PANEL);
+    }
+
+    /**
+     * {@link #cellInPlace} from a zero state: c and f are not read, and f*c is taken as +0: adding it keeps i*c~, and
+     * turns a -0 into +0 as f*c + i*c~ does. Only a zero's sign can differ: where the rational sigmoid rounds a hair
+     * below 0 (down to -1.2e-7, for inputs just above -18), an explicit f*0 is -0, and -0 + -0 stays -0. Its own
+     * method, so that the step of every other timestep compiles as before (with one method for both, W1 ran about
+     * 3 % slower).
+     */
+    private static void cellFromZero(float[] pre, int p, float[] c, int cAt, int unit, int hidden) {
+        FloatVector cell = FloatVector.fromArray(SPECIES, pre, p).mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL))
+                .add(0f);
+        cell.intoArray(c, cAt, SPECIES.indexInRange(unit, hidden));
         cell.intoArray(pre, p + 3 * PANEL);
     }
 

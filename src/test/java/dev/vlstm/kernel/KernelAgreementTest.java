@@ -6,6 +6,8 @@ import static dev.vlstm.kernel.KernelFixtures.strided;
 import static dev.vlstm.kernel.KernelFixtures.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vlstm.format.PanelPacking;
 import dev.vlstm.kernel.KernelFixtures.ErrorMeter;
@@ -136,25 +138,95 @@ class KernelAgreementTest {
     }
 
     /**
-     * hPrev = null (a zero state, h·R skipped) gives bit for bit what an explicit zero h gives, so the skip is
-     * invisible.
+     * hPrev = null (a zero state: h·R and the forget gate skipped) gives the values an explicit zero h and c give, so
+     * the skip is invisible; and it reads neither c nor gate f's pre-activations (both NaN here), which a projection
+     * with skipForget may leave unwritten. The pre-activations span both signs and ±20, so that gates saturate and
+     * some products i × c~ are -0. The one allowed difference is such a zero's sign: the vector sigmoid can round a
+     * hair below 0 (down to -1.2e-7, just above -18), and then an explicit f × 0 is -0 where the skip's is +0 (and
+     * PyTorch's, whose sigmoid is never negative).
      */
     @ParameterizedTest(name = "{0}, hidden {1}")
     @MethodSource("implementationsAndSizes")
-    void aNullHPrevIsAZeroState(LstmKernels kernels, int hidden) {
+    void aNullHPrevIsAZeroStateThatReadsNeitherCNorGateF(LstmKernels kernels, int hidden) {
         for (int batch : BATCHES) {
             Random rnd = new Random(17L * hidden + batch);
             int preWidth = PanelPacking.panels(hidden) * 4 * P;
             float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, 1f), hidden, hidden);
-            float[] pre = uniform(rnd, batch * preWidth, 2f), c = uniform(rnd, batch * hidden, 2f);
-            float[] preZero = pre.clone(), cZero = c.clone(), out = new float[batch * hidden];
-            float[] outZero = new float[batch * hidden];
+            float[] preZero = uniform(rnd, batch * preWidth, 20f), pre = preZero.clone();
+            for (int b = 0; b < batch; b++)
+                for (int q = 0; q < PanelPacking.panels(hidden); q++)
+                    Arrays.fill(pre, b * preWidth + (q * 4 + 2) * P, b * preWidth + (q * 4 + 3) * P, Float.NaN);
+            float[] c = new float[batch * hidden], cZero = new float[batch * hidden];
+            Arrays.fill(c, Float.NaN);
+            float[] out = new float[batch * hidden], outZero = new float[batch * hidden];
             kernels.lstmStep(batch, hidden, r, pre, 0, preWidth, null, 0, hidden, c, 0, hidden, out, 0, hidden);
             kernels.lstmStep(batch, hidden, r, preZero, 0, preWidth, new float[batch * hidden], 0, hidden, cZero, 0,
                     hidden, outZero, 0, hidden);
             String at = String.format("%s, hidden %d, batch %d", kernels.name(), hidden, batch);
-            assertArrayEquals(outZero, out, at + ": h");
-            assertArrayEquals(cZero, c, at + ": c");
+            assertSameValues(outZero, out, at + ": h");
+            assertSameValues(cZero, c, at + ": c");
+        }
+    }
+
+    /**
+     * skipForget writes every column but gate f's bit for bit as the whole product does, and nothing outside the
+     * rows' gate columns; it may or may not write gate f's.
+     */
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void skipForgetChangesNoOtherColumn(LstmKernels kernels, int hidden) {
+        int k = 29, panels = PanelPacking.panels(hidden), gs = panels * 4 * P;
+        for (int rows : ROWS) {
+            Random rnd = new Random(43L * hidden + rows);
+            float[] w = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * k, 1f), hidden, k);
+            float[] bias = PanelPacking.packGateBias(uniform(rnd, 4 * hidden, 1f), null, hidden);
+            float[] x = uniform(rnd, rows * k, 1f), whole = new float[rows * gs], skipped = new float[rows * gs];
+            Arrays.fill(skipped, CANARY);
+            kernels.project(x, 0, k, rows, k, w, bias, panels, 4, whole, 0, gs, gs);
+            kernels.project(x, 0, k, rows, k, w, bias, 0, panels, 4, true, skipped, 0, gs, gs);
+            for (int i = 0; i < whole.length; i++) {
+                int gate = i % gs / P % 4;
+                if (gate != 2) assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(skipped[i]),
+                        String.format("%s, hidden %d, rows %d: column %d of row %d", kernels.name(), hidden, rows,
+                                i % gs, i / gs));
+            }
+        }
+    }
+
+    /** allAbsAtMost over strided rows of every width around the vector size: values at the limit pass; NaN fails. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.vlstm.kernel.ActivationTest#implementations")
+    void allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(LstmKernels kernels) {
+        for (int width = 0; width <= 37; width++) {
+            int rows = 3, stride = width + 5, offset = 2;
+            float[] a = new float[offset + rows * stride];
+            Arrays.fill(a, Float.NaN);                                   // outside the rows: never looked at
+            for (int r = 0; r < rows; r++) for (int u = 0; u < width; u++) a[offset + r * stride + u] = u % 2 == 0 ? -2f : 2f;
+            String at = kernels.name() + ", width " + width;
+            assertTrue(kernels.allAbsAtMost(a, offset, stride, rows, width, 2f), at + ": values at the limit");
+            if (width == 0) continue;
+            assertFalse(kernels.allAbsAtMost(a, offset, stride, rows, width, 1.9f), at + ": values over the limit");
+            for (float bad : new float[]{Float.NaN, Float.NEGATIVE_INFINITY, 2.0000002f}) {
+                for (int u : new int[]{0, width - 1}) {
+                    float[] b = a.clone();
+                    b[offset + 2 * stride + u] = bad;
+                    assertFalse(kernels.allAbsAtMost(b, offset, stride, rows, width, 2f), at + ": " + bad + " at unit " + u);
+                }
+            }
+            float[] zeros = new float[a.length];
+            zeros[offset + stride] = -0f;
+            assertTrue(kernels.allAbsAtMost(zeros, offset, stride, rows, width, 0f), at + ": zeros and -0");
+            zeros[offset + stride + width - 1] = Float.MIN_VALUE;
+            assertFalse(kernels.allAbsAtMost(zeros, offset, stride, rows, width, 0f), at + ": a subnormal is not zero");
+        }
+    }
+
+    /** Equal values: the same bits, or two zeros (of either sign). */
+    private static void assertSameValues(float[] expected, float[] actual, String at) {
+        for (int i = 0; i < expected.length; i++) {
+            boolean same = Float.floatToRawIntBits(expected[i]) == Float.floatToRawIntBits(actual[i])
+                    || (expected[i] == 0f && actual[i] == 0f);
+            assertTrue(same, at + " [" + i + "]: " + expected[i] + " expected, " + actual[i]);
         }
     }
 

@@ -27,7 +27,10 @@ final class KernelProbe {
                     agreement.headProjectionWritesOnlyRealUnits(kernels, size);
                     agreement.lstmStepMatchesReference(kernels, size);
                     agreement.sequenceOfStepsStaysCloseToReference(kernels, size);
+                    agreement.aNullHPrevIsAZeroStateThatReadsNeitherCNorGateF(kernels, size);
+                    agreement.skipForgetChangesNoOtherColumn(kernels, size);
                 }
+                agreement.allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(kernels);
                 ActivationTest activations = new ActivationTest();
                 activations.vectorSigmoidIsAccurateEverywhere();
                 activations.vectorTanhIsAccurateEverywhere();

@@ -53,7 +53,7 @@ class PanelRangeTest {
         Arrays.fill(pre, CANARY);
         Arrays.fill(hOut, CANARY);
         for (int[] range : tiling(panels)) {
-            kernels.project(x, 0, k, batch, k, w, bias, range[0], range[1], 4, pre, 0, gs, gs);
+            kernels.project(x, 0, k, batch, k, w, bias, range[0], range[1], 4, false, pre, 0, gs, gs);
             int from = range[0] * 4 * P, to = (range[0] + range[1]) * 4 * P;
             for (int b = 0; b < batch; b++) {
                 float[] row = Arrays.copyOfRange(pre, b * gs, (b + 1) * gs);
