@@ -138,6 +138,10 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public boolean allAbsAtMost(float[] a, int offset, int stride, int rows, int width, float limit) {
+        if (stride == width) {      // dense rows are one long row: no tail per row (W1b's input rows are 100 wide)
+            width *= rows;
+            rows = 1;
+        }
         int whole = width - width % LANES;
         for (int r = 0; r < rows; r++) {
             int row = offset + r * stride;
