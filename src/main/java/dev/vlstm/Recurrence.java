@@ -159,8 +159,7 @@ final class Recurrence {
      * Whether the first step of {@code rows} rows may start from a zero state ({@link LstmKernels#lstmStep} with a
      * null h, which skips h·R and the forget gate): their h and c (from {@code stateAt}, {@code stateStride} apart) are
      * all zero, R is finite, and their input (from {@code x[xAt]}, {@code xStride} apart, {@code width} values) is
-     * within the direction's {@code forgetInputLimit}. Then the skip changes no value of the result (at most a zero's
-     * sign: see {@code VectorKernels.cellInPlace}). It is every
+     * within the direction's {@code forgetInputLimit}. Then the skip changes no bit of the result. It is every
      * sequence of W1b (one step, no initial state): there the input projection leaves out a quarter of its work
      * and the cell update one activation of five.
      */

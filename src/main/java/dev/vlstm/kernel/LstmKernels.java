@@ -81,8 +81,7 @@ public interface LstmKernels {
      * {@code hPrev} may be null, meaning the state is zero, h and c all zeros (a sequence's first step with no initial
      * state): the recurrent product and the forget gate are skipped (f × 0 adds nothing), so {@code c} is written but
      * not read, and gate f's columns of {@code pre} are not read either ({@link #project}'s {@code skipForget}). The
-     * results are those of an explicit zero state whenever that state's gates are not NaN (up to a zero's sign, where
-     * f rounds a hair below 0: {@code VectorKernels.cellInPlace}), so pass null
+     * results are bit for bit those of an explicit zero state whenever that state's gates are not NaN, so pass null
      * only when R is finite (with an Inf in R, 0 × Inf would have made a gate NaN) and no forget pre-activation is NaN
      * (NaN × 0 would have made the cell NaN): the session checks the weights once and the step's input against
      * {@code forgetInputLimit} ({@code Model.DirectionWeights}).

@@ -75,9 +75,11 @@ final class VectorKernels implements LstmKernels {
 
     /**
      * tanh(x) = x * P(x^2) / Q(x^2) for |x| <= TANH_RANGE, a rational minimax fit of degree 4 over 4 in x^2 made by
-     * tools/fit_tanh.py (iteratively reweighted least squares on the absolute error; 1.9e-8 in exact arithmetic).
+     * tools/fit_tanh.py (iteratively reweighted least squares on the absolute error; 1.9e-8 in exact arithmetic) over
+     * [0, 9]. Past 8 the result is ±1: in float the fit rounds above 1 from 8.09 on (up to 1.0000002), which would
+     * make sigmoid a hair negative, and tanh(8) is 1 - 2.3e-7 anyway.
      */
-    private static final float TANH_RANGE = 9f,
+    private static final float TANH_RANGE = 8f,
             TANH_P0 = 0.9999998807907104f, TANH_P1 = 0.13373252749443054f, TANH_P2 = 0.003486646804958582f,
             TANH_P3 = 2.0472885807976127e-05f, TANH_P4 = 1.3185665004300517e-08f,
             TANH_Q1 = 0.4670654833316803f, TANH_Q2 = 0.025842227041721344f, TANH_Q3 = 0.0003271490859333426f,
@@ -521,9 +523,11 @@ final class VectorKernels implements LstmKernels {
      * out-of-order core overlaps.
      *
      * <p>tanh is a rational function, x * P(x^2) / Q(x^2) (constants above), and sigmoid(x) = 0.5 + 0.5 tanh(x / 2):
-     * 4 + 4 FMAs and one divide, no exp. Past |x| = 9 tanh is ±1 exactly, so sigmoid saturates to exactly 0 and 1.
-     * NaN stays NaN. Absolute error: up to 3.2e-7 for tanh (about 5 ulp just below 1, from rounding: the fit itself
-     * is within 1.9e-8) and half that for sigmoid; ActivationTest holds both to 4e-7 over the float range. The
+     * 4 + 4 FMAs and one divide, no exp. Past |x| = 8 tanh is ±1 exactly, so sigmoid saturates to exactly 0 and 1,
+     * and neither ever leaves its range (a zero state's skip of f × 0 relies on f >= 0). NaN stays NaN. Absolute
+     * error: up to 2.8e-7 for tanh (a few ulp below 1, from rounding: the fit itself is within 1.9e-8) and 1.6e-7 for
+     * sigmoid (3.4e-7 for tanh with the range at 9, from its overshoot); ActivationTest holds both to 4e-7 over the
+     * float range. The
      * exp-based forms used before were within 8.9e-8, and an LSTM's output tolerance is 1e-5.
      *
      * <p>Measured (ActivationBenchmark, 1024 floats, AVX2, ns): sigmoid 704 against 872 for 1 / (1 + e^-x) with
@@ -569,11 +573,9 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * {@link #cellInPlace} from a zero state: c and f are not read, and f*c is taken as +0: adding it keeps i*c~, and
-     * turns a -0 into +0 as f*c + i*c~ does. Only a zero's sign can differ: where the rational sigmoid rounds a hair
-     * below 0 (down to -1.2e-7, for inputs just above -18), an explicit f*0 is -0, and -0 + -0 stays -0. Its own
-     * method, so that the step of every other timestep compiles as before (with one method for both, W1 ran about
-     * 3 % slower).
+     * {@link #cellInPlace} from a zero state: c and f are not read, and f*c is taken as +0, which it is (sigmoid is
+     * never negative: {@link #activateInPlace}); adding +0 keeps i*c~ and turns a -0 into +0, as f*c + i*c~ does. Its
+     * own method, so that the step of every other timestep compiles as before.
      */
     private static void cellFromZero(float[] pre, int p, float[] c, int cAt, int unit, int hidden) {
         FloatVector cell = FloatVector.fromArray(SPECIES, pre, p).mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL))

@@ -138,12 +138,11 @@ class KernelAgreementTest {
     }
 
     /**
-     * hPrev = null (a zero state: h·R and the forget gate skipped) gives the values an explicit zero h and c give, so
-     * the skip is invisible; and it reads neither c nor gate f's pre-activations (both NaN here), which a projection
-     * with skipForget may leave unwritten. The pre-activations span both signs and ±20, so that gates saturate and
-     * some products i × c~ are -0. The one allowed difference is such a zero's sign: the vector sigmoid can round a
-     * hair below 0 (down to -1.2e-7, just above -18), and then an explicit f × 0 is -0 where the skip's is +0 (and
-     * PyTorch's, whose sigmoid is never negative).
+     * hPrev = null (a zero state: h·R and the forget gate skipped) gives bit for bit what an explicit zero h and c
+     * give, so the skip is invisible; and it reads neither c nor gate f's pre-activations (both NaN here), which a
+     * projection with skipForget may leave unwritten. The pre-activations span both signs and ±20, so that gates
+     * saturate and some products i × c~ are -0 (this test found the vector sigmoid a hair below 0 near -17, where an
+     * explicit f × 0 was -0: ActivationTest.activationsNeverLeaveTheirRange).
      */
     @ParameterizedTest(name = "{0}, hidden {1}")
     @MethodSource("implementationsAndSizes")
@@ -163,8 +162,8 @@ class KernelAgreementTest {
             kernels.lstmStep(batch, hidden, r, preZero, 0, preWidth, new float[batch * hidden], 0, hidden, cZero, 0,
                     hidden, outZero, 0, hidden);
             String at = String.format("%s, hidden %d, batch %d", kernels.name(), hidden, batch);
-            assertSameValues(outZero, out, at + ": h");
-            assertSameValues(cZero, c, at + ": c");
+            assertBitsEqual(outZero, out, at + ": h");
+            assertBitsEqual(cZero, c, at + ": c");
         }
     }
 
@@ -221,12 +220,10 @@ class KernelAgreementTest {
         }
     }
 
-    /** Equal values: the same bits, or two zeros (of either sign). */
-    private static void assertSameValues(float[] expected, float[] actual, String at) {
+    private static void assertBitsEqual(float[] expected, float[] actual, String at) {
         for (int i = 0; i < expected.length; i++) {
-            boolean same = Float.floatToRawIntBits(expected[i]) == Float.floatToRawIntBits(actual[i])
-                    || (expected[i] == 0f && actual[i] == 0f);
-            assertTrue(same, at + " [" + i + "]: " + expected[i] + " expected, " + actual[i]);
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                    at + " [" + i + "]: " + expected[i] + " expected, " + actual[i]);
         }
     }
 
