@@ -145,7 +145,8 @@ final class Recurrence {
             int prev = reverse ? t + 1 : t - 1;
             int pre = (t * batch + b0) * gs, out = (t * batch + b0) * yWidth + col;
             if (s == 0) {
-                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, zero ? null : h, b0 * hidden, hidden, c, b0 * hidden, hidden, y, out, yWidth);
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, zero ? null : h, b0 * hidden, hidden,
+                        c, b0 * hidden, hidden, y, out, yWidth);
             } else {
                 k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gs, y, (prev * batch + b0) * yWidth + col,
                         yWidth, c, b0 * hidden, hidden, y, out, yWidth);

@@ -119,6 +119,46 @@ class SessionTest {
         }
     }
 
+    /**
+     * A first step skips h·R and f only from zero h and c, with R finite and the input within forgetInputLimit: each
+     * condition broken alone turns it off, for both kernels. Rows are strided (stride 7 for 5 units, 4 inputs) and
+     * only the rows asked about count.
+     */
+    @ParameterizedTest
+    @MethodSource("kernelNames")
+    void aZeroStartNeedsZeroStatesFiniteRAndAnInputWithinTheLimit(String kernelName) {
+        LstmKernels k = kernels(kernelName);
+        RandomModels.Built m = RandomModels.build(3, 4, new int[]{5}, 0, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "zero")) {
+            Model.DirectionWeights wts = model.layers[0].directions()[0];
+            float limit = wts.forgetInputLimit();
+            assertTrue(limit > 1e30f && limit < Float.MAX_VALUE, "limit " + limit);
+            float[] x = new float[3 * 7], h = new float[3 * 7], c = new float[3 * 7];
+            java.util.Arrays.fill(x, 0.5f);
+            x[7] = -limit;                                        // row 1, at the limit
+            java.util.Arrays.fill(h, 14, 21, 1f);                 // row 2: not asked about below
+            java.util.Arrays.fill(c, 14, 21, 1f);
+            assertTrue(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, h, c, 0, 7, 5), "rows 0 and 1");
+            assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 3, 4, h, c, 0, 7, 5), "row 2 has h and c");
+            for (float bad : new float[]{Math.nextUp(limit), Float.NEGATIVE_INFINITY, Float.NaN}) {
+                float[] xBad = x.clone();
+                xBad[10] = bad;                                   // row 1, input 3
+                assertFalse(Recurrence.zeroStart(k, wts, xBad, 0, 7, 2, 4, h, c, 0, 7, 5), "input " + bad);
+            }
+            float[] hBad = h.clone(), cBad = c.clone();
+            hBad[11] = Float.MIN_VALUE;                           // row 1, unit 4
+            cBad[0] = -0.5f;
+            assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, hBad, c, 0, 7, 5), "h not zero");
+            assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, h, cBad, 0, 7, 5), "c not zero");
+            Model.DirectionWeights infR = new Model.DirectionWeights(wts.w(), wts.r(), wts.bias(), null, false, limit);
+            assertFalse(Recurrence.zeroStart(k, infR, x, 0, 7, 2, 4, h, c, 0, 7, 5), "R not finite");
+        }
+    }
+
+    static Stream<String> kernelNames() {
+        return Stream.of("scalar", "vector");
+    }
+
     /** forgetInputLimit: the f gate lines only, their largest column sum of |W|, the room left by the largest |b|. */
     @Test
     void forgetInputLimitBoundsTheForgetGateSumsOnly() {

@@ -84,7 +84,8 @@ final class ScalarKernels implements LstmKernels {
     @Override
     public boolean allAbsAtMost(float[] a, int offset, int stride, int rows, int width, float limit) {
         for (int r = 0; r < rows; r++) {
-            for (int i = offset + r * stride; i < offset + r * stride + width; i++) if (!(Math.abs(a[i]) <= limit)) return false;
+            int row = offset + r * stride;
+            for (int i = row; i < row + width; i++) if (!(Math.abs(a[i]) <= limit)) return false;
         }
         return true;
     }
