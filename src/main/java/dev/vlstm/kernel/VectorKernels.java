@@ -173,7 +173,7 @@ final class VectorKernels implements LstmKernels {
         if (hPrev != null && batch == 1 && panels * 4 * SLICES == 8) {
             int cv = firstPanel * 4 * SLICES, at = preOffset + cv * LANES;
             block1x8(hPrev, hPrevOffset, hidden, r, columnBase(cv, hidden), pre, at, pre, at);
-        } else if (hPrev != null) {        // null: h is zero, nothing to add
+        } else if (hPrev != null) {        // null: a zero state, nothing to add
             accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, false, firstPanel * 4 * SLICES,
                     (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
         }
