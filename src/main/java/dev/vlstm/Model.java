@@ -9,8 +9,8 @@ import dev.vlstm.kernel.GateLines;
 import dev.vlstm.kernel.Kernels;
 
 import java.io.IOException;
-import java.util.Arrays;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 import static dev.vlstm.kernel.LstmKernels.PANEL;

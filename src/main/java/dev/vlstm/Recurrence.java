@@ -61,8 +61,12 @@ final class Recurrence {
         } else {
             project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, zero && seq == 1, buf.gates, gs, gs,
                     buf, team);
-            if (fused) fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null, zero, 0, seq);
-            else general(k, spec, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, lens, buf);
+            if (fused) {
+                fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null,
+                        zero, 0, seq);
+            } else {
+                general(k, spec, wts, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, lens, buf);
+            }
         }
         if (fused) copyFinalH(y, yWidth, d * hidden, hidden, seq, batch, reverse, h);
     }
@@ -266,8 +270,8 @@ final class Recurrence {
     }
 
     /**
-     * First row of part {@code part} (batch rows, or the rows of a split projection): an even share, moved to a multiple of 6 when every part still gets at
-     * least 6 rows, because the kernels take rows 6 at a time (then 4, then singly) and a single row costs about three
+     * First row of part {@code part} (batch rows, or the rows of a split projection): an even share, moved to a
+     * multiple of 6 when every part still gets at least 6 rows, because the kernels take rows 6 at a time (then 4, then singly) and a single row costs about three
      * times a blocked one: 64 rows on 2 threads split 30 + 34 (5 blocks; 5 blocks + 4), not 32 + 32 (5 blocks + 2
      * single rows each).
      */
