@@ -85,6 +85,12 @@ final class VectorKernels implements LstmKernels {
             TANH_Q1 = 0.4670654833316803f, TANH_Q2 = 0.025842227041721344f, TANH_Q3 = 0.0003271490859333426f,
             TANH_Q4 = 7.70325755183876e-07f;
     private static final int FORGET = 2;        // gate f's index among i, o, f, c~
+    /**
+     * Gate sums per block of rows in {@link #cellUpdateRows}: 8 KB, which with the block's rows of c and h stays in
+     * L1: 32 rows of a one-panel layer (hidden <= 16), 8 of a four-panel one. Wider layers, whose rows are long loops
+     * already, keep {@link #cellUpdate} row by row (at hidden 256, blocks of 2 rows were no faster for W4).
+     */
+    private static final int CELL_BLOCK_FLOATS = 2048, MIN_CELL_BLOCK = 8;
     private static final int SIGN_BIT = 0x8000_0000, ONE_BITS = Float.floatToRawIntBits(1f);
 
 
@@ -159,8 +165,9 @@ final class VectorKernels implements LstmKernels {
 
     /**
      * One LSTM step in passes over {@code pre}: (1) the recurrent product adds hPrev·R to pre in place ({@link #project}'s
-     * product with k = hidden); (2) per row, {@link #cellUpdate} activates the gates in place, then computes the cell
-     * and the hidden output from them. Each pass is a small method over arrays (see the class comment).
+     * product with k = hidden); (2) {@link #cellUpdate} (one row) or {@link #cellUpdateRows} (blocks of rows) activates
+     * the gates in place, then computes the cell and the hidden output from them. Each pass is a small method over
+     * arrays (see the class comment).
      */
     @Override
     public void lstmStep(int batch, int hidden, int firstPanel, int panels, float[] r,
@@ -179,9 +186,18 @@ final class VectorKernels implements LstmKernels {
         }
         // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
         int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
-        for (int b = 0; b < batch; b++) {
-            cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
-                    hOut, hOutOffset + b * hOutStride + unit, hPrev == null);
+        int block = CELL_BLOCK_FLOATS / (panels * 4 * PANEL);
+        if (batch == 1 || block < MIN_CELL_BLOCK) {
+            for (int b = 0; b < batch; b++) {
+                cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
+                        hOut, hOutOffset + b * hOutStride + unit, hPrev == null);
+            }
+            return;
+        }
+        for (int b = 0; b < batch; b += block) {
+            cellUpdateRows(Math.min(block, batch - b), units, pre, preOffset + b * preStride + gateColumn, preStride,
+                    c, cOffset + b * cStride + unit, cStride, hOut, hOutOffset + b * hOutStride + unit, hOutStride,
+                    hPrev == null);
         }
     }
 
@@ -203,21 +219,53 @@ final class VectorKernels implements LstmKernels {
         // t / SLICES. Written out, not a method: C2, its inlining budget spent here, called one (2 % of W1b's samples).
         if (zeroState) {
             for (int q = 0; q < panels; q++) {
-                activateInPlace(pre, preRow + q * 4 * PANEL, LANES, 2 * SLICES, 2 * SLICES);
-                activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, LANES, SLICES, 0);
+                activateInPlace(pre, preRow + q * 4 * PANEL, 1, 0, 2 * SLICES, 2 * SLICES);
+                activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, 1, 0, SLICES, 0);
             }
             for (int t = 0; t < slices; t++) {
                 cellFromZero(pre, preRow + t * LANES + t / SLICES * 3 * PANEL, c, cRow + t * LANES, t * LANES, hidden);
             }
         } else {
-            for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL, LANES, 4 * SLICES, 3 * SLICES);
+            for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL, 1, 0, 4 * SLICES, 3 * SLICES);
             for (int t = 0; t < slices; t++) {
                 cellInPlace(pre, preRow + t * LANES + t / SLICES * 3 * PANEL, c, cRow + t * LANES, t * LANES, hidden);
             }
         }
-        for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, LANES, SLICES, 0);  // tanh(c)
+        for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, 1, 0, SLICES, 0);  // tanh(c)
         for (int t = 0; t < slices; t++) {
             hiddenOut(pre, preRow + t * LANES + t / SLICES * 3 * PANEL, hOut, hRow + t * LANES, t * LANES, hidden);
+        }
+    }
+
+    /**
+     * {@link #cellUpdate} for a block of {@code rows} rows, {@code preStride} floats apart in pre ({@code cStride} in c,
+     * {@code hStride} in hOut): each pass covers every row of the block, one call per gate line or slice instead of one
+     * per row, so a narrow layer's many rows (W1b: 150 rows of hidden 16) make long loops of independent vectors, not
+     * thousands of calls of one or two. vlstm bench, W1b: 41.1 -> 35.6 us at 1 thread, 22.8 -> 20.2 at 2 (near). A
+     * single row keeps {@link #cellUpdate} and its one-row helpers: through these loops W1's steps, whose cell update is
+     * on each step's dependency chain, ran 3-6 % slower.
+     */
+    private static void cellUpdateRows(int rows, int hidden, float[] pre, int preRow, int preStride, float[] c, int cRow,
+                                       int cStride, float[] hOut, int hRow, int hStride, boolean zeroState) {
+        int slices = (hidden + LANES - 1) / LANES;
+        int panels = (hidden + PANEL - 1) / PANEL;
+        for (int q = 0; q < panels; q++) {
+            int p = preRow + q * 4 * PANEL;
+            if (zeroState) {
+                activateInPlace(pre, p, rows, preStride, 2 * SLICES, 2 * SLICES);
+                activateInPlace(pre, p + 3 * PANEL, rows, preStride, SLICES, 0);
+            } else {
+                activateInPlace(pre, p, rows, preStride, 4 * SLICES, 3 * SLICES);
+            }
+        }
+        for (int t = 0; t < slices; t++) {
+            cellRows(rows, pre, preRow + t * LANES + t / SLICES * 3 * PANEL, preStride, c, cRow + t * LANES, cStride,
+                    t * LANES, hidden, zeroState);
+        }
+        for (int q = 0; q < panels; q++) activateInPlace(pre, preRow + q * 4 * PANEL + 3 * PANEL, rows, preStride, SLICES, 0);
+        for (int t = 0; t < slices; t++) {
+            hiddenRows(rows, pre, preRow + t * LANES + t / SLICES * 3 * PANEL, preStride, hOut, hRow + t * LANES, hStride,
+                    t * LANES, hidden);
         }
     }
 
@@ -511,19 +559,19 @@ final class VectorKernels implements LstmKernels {
 
     /** a[at ..] = sigmoid(a[at ..]), one vector (see {@link #activateInPlace}). */
     static void sigmoidInPlace(float[] a, int at) {
-        activateInPlace(a, at, 0, 1, 1);
+        activateInPlace(a, at, 1, 0, 1, 1);
     }
 
     /** a[at ..] = tanh(a[at ..]), one vector (see {@link #activateInPlace}). */
     static void tanhInPlace(float[] a, int at) {
-        activateInPlace(a, at, 0, 1, 0);
+        activateInPlace(a, at, 1, 0, 1, 0);
     }
 
     /**
-     * Activates {@code count} vectors in place, {@code stride} floats apart from a[at]: the first {@code sigmoids} with
-     * sigmoid, the rest with tanh. Several vectors per call because C2 stops inlining our methods inside the kernels
-     * (NodeCountInliningCutoff), so each call is a real one; the independent vectors of one call are what the
-     * out-of-order core overlaps.
+     * Activates {@code count} consecutive vectors in place in each of {@code rows} rows, from a[at] and
+     * {@code rowStride} floats apart: in each row the first {@code sigmoids} with sigmoid, the rest with tanh. Several
+     * vectors per call because C2 stops inlining our methods inside the kernels (NodeCountInliningCutoff), so each call
+     * is a real one; the independent vectors of one call are what the out-of-order core overlaps.
      *
      * <p>tanh is a rational function, x * P(x^2) / Q(x^2) (constants above), and sigmoid(x) = 0.5 + 0.5 tanh(x / 2):
      * 4 + 4 FMAs and one divide, no exp. Past |x| = 8 tanh is ±1 exactly, so sigmoid saturates to exactly 0 and 1,
@@ -539,9 +587,10 @@ final class VectorKernels implements LstmKernels {
      * around each call C2 spills the live vectors. Tried before and slower than lanewise(EXP): written-out Cody-Waite
      * and Cephes exps (sigmoid 1 760 and 910 ns).
      */
-    private static void activateInPlace(float[] a, int at, int stride, int count, int sigmoids) {
-        for (int j = 0; j < count; j++) {
-            int p = at + j * stride;
+    private static void activateInPlace(float[] a, int at, int rows, int rowStride, int count, int sigmoids) {
+        // One loop over all rows * count vectors, not a loop per row (the same speed at one row).
+        for (int v = 0, n = rows * count, j = 0, row = at; v < n; v++) {
+            int p = row + j * LANES;
             FloatVector x = FloatVector.fromArray(SPECIES, a, p);
             boolean sigmoid = j < sigmoids;
             if (sigmoid) x = x.mul(0.5f);                     // sigmoid(2x) = 0.5 + 0.5 tanh(x)
@@ -557,6 +606,10 @@ final class VectorKernels implements LstmKernels {
             FloatVector unit = x.reinterpretAsInts().and(SIGN_BIT).or(ONE_BITS).reinterpretAsFloats();
             tanh = tanh.blend(unit, x.abs().compare(VectorOperators.GT, TANH_RANGE));
             (sigmoid ? tanh.fma(0.5f, 0.5f) : tanh).intoArray(a, p);
+            if (++j == count) {
+                j = 0;
+                row += rowStride;
+            }
         }
     }
 
@@ -591,5 +644,28 @@ final class VectorKernels implements LstmKernels {
     private static void hiddenOut(float[] pre, int p, float[] hOut, int hAt, int unit, int hidden) {
         FloatVector o = FloatVector.fromArray(SPECIES, pre, p + PANEL);
         o.mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL)).intoArray(hOut, hAt, SPECIES.indexInRange(unit, hidden));
+    }
+
+    /** {@link #cellInPlace}, or {@link #cellFromZero} from a zero state, for one slice of {@code rows} rows. */
+    private static void cellRows(int rows, float[] pre, int p, int preStride, float[] c, int cAt, int cStride, int unit,
+                                 int hidden, boolean zeroState) {
+        VectorMask<Float> live = SPECIES.indexInRange(unit, hidden);
+        for (int b = 0; b < rows; b++, p += preStride, cAt += cStride) {
+            FloatVector ic = FloatVector.fromArray(SPECIES, pre, p).mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL));
+            FloatVector cell = zeroState ? ic.add(0f)
+                    : FloatVector.fromArray(SPECIES, pre, p + 2 * PANEL).fma(FloatVector.fromArray(SPECIES, c, cAt, live), ic);
+            cell.intoArray(c, cAt, live);
+            cell.intoArray(pre, p + 3 * PANEL);
+        }
+    }
+
+    /** {@link #hiddenOut} for one slice of {@code rows} rows. */
+    private static void hiddenRows(int rows, float[] pre, int p, int preStride, float[] hOut, int hAt, int hStride,
+                                   int unit, int hidden) {
+        VectorMask<Float> live = SPECIES.indexInRange(unit, hidden);
+        for (int b = 0; b < rows; b++, p += preStride, hAt += hStride) {
+            FloatVector o = FloatVector.fromArray(SPECIES, pre, p + PANEL);
+            o.mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL)).intoArray(hOut, hAt, live);
+        }
     }
 }

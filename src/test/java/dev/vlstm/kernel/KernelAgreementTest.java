@@ -30,7 +30,7 @@ class KernelAgreementTest {
     static final int[] SIZES = {1, 3, 13, 16, 17, 37, 64, 256};
     static final int[] KS = {1, 5, 100};
     static final int[] ROWS = {1, 2, 3, 4, 5, 6, 9, 10, 11, 13};
-    static final int[] BATCHES = {1, 2, 3, 4, 5, 6, 9, 10};
+    static final int[] BATCHES = {1, 2, 3, 4, 5, 6, 9, 10, 40};   // 40: several blocks of a narrow layer's cell update
 
     static Stream<Arguments> implementationsAndSizes() {
         return Stream.of(Kernels.scalar(), Kernels.vector())
@@ -164,6 +164,37 @@ class KernelAgreementTest {
             String at = String.format("%s, hidden %d, batch %d", kernels.name(), hidden, batch);
             assertBitsEqual(outZero, out, at + ": h");
             assertBitsEqual(cZero, c, at + ": c");
+        }
+    }
+
+    /**
+     * A step of many rows gives each row bit for bit what a step of that row alone gives, from a zero state and from a
+     * carried one: the vector kernel updates a narrow layer's cells in blocks of rows ({@code cellUpdateRows}) and a
+     * single row on its own path ({@code cellUpdate}), and both must do the same arithmetic. 40 rows with strides make
+     * several blocks and a partial last one at hidden 16 (blocks of 32), 37 (10) and 64 (8).
+     */
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void aStepOfManyRowsGivesEachRowItsOwnOneRowStepBitForBit(LstmKernels kernels, int hidden) {
+        int batch = 40, preWidth = PanelPacking.panels(hidden) * 4 * P;
+        int preStride = preWidth + 3, hStride = hidden + 1, cStride = hidden + 2, oStride = hidden + 5;
+        for (boolean zeroState : new boolean[] {true, false}) {
+            Random rnd = new Random(59L * hidden + (zeroState ? 1 : 0));
+            float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, 1f), hidden, hidden);
+            float[] pre = strided(uniform(rnd, batch * preWidth, 8f), batch, preWidth, 0, preStride, 0f);
+            float[] h = zeroState ? null : strided(uniform(rnd, batch * hidden, 1f), batch, hidden, 0, hStride, 0f);
+            float[] c = strided(zeroState ? new float[batch * hidden] : uniform(rnd, batch * hidden, 2f), batch, hidden,
+                    0, cStride, 0f);
+            float[] preOne = pre.clone(), cOne = c.clone();
+            float[] out = new float[batch * oStride], outOne = new float[batch * oStride];
+            kernels.lstmStep(batch, hidden, r, pre, 0, preStride, h, 0, hStride, c, 0, cStride, out, 0, oStride);
+            for (int b = 0; b < batch; b++) {
+                kernels.lstmStep(1, hidden, r, preOne, b * preStride, preStride, h, b * hStride, hStride, cOne,
+                        b * cStride, cStride, outOne, b * oStride, oStride);
+            }
+            String at = String.format("%s, hidden %d, %s", kernels.name(), hidden, zeroState ? "zero state" : "carried state");
+            assertBitsEqual(outOne, out, at + ": h");
+            assertBitsEqual(cOne, c, at + ": c");
         }
     }
 

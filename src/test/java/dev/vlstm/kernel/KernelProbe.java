@@ -28,6 +28,7 @@ final class KernelProbe {
                     agreement.lstmStepMatchesReference(kernels, size);
                     agreement.sequenceOfStepsStaysCloseToReference(kernels, size);
                     agreement.aNullHPrevIsAZeroStateThatReadsNeitherCNorGateF(kernels, size);
+                    agreement.aStepOfManyRowsGivesEachRowItsOwnOneRowStepBitForBit(kernels, size);
                     agreement.skipForgetChangesNoOtherColumn(kernels, size);
                 }
                 agreement.allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(kernels);
