@@ -650,10 +650,17 @@ final class VectorKernels implements LstmKernels {
     private static void cellRows(int rows, float[] pre, int p, int preStride, float[] c, int cAt, int cStride, int unit,
                                  int hidden, boolean zeroState) {
         VectorMask<Float> live = SPECIES.indexInRange(unit, hidden);
-        for (int b = 0; b < rows; b++, p += preStride, cAt += cStride) {
-            FloatVector ic = FloatVector.fromArray(SPECIES, pre, p).mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL));
-            FloatVector cell = zeroState ? ic.add(0f)
-                    : FloatVector.fromArray(SPECIES, pre, p + 2 * PANEL).fma(FloatVector.fromArray(SPECIES, c, cAt, live), ic);
+        // Two loops, not one choosing between two vectors: a vector chosen by a condition can be boxed.
+        for (int b = 0; b < rows && zeroState; b++, p += preStride, cAt += cStride) {
+            FloatVector cell = FloatVector.fromArray(SPECIES, pre, p)
+                    .mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL)).add(0f);
+            cell.intoArray(c, cAt, live);
+            cell.intoArray(pre, p + 3 * PANEL);
+        }
+        for (int b = 0; b < rows && !zeroState; b++, p += preStride, cAt += cStride) {
+            FloatVector cell = FloatVector.fromArray(SPECIES, pre, p + 2 * PANEL)
+                    .fma(FloatVector.fromArray(SPECIES, c, cAt, live),
+                            FloatVector.fromArray(SPECIES, pre, p).mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL)));
             cell.intoArray(c, cAt, live);
             cell.intoArray(pre, p + 3 * PANEL);
         }
