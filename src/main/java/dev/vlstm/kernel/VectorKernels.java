@@ -241,7 +241,7 @@ final class VectorKernels implements LstmKernels {
      * {@link #cellUpdate} for a block of {@code rows} rows, {@code preStride} floats apart in pre ({@code cStride} in c,
      * {@code hStride} in hOut): each pass covers every row of the block, one call per gate line or slice instead of one
      * per row, so a narrow layer's many rows (W1b: 150 rows of hidden 16) make long loops of independent vectors, not
-     * thousands of calls of one or two. vlstm bench, W1b: 41.1 -> 35.6 us at 1 thread, 22.8 -> 20.2 at 2 (near). A
+     * hundreds of calls over one or two vectors each. vlstm bench, W1b: 40.1-41.7 -> 35.0-38.6 us at 1 thread. A
      * single row keeps {@link #cellUpdate} and its one-row helpers: through these loops W1's steps, whose cell update is
      * on each step's dependency chain, ran 3-6 % slower.
      */
@@ -650,7 +650,8 @@ final class VectorKernels implements LstmKernels {
     private static void cellRows(int rows, float[] pre, int p, int preStride, float[] c, int cAt, int cStride, int unit,
                                  int hidden, boolean zeroState) {
         VectorMask<Float> live = SPECIES.indexInRange(unit, hidden);
-        // Two loops, not one choosing between two vectors: a vector chosen by a condition can be boxed.
+        // Two loops: one loop choosing its cell vector by zeroState was compiled with the vector boxed
+        // (StreamingTest.stepAllocatesNothingAfterWarmUp: 2.3 KB per step).
         for (int b = 0; b < rows && zeroState; b++, p += preStride, cAt += cStride) {
             FloatVector cell = FloatVector.fromArray(SPECIES, pre, p)
                     .mul(FloatVector.fromArray(SPECIES, pre, p + 3 * PANEL)).add(0f);
