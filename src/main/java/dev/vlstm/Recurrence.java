@@ -271,9 +271,9 @@ final class Recurrence {
 
     /**
      * First row of part {@code part} (batch rows, or the rows of a split projection): an even share, moved to a
-     * multiple of 6 when every part still gets at least 6 rows, because the kernels take rows 6 at a time (then 4, then singly) and a single row costs about three
-     * times a blocked one: 64 rows on 2 threads split 30 + 34 (5 blocks; 5 blocks + 4), not 32 + 32 (5 blocks + 2
-     * single rows each).
+     * multiple of 6 when every part still gets at least 6 rows, because the kernels take rows 6 at a time (then 4,
+     * then singly) and a single row costs about three times a blocked one: 64 rows on 2 threads split 30 + 34
+     * (5 blocks; 5 blocks + 4), not 32 + 32 (5 blocks + 2 single rows each).
      */
     static int rowStart(int batch, int part, int parts) {
         int even = Team.start(batch, part, parts);
