@@ -132,15 +132,8 @@ final class VectorKernels implements LstmKernels {
         }
         int col = whole * LANES;
         if (col < outColumns && whole < all) {     // a partial last column vector: only a head narrower than panels
-            int w0 = columnBase(whole, k);
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                partial4(x, xOffset + r * xStride, xStride, k, w, w0, bias, out, outOffset + r * outStride,
-                        outStride, col, outColumns);
-            }
-            for (; r < rows; r++) {
-                partial1(x, xOffset + r * xStride, k, w, w0, bias, out, outOffset + r * outStride, col, outColumns);
-            }
+            partialColumn(x, xOffset, xStride, rows, k, w, columnBase(whole, k), bias, out, outOffset, outStride, col,
+                    outColumns);
         }
     }
 
@@ -150,14 +143,22 @@ final class VectorKernels implements LstmKernels {
             width *= rows;
             rows = 1;
         }
-        int whole = width - width % LANES;
+        int whole = width - width % LANES, quads = width - width % (4 * LANES);
         for (int r = 0; r < rows; r++) {
             int row = offset + r * stride;
-            VectorMask<Float> within = SPECIES.maskAll(true);
-            for (int i = 0; i < whole; i += LANES) {     // LE is false for NaN
-                within = within.and(FloatVector.fromArray(SPECIES, a, row + i).abs().compare(VectorOperators.LE, limit));
+            // Four vectors a round, four masks: independent compares, and over FreqInlineSize bytes of bytecode, so
+            // this compiles on its own instead of inside the session's methods (CompileUnitTest).
+            VectorMask<Float> w0 = SPECIES.maskAll(true), w1 = w0, w2 = w0, w3 = w0;
+            for (int i = 0; i < quads; i += 4 * LANES) {     // LE is false for NaN
+                w0 = w0.and(FloatVector.fromArray(SPECIES, a, row + i).abs().compare(VectorOperators.LE, limit));
+                w1 = w1.and(FloatVector.fromArray(SPECIES, a, row + i + LANES).abs().compare(VectorOperators.LE, limit));
+                w2 = w2.and(FloatVector.fromArray(SPECIES, a, row + i + 2 * LANES).abs().compare(VectorOperators.LE, limit));
+                w3 = w3.and(FloatVector.fromArray(SPECIES, a, row + i + 3 * LANES).abs().compare(VectorOperators.LE, limit));
             }
-            if (!within.allTrue()) return false;
+            for (int i = quads; i < whole; i += LANES) {
+                w0 = w0.and(FloatVector.fromArray(SPECIES, a, row + i).abs().compare(VectorOperators.LE, limit));
+            }
+            if (!w0.and(w1).and(w2).and(w3).allTrue()) return false;
             for (int i = row + whole; i < row + width; i++) if (!(Math.abs(a[i]) <= limit)) return false;
         }
         return true;
@@ -320,29 +321,62 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * The product for a head (gates = 1): small next to the layers, so plainer kernels: rows in blocks of 4 with one
-     * column vector, then single rows with pairs of one gate line.
+     * The product for a head (gates = 1), in place: small next to the layers, so plainer blocks, all written out in
+     * this one method (one compilation unit, CompileUnitTest): rows in blocks of 4 over one column vector at a time,
+     * then the last rows one at a time over 4 column vectors at a time (4 independent FMA chains: a batch-1 head of k
+     * 1024 is latency-bound otherwise), then 1.
      */
     private static void accumulateHead(float[] x, int xOffset, int xStride, int rows, int k, float[] w,
                                        int firstVector, int vectors, float[] out, int outOffset, int outStride) {
         int blocked = rows - rows % 4;
-        for (int cv = firstVector; cv < vectors; cv++) {
-            int w0 = columnBase(cv, k), o = outOffset + cv * LANES;
+        for (int cv = firstVector; cv < vectors; cv++) {       // a column vector's weights stay in L1 while rows pass
+            int w0 = columnBase(cv, k);
             for (int r = 0; r < blocked; r += 4) {
-                block4x1(x, xOffset + r * xStride, xStride, k, w, w0, out, o + r * outStride, outStride);
+                int x0 = xOffset + r * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+                int o0 = outOffset + r * outStride + cv * LANES, o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
+                FloatVector a0 = FloatVector.fromArray(SPECIES, out, o0), a1 = FloatVector.fromArray(SPECIES, out, o1);
+                FloatVector a2 = FloatVector.fromArray(SPECIES, out, o2), a3 = FloatVector.fromArray(SPECIES, out, o3);
+                for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
+                    FloatVector v = FloatVector.fromArray(SPECIES, w, at);
+                    a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
+                    a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
+                    a2 = v.fma(FloatVector.broadcast(SPECIES, x[x2 + kk]), a2);
+                    a3 = v.fma(FloatVector.broadcast(SPECIES, x[x3 + kk]), a3);
+                }
+                a0.intoArray(out, o0);
+                a1.intoArray(out, o1);
+                a2.intoArray(out, o2);
+                a3.intoArray(out, o3);
             }
         }
         for (int r = blocked; r < rows; r++) {
-            int xRow = xOffset + r * xStride, outRow = outOffset + r * outStride;
-            for (int cv = firstVector; cv < vectors; ) {
-                int w0 = columnBase(cv, k);
-                if (cv + 2 <= vectors && SLICES - cv % SLICES >= 2) {      // both in one gate line
-                    block1x2(x, xRow, k, w, w0, w0 + LANES, out, outRow + cv * LANES, out, outRow + cv * LANES);
-                    cv += 2;
-                } else {
-                    block1x1(x, xRow, k, w, w0, out, outRow + cv * LANES);
-                    cv++;
+            int x0 = xOffset + r * xStride, row = outOffset + r * outStride, cv = firstVector;
+            for (; cv + 4 <= vectors; cv += 4) {
+                int w0 = columnBase(cv, k), w1 = columnBase(cv + 1, k), w2 = columnBase(cv + 2, k);
+                int w3 = columnBase(cv + 3, k), o = row + cv * LANES;
+                FloatVector a0 = FloatVector.fromArray(SPECIES, out, o), a1 = FloatVector.fromArray(SPECIES, out, o + LANES);
+                FloatVector a2 = FloatVector.fromArray(SPECIES, out, o + 2 * LANES);
+                FloatVector a3 = FloatVector.fromArray(SPECIES, out, o + 3 * LANES);
+                for (int kk = 0; kk < k; kk++) {
+                    int at = kk * K_STEP;
+                    FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
+                    a0 = FloatVector.fromArray(SPECIES, w, w0 + at).fma(s, a0);
+                    a1 = FloatVector.fromArray(SPECIES, w, w1 + at).fma(s, a1);
+                    a2 = FloatVector.fromArray(SPECIES, w, w2 + at).fma(s, a2);
+                    a3 = FloatVector.fromArray(SPECIES, w, w3 + at).fma(s, a3);
                 }
+                a0.intoArray(out, o);
+                a1.intoArray(out, o + LANES);
+                a2.intoArray(out, o + 2 * LANES);
+                a3.intoArray(out, o + 3 * LANES);
+            }
+            for (; cv < vectors; cv++) {
+                int o = row + cv * LANES;
+                FloatVector a = FloatVector.fromArray(SPECIES, out, o);
+                for (int kk = 0, at = columnBase(cv, k); kk < k; kk++, at += K_STEP) {
+                    a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
+                }
+                a.intoArray(out, o);
             }
         }
     }
@@ -440,25 +474,6 @@ final class VectorKernels implements LstmKernels {
         a30.intoArray(out, o3); a31.intoArray(out, o3 + LANES);
     }
 
-    private static void block4x1(float[] x, int x0, int xStride, int k, float[] w, int w0,
-                                 float[] out, int o0, int outStride) {
-        int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
-        int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
-        FloatVector a0 = FloatVector.fromArray(SPECIES, out, o0), a1 = FloatVector.fromArray(SPECIES, out, o1);
-        FloatVector a2 = FloatVector.fromArray(SPECIES, out, o2), a3 = FloatVector.fromArray(SPECIES, out, o3);
-        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
-            FloatVector v = FloatVector.fromArray(SPECIES, w, at);
-            a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
-            a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
-            a2 = v.fma(FloatVector.broadcast(SPECIES, x[x2 + kk]), a2);
-            a3 = v.fma(FloatVector.broadcast(SPECIES, x[x3 + kk]), a3);
-        }
-        a0.intoArray(out, o0);
-        a1.intoArray(out, o1);
-        a2.intoArray(out, o2);
-        a3.intoArray(out, o3);
-    }
-
     /**
      * One row, 8 column vectors at out[o ...], from weight {@code w0} on: one AVX2 panel (its 4 gate lines, read side
      * by side, two vectors from each) or two AVX-512 panels (8 lines). 8 independent FMA chains, one broadcast per 8
@@ -512,45 +527,39 @@ final class VectorKernels implements LstmKernels {
         a1.intoArray(out, o + LANES);
     }
 
-    private static void block1x1(float[] x, int x0, int k, float[] w, int w0, float[] out, int o) {
-        FloatVector a = FloatVector.fromArray(SPECIES, out, o);
-        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
-            a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
-        }
-        a.intoArray(out, o);
-    }
-
     /**
      * A head's partial last column vector (it starts at column {@code col}; lanes at or past {@code limit} are not
-     * stored), rows r..r+3. Starts from the bias, which always holds whole panels.
+     * stored) for all rows: blocks of 4, then one at a time. Starts from the bias, which always holds whole panels.
      */
-    private static void partial4(float[] x, int x0, int xStride, int k, float[] w, int w0,
-                                 float[] bias, float[] out, int o0, int outStride, int col, int limit) {
-        int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
-        FloatVector a0 = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
-        FloatVector a1 = a0, a2 = a0, a3 = a0;
-        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
-            FloatVector v = FloatVector.fromArray(SPECIES, w, at);
-            a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
-            a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
-            a2 = v.fma(FloatVector.broadcast(SPECIES, x[x2 + kk]), a2);
-            a3 = v.fma(FloatVector.broadcast(SPECIES, x[x3 + kk]), a3);
-        }
+    private static void partialColumn(float[] x, int xOffset, int xStride, int rows, int k, float[] w, int w0,
+                                      float[] bias, float[] out, int outOffset, int outStride, int col, int limit) {
         VectorMask<Float> live = SPECIES.indexInRange(col, limit);
-        a0.intoArray(out, o0 + col, live);
-        a1.intoArray(out, o0 + outStride + col, live);
-        a2.intoArray(out, o0 + 2 * outStride + col, live);
-        a3.intoArray(out, o0 + 3 * outStride + col, live);
-    }
-
-    /** The partial column vector, one row. */
-    private static void partial1(float[] x, int x0, int k, float[] w, int w0,
-                                 float[] bias, float[] out, int o, int col, int limit) {
-        FloatVector a = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
-        for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
-            a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
+        FloatVector start = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, col);
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int x0 = xOffset + r * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+            FloatVector a0 = start, a1 = start, a2 = start, a3 = start;
+            for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
+                FloatVector v = FloatVector.fromArray(SPECIES, w, at);
+                a0 = v.fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a0);
+                a1 = v.fma(FloatVector.broadcast(SPECIES, x[x1 + kk]), a1);
+                a2 = v.fma(FloatVector.broadcast(SPECIES, x[x2 + kk]), a2);
+                a3 = v.fma(FloatVector.broadcast(SPECIES, x[x3 + kk]), a3);
+            }
+            int o0 = outOffset + r * outStride + col;
+            a0.intoArray(out, o0, live);
+            a1.intoArray(out, o0 + outStride, live);
+            a2.intoArray(out, o0 + 2 * outStride, live);
+            a3.intoArray(out, o0 + 3 * outStride, live);
         }
-        a.intoArray(out, o + col, SPECIES.indexInRange(col, limit));
+        for (; r < rows; r++) {
+            int x0 = xOffset + r * xStride;
+            FloatVector a = start;
+            for (int kk = 0, at = w0; kk < k; kk++, at += K_STEP) {
+                a = FloatVector.fromArray(SPECIES, w, at).fma(FloatVector.broadcast(SPECIES, x[x0 + kk]), a);
+            }
+            a.intoArray(out, outOffset + r * outStride + col, live);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -588,27 +597,33 @@ final class VectorKernels implements LstmKernels {
      * and Cephes exps (sigmoid 1 760 and 910 ns).
      */
     private static void activateInPlace(float[] a, int at, int rows, int rowStride, int count, int sigmoids) {
-        // One loop over all rows * count vectors, not a loop per row (the same speed at one row).
-        for (int v = 0, n = rows * count, j = 0, row = at; v < n; v++) {
-            int p = row + j * LANES;
-            FloatVector x = FloatVector.fromArray(SPECIES, a, p);
-            boolean sigmoid = j < sigmoids;
-            if (sigmoid) x = x.mul(0.5f);                     // sigmoid(2x) = 0.5 + 0.5 tanh(x)
-            FloatVector t = x.mul(x);
-            FloatVector num = t.fma(TANH_P4, TANH_P3).fma(t, FloatVector.broadcast(SPECIES, TANH_P2))
-                    .fma(t, FloatVector.broadcast(SPECIES, TANH_P1)).fma(t, FloatVector.broadcast(SPECIES, TANH_P0));
-            FloatVector den = t.fma(TANH_Q4, TANH_Q3).fma(t, FloatVector.broadcast(SPECIES, TANH_Q2))
-                    .fma(t, FloatVector.broadcast(SPECIES, TANH_Q1)).fma(t, FloatVector.broadcast(SPECIES, 1f));
-            FloatVector tanh = x.mul(num).div(den);
-            // Past the fitted range tanh is ±1 in float, and the polynomials may overflow (Inf/Inf): take ±1 from the
-            // sign bit. A compare and a blend, not min/max, whose Java NaN semantics cost AVX2 about 8 uops each; NaN
-            // compares false, so it keeps its NaN from the polynomials.
-            FloatVector unit = x.reinterpretAsInts().and(SIGN_BIT).or(ONE_BITS).reinterpretAsFloats();
-            tanh = tanh.blend(unit, x.abs().compare(VectorOperators.GT, TANH_RANGE));
-            (sigmoid ? tanh.fma(0.5f, 0.5f) : tanh).intoArray(a, p);
-            if (++j == count) {
-                j = 0;
-                row += rowStride;
+        // Two loops per row, sigmoids then tanhs, each with the polynomials written out: no per-vector choice, and
+        // more than FreqInlineSize bytes of bytecode, so C2 compiles this on its own and never inlines it into a
+        // caller (CompileUnitTest). The vectors of a loop are independent: the out-of-order core overlaps them.
+        for (int r = 0, row = at; r < rows; r++, row += rowStride) {
+            for (int p = row, end = row + sigmoids * LANES; p < end; p += LANES) {
+                FloatVector x = FloatVector.fromArray(SPECIES, a, p).mul(0.5f);   // sigmoid(2x) = 0.5 + 0.5 tanh(x)
+                FloatVector t = x.mul(x);
+                FloatVector num = t.fma(TANH_P4, TANH_P3).fma(t, FloatVector.broadcast(SPECIES, TANH_P2))
+                        .fma(t, FloatVector.broadcast(SPECIES, TANH_P1)).fma(t, FloatVector.broadcast(SPECIES, TANH_P0));
+                FloatVector den = t.fma(TANH_Q4, TANH_Q3).fma(t, FloatVector.broadcast(SPECIES, TANH_Q2))
+                        .fma(t, FloatVector.broadcast(SPECIES, TANH_Q1)).fma(t, FloatVector.broadcast(SPECIES, 1f));
+                // Past the fitted range tanh is ±1 in float, and the polynomials may overflow (Inf/Inf): take ±1 from
+                // the sign bit. A compare and a blend, not min/max, whose Java NaN semantics cost AVX2 about 8 uops
+                // each; NaN compares false, so it keeps its NaN from the polynomials.
+                FloatVector unit = x.reinterpretAsInts().and(SIGN_BIT).or(ONE_BITS).reinterpretAsFloats();
+                FloatVector tanh = x.mul(num).div(den).blend(unit, x.abs().compare(VectorOperators.GT, TANH_RANGE));
+                tanh.fma(0.5f, 0.5f).intoArray(a, p);
+            }
+            for (int p = row + sigmoids * LANES, end = row + count * LANES; p < end; p += LANES) {
+                FloatVector x = FloatVector.fromArray(SPECIES, a, p);
+                FloatVector t = x.mul(x);
+                FloatVector num = t.fma(TANH_P4, TANH_P3).fma(t, FloatVector.broadcast(SPECIES, TANH_P2))
+                        .fma(t, FloatVector.broadcast(SPECIES, TANH_P1)).fma(t, FloatVector.broadcast(SPECIES, TANH_P0));
+                FloatVector den = t.fma(TANH_Q4, TANH_Q3).fma(t, FloatVector.broadcast(SPECIES, TANH_Q2))
+                        .fma(t, FloatVector.broadcast(SPECIES, TANH_Q1)).fma(t, FloatVector.broadcast(SPECIES, 1f));
+                FloatVector unit = x.reinterpretAsInts().and(SIGN_BIT).or(ONE_BITS).reinterpretAsFloats();
+                x.mul(num).div(den).blend(unit, x.abs().compare(VectorOperators.GT, TANH_RANGE)).intoArray(a, p);
             }
         }
     }

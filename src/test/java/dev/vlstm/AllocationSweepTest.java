@@ -1,0 +1,201 @@
+package dev.vlstm;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vlstm.format.Activation;
+import dev.vlstm.format.Direction;
+import dev.vlstm.format.GateActivations;
+import dev.vlstm.format.HeadSpec;
+import dev.vlstm.format.IoSpec;
+import dev.vlstm.format.LayerSpec;
+import dev.vlstm.format.ModelSpec;
+import dev.vlstm.format.ModelWeights;
+import dev.vlstm.format.SequenceLayout;
+import dev.vlstm.format.VlstmWriter;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No call allocates once warmed up, whatever the model's shape, on whatever CPU the tests run: hidden 1 to 1024,
+ * heads of 1 to 64 units, batch 1 to 150, seq 1 to 100, forward, reverse and bidirectional layers, the default and
+ * the general cell, sequence and last-step outputs, whole runs, single and batched steps, one and two threads.
+ *
+ * <p>An allocation after warm-up means a kernel runs the Vector API's Java fallback: C2 compiled it without its
+ * intrinsics (boxed vectors), which is also 10-100x slower. It depends on how much C2 inlined around the kernel, so
+ * all shapes run in one JVM, interleaved, as in a service holding several models: every kernel then sees every shape
+ * and the most polluted profiles. On an AVX-512 machine (Ice Lake, 2026-12-06, f587ae1) a W3-sized run allocated
+ * 140 KB per call this way.
+ */
+class AllocationSweepTest {
+
+    /** One model, one call shape and how it is called. */
+    record Shape(String name, Model model, Session session, Runnable call) {}
+
+    @Test
+    void noShapeAllocatesPerCallAfterWarmUp() {
+        List<Shape> shapes = new ArrayList<>();
+        try {
+            addShapes(shapes);
+            // Interleaved warm-up: each kernel compiles once every shape has run through it.
+            long warmUntil = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < warmUntil) {
+                for (Shape s : shapes) {
+                    long until = System.nanoTime() + 20_000_000L;       // 20 ms of each shape per round
+                    do s.call.run(); while (System.nanoTime() < until);
+                }
+            }
+            List<String> failures = new ArrayList<>(), report = new ArrayList<>();
+            for (Shape s : shapes) {
+                long perCall = bytesPerCall(s);
+                // Compilation may still be queued on a busy 2-core machine: warm this shape again and remeasure.
+                for (int retry = 0; retry < 3 && perCall > 0; retry++) {
+                    long until = System.nanoTime() + 1_500_000_000L;
+                    do s.call.run(); while (System.nanoTime() < until);
+                    perCall = bytesPerCall(s);
+                }
+                report.add(s.name + ": " + perCall + " B");
+                if (perCall > 0) failures.add(s.name + " allocated " + perCall + " bytes per call");
+            }
+            assertTrue(failures.isEmpty(), "after warm-up on " + dev.vlstm.kernel.Kernels.active() + ": " + failures + "; all: " + report);
+        } finally {
+            for (Shape s : shapes) {
+                s.session.close();
+                s.model.close();
+            }
+        }
+    }
+
+    private static void addShapes(List<Shape> shapes) {
+        LayerSpec generalCell = new LayerSpec(12, 48, Direction.FORWARD, 3f, false, true,
+                List.of(new GateActivations(Activation.SIGMOID, Activation.TANH, Activation.TANH)));
+        LayerSpec coupled = new LayerSpec(48, 20, Direction.BIDIRECTIONAL, Float.POSITIVE_INFINITY, true, false,
+                Collections.nCopies(2, GateActivations.DEFAULT));
+        sequence(shapes, "hidden 1, head 1, seq 100", 1, List.of(layer(1, 1)), 1, false, 100, 1, 1);
+        sequence(shapes, "W1: 2x16, head 13, seq 150", 100, List.of(layer(100, 16), layer(16, 16)), 13, false, 150, 1, 1);
+        sequence(shapes, "W1b: 2x16, head 13, batch 150", 100, List.of(layer(100, 16), layer(16, 16)), 13, false, 1, 150, 1);
+        sequence(shapes, "W1 on 2 threads", 100, List.of(layer(100, 16), layer(16, 16)), 13, false, 150, 1, 2);
+        sequence(shapes, "bidirectional 37, head 10, batch 5", 7, List.of(layer(7, 37, Direction.BIDIRECTIONAL)), 10,
+                false, 20, 5, 1);
+        sequence(shapes, "reverse 64, no head, batch 7", 30, List.of(layer(30, 64, Direction.REVERSE)), 0, false, 30, 7, 1);
+        sequence(shapes, "W2: 2x256, head 64, seq 100", 64, List.of(layer(64, 256), layer(256, 256)), 64, false, 100, 1, 1);
+        sequence(shapes, "W2 on 2 threads", 64, List.of(layer(64, 256), layer(256, 256)), 64, false, 100, 1, 2);
+        sequence(shapes, "W3: 2x1024, head 32, seq 10", 256, List.of(layer(256, 1024), layer(1024, 1024)), 32, false,
+                10, 1, 1);
+        sequence(shapes, "W4: 256, head 64, seq 20, batch 64", 128, List.of(layer(128, 256)), 64, false, 20, 64, 1);
+        sequence(shapes, "512, head 33, batch 150, one step", 40, List.of(layer(40, 512)), 33, false, 1, 150, 1);
+        sequence(shapes, "100 then 200, many-to-one head 3, batch 3", 50, List.of(layer(50, 100), layer(100, 200)), 3,
+                true, 40, 3, 1);
+        sequence(shapes, "64 on 2 threads, batch 12, one step", 64, List.of(layer(64, 64), layer(64, 64)), 10, false,
+                1, 12, 2);
+        general(shapes, "general cell (clip, peepholes) 48, then coupled bidirectional 20, lengths", generalCell,
+                coupled, 25, 3);
+        steps(shapes, "W5: step 2x256, head 64", 64, List.of(layer(64, 256), layer(256, 256)), 64, 1, 1);
+        steps(shapes, "step of 9 streams, 100, head 5", 20, List.of(layer(20, 100)), 5, 9, 1);
+        steps(shapes, "step of 6 streams on 2 threads, 1024", 16, List.of(layer(16, 1024)), 0, 6, 2);
+    }
+
+    private static LayerSpec layer(int input, int hidden) {
+        return LayerSpec.standard(input, hidden);
+    }
+
+    private static LayerSpec layer(int input, int hidden, Direction direction) {
+        return LayerSpec.standard(input, hidden, direction);
+    }
+
+    /** A run over [seq, batch] into a caller's array. */
+    private static void sequence(List<Shape> shapes, String name, int input, List<LayerSpec> layers, int head,
+                                 boolean lastStep, int seq, int batch, int threads) {
+        Model model = model(name, layers, head, lastStep, false, new Random(name.hashCode()));
+        Session session = model.newSession(seq, batch, threads);
+        float[] x = RandomModels.uniform(new Random(1), seq * batch * input, 1f);
+        float[] y = new float[(lastStep ? batch : seq * batch) * model.outputSize()];
+        shapes.add(new Shape(name, model, session, () -> session.run(x, seq, batch, y)));
+    }
+
+    /** A run through the general path: the general cell, initial states, sequence lengths, final states. */
+    private static void general(List<Shape> shapes, String name, LayerSpec first, LayerSpec second, int seq,
+                                int batch) {
+        Model model = model(name, List.of(first, second), 0, false, true, new Random(3));
+        Session session = model.newSession(seq, batch);
+        int slots = model.spec().stateSlots(), hidden = first.hiddenSize();
+        float[] x = RandomModels.uniform(new Random(1), seq * batch * first.inputSize(), 1f);
+        float[] y = new float[seq * batch * model.outputSize()];
+        int[] lengths = new int[batch];
+        for (int b = 0; b < batch; b++) lengths[b] = seq - 7 * b;
+        // States of the first layer's width only fit a model whose layers are all as wide: give none (zeros).
+        RunArgs args = new RunArgs().input(x, seq, batch).sequenceLengths(lengths).output(y);
+        assertTrue(slots > 0 && hidden > 0);
+        shapes.add(new Shape(name, model, session, () -> session.run(args)));
+    }
+
+    /** {@code Session.step} of {@code streams} carried states (one state: the single-stream call). */
+    private static void steps(List<Shape> shapes, String name, int input, List<LayerSpec> layers, int head,
+                              int streams, int threads) {
+        Model model = model(name, layers, head, false, false, new Random(name.hashCode()));
+        Session session = model.newSession(1, streams, threads);
+        LstmState[] states = new LstmState[streams];
+        for (int i = 0; i < streams; i++) states[i] = model.newState();
+        float[] x = RandomModels.uniform(new Random(1), streams * input, 1f), y = new float[streams * model.outputSize()];
+        Runnable call = streams == 1 ? () -> session.step(states[0], x, y) : () -> session.step(states, streams, x, y);
+        shapes.add(new Shape(name, model, session, call));
+    }
+
+    private static Model model(String name, List<LayerSpec> layers, int headUnits, boolean lastStep, boolean lengths,
+                               Random rnd) {
+        List<List<ModelWeights.DirectionWeights>> weights = new ArrayList<>();
+        for (LayerSpec l : layers) {
+            int h = l.hiddenSize(), in = l.inputSize();
+            float scale = (float) (1 / Math.sqrt(h));
+            List<ModelWeights.DirectionWeights> dirs = new ArrayList<>();
+            for (int d = 0; d < l.direction().count; d++) {
+                dirs.add(new ModelWeights.DirectionWeights(RandomModels.uniform(rnd, 4 * h * in, scale),
+                        RandomModels.uniform(rnd, 4 * h * h, scale), RandomModels.uniform(rnd, 4 * h, scale),
+                        RandomModels.uniform(rnd, 4 * h, scale), l.peepholes() ? RandomModels.uniform(rnd, 3 * h, scale) : null));
+            }
+            weights.add(dirs);
+        }
+        int top = layers.getLast().outputSize(), out = headUnits > 0 ? headUnits : top;
+        HeadSpec head = headUnits > 0 ? new HeadSpec(top, headUnits) : null;
+        List<IoSpec> inputs = new ArrayList<>(List.of(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x",
+                List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(layers.getFirst().inputSize())))));
+        if (lengths) inputs.add(new IoSpec(IoSpec.Role.SEQUENCE_LENS, "lengths", List.of(IoSpec.Dim.free("batch"))));
+        IoSpec output = lastStep
+                ? new IoSpec(IoSpec.Role.LAST_STEP_OUTPUT, "y", List.of(IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)))
+                : new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, "y",
+                        List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)));
+        ModelSpec spec = new ModelSpec(layers, SequenceLayout.SEQ_BATCH, head, inputs, List.of(output));
+        float s = (float) (1 / Math.sqrt(top));
+        ModelWeights w = new ModelWeights(weights, head == null ? null : RandomModels.uniform(rnd, headUnits * top, s),
+                head == null ? null : RandomModels.uniform(rnd, headUnits, s));
+        return Model.load(VlstmWriter.toBytes(spec, w, RandomModels.metadata()), "sweep-" + name);
+    }
+
+    /**
+     * Bytes allocated per call over enough calls for a quarter of a second, by the calling thread and the session's
+     * workers (named after the model's source).
+     */
+    private static long bytesPerCall(Shape s) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<Long> threads = new ArrayList<>(List.of(Thread.currentThread().threadId()));
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("vlstm-sweep-" + s.name)) threads.add(t.threadId());
+        }
+        long[] ids = threads.stream().mapToLong(Long::longValue).toArray();
+        long calls = 0, before = allocated(mx, ids), until = System.nanoTime() + 250_000_000L;
+        do {
+            s.call.run();
+            calls++;
+        } while (System.nanoTime() < until || calls < 20);
+        return (allocated(mx, ids) - before) / calls;
+    }
+
+    private static long allocated(com.sun.management.ThreadMXBean mx, long[] ids) {
+        long bytes = 0;
+        for (long id : ids) bytes += mx.getThreadAllocatedBytes(id);
+        return bytes;
+    }
+}
