@@ -109,7 +109,9 @@ public final class Kernels {
         try {
             var lookup = MethodHandles.lookup();
             Class<?> type = lookup.findClass(VECTOR_CLASS);
-            return (LstmKernels) lookup.findConstructor(type, MethodType.methodType(void.class)).invoke();
+            LstmKernels kernels = (LstmKernels) lookup.findConstructor(type, MethodType.methodType(void.class)).invoke();
+            KernelWarmUp.start(kernels);    // so that no kernel runs uncompiled, allocating, for a model's first calls
+            return kernels;
         } catch (RuntimeException | LinkageError e) {   // e.g. vectors too narrow, a bad vlstm.vectorBits
             throw new IllegalStateException("the Vector API kernels could not start (" + rootCause(e) + ")", e);
         } catch (Error e) {

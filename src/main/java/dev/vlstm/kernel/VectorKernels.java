@@ -290,13 +290,24 @@ final class VectorKernels implements LstmKernels {
         // 8 fills one AVX2 panel's 4 gate lines (two AVX-512 panels).
         for (int cv = firstVector; cv < vectors; cv += 8) {
             int n = Math.min(8, vectors - cv);
+            // With 512-bit vectors a panel is 4 column vectors, one per gate line: 6 rows x the whole panel, 24
+            // accumulators of AVX-512's 32 registers, 4 weight loads and 6 broadcasts per 24 FMAs (6 x 2: 8 per 12).
+            // The last rows (fewer than 6) take the pairs below. Its f lines are computed even when skipForget.
+            int quadRows = SLICES == 1 ? rows6 : 0;
+            for (int v = 0; v < n && quadRows > 0; v += 4) {
+                int w0 = columnBase(cv + v, k), o = outOffset + (cv + v) * LANES, i = initOffset + (cv + v) * LANES;
+                for (int r = 0; r < quadRows; r += 6) {
+                    block6x4(x, xOffset + r * xStride, xStride, k, w, w0, k * PANEL, init, i + r * initStride,
+                            initStride, out, o + r * outStride, outStride);
+                }
+            }
             // Each pair's weights stay in L1 while the row blocks pass.
-            for (int v = 0; v < n; v += 2) {
+            for (int v = 0; v < n && quadRows < blocked; v += 2) {
                 // A pair wholly in gate f (a gate line with AVX2) is left out; with AVX-512 f shares its pair with c~.
                 if (skipForget && gateOf(cv + v) == FORGET && gateOf(cv + v + 1) == FORGET) continue;
                 int w0 = columnBase(cv + v, k), w1 = columnBase(cv + v + 1, k), o = outOffset + (cv + v) * LANES;
                 int i = initOffset + (cv + v) * LANES;
-                for (int r = 0; r < rows6; r += 6) {
+                for (int r = quadRows; r < rows6; r += 6) {
                     block6x2(x, xOffset + r * xStride, xStride, k, w, w0, w1, init, i + r * initStride, initStride,
                             out, o + r * outStride, outStride);
                 }
@@ -443,6 +454,65 @@ final class VectorKernels implements LstmKernels {
         a30.intoArray(out, o3); a31.intoArray(out, o3 + LANES);
         a40.intoArray(out, o4); a41.intoArray(out, o4 + LANES);
         a50.intoArray(out, o5); a51.intoArray(out, o5 + LANES);
+    }
+
+    /**
+     * Rows r..r+5 times one 512-bit panel: its 4 gate lines at weights w0, w0 + line, w0 + 2 line, w0 + 3 line, into
+     * out[o + 0 .. 3 LANES]. 24 accumulators, 4 weights and a broadcast: 29 of AVX-512's 32 vector registers. Per k
+     * 10 loads feed 24 FMAs, and the loop's integer work (an index per row and per line) is spread over twice the
+     * FMAs of {@link #block6x2}.
+     */
+    private static void block6x4(float[] x, int x0, int xStride, int k, float[] w, int w0, int line,
+                                 float[] init, int i0, int initStride, float[] out, int o0, int outStride) {
+        int x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride, x5 = x4 + xStride;
+        int w1 = w0 + line, w2 = w1 + line, w3 = w2 + line;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, init, i0), a01 = FloatVector.fromArray(SPECIES, init, i0 + LANES);
+        FloatVector a02 = FloatVector.fromArray(SPECIES, init, i0 + 2 * LANES);
+        FloatVector a03 = FloatVector.fromArray(SPECIES, init, i0 + 3 * LANES);
+        int i1 = i0 + initStride;
+        FloatVector a10 = FloatVector.fromArray(SPECIES, init, i1), a11 = FloatVector.fromArray(SPECIES, init, i1 + LANES);
+        FloatVector a12 = FloatVector.fromArray(SPECIES, init, i1 + 2 * LANES);
+        FloatVector a13 = FloatVector.fromArray(SPECIES, init, i1 + 3 * LANES);
+        int i2 = i1 + initStride;
+        FloatVector a20 = FloatVector.fromArray(SPECIES, init, i2), a21 = FloatVector.fromArray(SPECIES, init, i2 + LANES);
+        FloatVector a22 = FloatVector.fromArray(SPECIES, init, i2 + 2 * LANES);
+        FloatVector a23 = FloatVector.fromArray(SPECIES, init, i2 + 3 * LANES);
+        int i3 = i2 + initStride;
+        FloatVector a30 = FloatVector.fromArray(SPECIES, init, i3), a31 = FloatVector.fromArray(SPECIES, init, i3 + LANES);
+        FloatVector a32 = FloatVector.fromArray(SPECIES, init, i3 + 2 * LANES);
+        FloatVector a33 = FloatVector.fromArray(SPECIES, init, i3 + 3 * LANES);
+        int i4 = i3 + initStride;
+        FloatVector a40 = FloatVector.fromArray(SPECIES, init, i4), a41 = FloatVector.fromArray(SPECIES, init, i4 + LANES);
+        FloatVector a42 = FloatVector.fromArray(SPECIES, init, i4 + 2 * LANES);
+        FloatVector a43 = FloatVector.fromArray(SPECIES, init, i4 + 3 * LANES);
+        int i5 = i4 + initStride;
+        FloatVector a50 = FloatVector.fromArray(SPECIES, init, i5), a51 = FloatVector.fromArray(SPECIES, init, i5 + LANES);
+        FloatVector a52 = FloatVector.fromArray(SPECIES, init, i5 + 2 * LANES);
+        FloatVector a53 = FloatVector.fromArray(SPECIES, init, i5 + 3 * LANES);
+        for (int kk = 0; kk < k; kk++) {
+            int at = kk * K_STEP;
+            FloatVector v0 = FloatVector.fromArray(SPECIES, w, w0 + at), v1 = FloatVector.fromArray(SPECIES, w, w1 + at);
+            FloatVector v2 = FloatVector.fromArray(SPECIES, w, w2 + at), v3 = FloatVector.fromArray(SPECIES, w, w3 + at);
+            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
+            a00 = v0.fma(s, a00); a01 = v1.fma(s, a01); a02 = v2.fma(s, a02); a03 = v3.fma(s, a03);
+            s = FloatVector.broadcast(SPECIES, x[x1 + kk]);
+            a10 = v0.fma(s, a10); a11 = v1.fma(s, a11); a12 = v2.fma(s, a12); a13 = v3.fma(s, a13);
+            s = FloatVector.broadcast(SPECIES, x[x2 + kk]);
+            a20 = v0.fma(s, a20); a21 = v1.fma(s, a21); a22 = v2.fma(s, a22); a23 = v3.fma(s, a23);
+            s = FloatVector.broadcast(SPECIES, x[x3 + kk]);
+            a30 = v0.fma(s, a30); a31 = v1.fma(s, a31); a32 = v2.fma(s, a32); a33 = v3.fma(s, a33);
+            s = FloatVector.broadcast(SPECIES, x[x4 + kk]);
+            a40 = v0.fma(s, a40); a41 = v1.fma(s, a41); a42 = v2.fma(s, a42); a43 = v3.fma(s, a43);
+            s = FloatVector.broadcast(SPECIES, x[x5 + kk]);
+            a50 = v0.fma(s, a50); a51 = v1.fma(s, a51); a52 = v2.fma(s, a52); a53 = v3.fma(s, a53);
+        }
+        int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride, o4 = o3 + outStride, o5 = o4 + outStride;
+        a00.intoArray(out, o0); a01.intoArray(out, o0 + LANES); a02.intoArray(out, o0 + 2 * LANES); a03.intoArray(out, o0 + 3 * LANES);
+        a10.intoArray(out, o1); a11.intoArray(out, o1 + LANES); a12.intoArray(out, o1 + 2 * LANES); a13.intoArray(out, o1 + 3 * LANES);
+        a20.intoArray(out, o2); a21.intoArray(out, o2 + LANES); a22.intoArray(out, o2 + 2 * LANES); a23.intoArray(out, o2 + 3 * LANES);
+        a30.intoArray(out, o3); a31.intoArray(out, o3 + LANES); a32.intoArray(out, o3 + 2 * LANES); a33.intoArray(out, o3 + 3 * LANES);
+        a40.intoArray(out, o4); a41.intoArray(out, o4 + LANES); a42.intoArray(out, o4 + 2 * LANES); a43.intoArray(out, o4 + 3 * LANES);
+        a50.intoArray(out, o5); a51.intoArray(out, o5 + LANES); a52.intoArray(out, o5 + 2 * LANES); a53.intoArray(out, o5 + 3 * LANES);
     }
 
     /** {@link #block6x2} for 4 rows: the last block of 4 when rows % 6 >= 4. */
