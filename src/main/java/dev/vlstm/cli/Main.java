@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * {@code convert.jar}: convert ONNX LSTM models to .vlstm, inspect either kind of file, run a model on .npy inputs.
- * Exit codes: 0 success, 1 error (the message names the file and the problem), 2 bad usage.
+ * Exit codes: 0 success, 1 error (the message names the file and the problem; for {@code bench --check}, the fast
+ * path is missing), 2 bad usage.
  */
 @Command(name = "vlstm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Convert PyTorch-exported ONNX LSTM models to .vlstm and run them.",

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -157,5 +158,52 @@ class CliTest {
         Result z = cli("bench", model.toString(), "--threads", "0");
         assertEquals(2, z.code());
         assertTrue(z.err().contains("--threads 0: expected 1.."), z.err());
+    }
+
+    @Test
+    void benchCheckNeedsNoModelAndReportsTheFastPath() throws IOException {
+        Result r = cli("bench", "--check", "--json", "--warmup", "0.5", "--measure", "0.5");
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        for (String f : new String[]{"kernels", "vector_bits", "cpu", "vector_module", "gflops", "step_gbps",
+                "bytes_allocated_per_call", "ok", "problems"})
+            assertTrue(j.has(f), f + " in " + r.out());
+        // The tests run with --add-modules jdk.incubator.vector: the Vector API kernels, allocating nothing.
+        assertTrue(j.get("vector_module").asBoolean(), r.out());
+        assertTrue(j.get("kernels").asText().startsWith("vector ("), r.out());
+        assertTrue(j.get("vector_bits").asInt() >= 128, r.out());
+        assertTrue(j.get("gflops").asDouble() > 0 && j.get("step_gbps").asDouble() > 0, r.out());
+        assertEquals(0.0, j.get("bytes_allocated_per_call").get("project").asDouble(), r.out());
+        assertEquals(0.0, j.get("bytes_allocated_per_call").get("step").asDouble(), r.out());
+        assertTrue(j.get("ok").asBoolean(), r.out());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Result text = cli("bench", "--check", "--warmup", "0.2", "--measure", "0.1");
+        assertTrue(text.out().startsWith("kernels: vector ("), text.out());
+        assertTrue(text.out().contains(" GFLOP/s, ") && text.out().contains(" GB/s of R, "), text.out());
+    }
+
+    @Test
+    void benchWithoutModelOrCheckIsUsageError(@TempDir Path dir) {
+        Result none = cli("bench");
+        assertEquals(2, none.code(), none.err());
+        assertTrue(none.err().contains("Missing required parameter: 'MODEL.vlstm' (or --check"), none.err());
+        Result both = cli("bench", dir.resolve("m.vlstm").toString(), "--check");
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("MODEL.vlstm belong to a model's bench"), both.err());
+        assertEquals(2, cli("bench", "--check", "--seq", "10").code());
+        assertEquals(2, cli("bench", "--check", "--measure", "0").code());
+    }
+
+    @Test
+    void benchCheckNamesEachProblemAndItsFix() {
+        assertEquals(List.of(), KernelCheck.problems(512, 0, 0, null, List.of()));
+        assertEquals(List.of("the plain-Java kernels run because X"),
+                KernelCheck.problems(0, 0, 0, "the plain-Java kernels run because X", List.of()));
+        assertEquals(List.of("the Vector API kernels run without their intrinsics (allocating 96 bytes per"
+                        + " call of project, 0 of lstmStep); please report the CPU and JDK"),
+                KernelCheck.problems(256, 96, 0, null, List.of("-Xmx2g")));
+        assertEquals(List.of("the Vector API kernels run without their intrinsics (allocating 0 bytes per"
+                        + " call of project, 12.5 of lstmStep); -XX:TieredStopAtLevel=1 keeps C2 from compiling them:"
+                        + " remove it"),
+                KernelCheck.problems(512, 0, 12.5, null, List.of("-XX:TieredStopAtLevel=1")));
     }
 }
