@@ -12,7 +12,7 @@ import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.ModelWeights;
 import dev.vlstm.format.SequenceLayout;
 import dev.vlstm.format.VlstmWriter;
-import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -50,15 +50,11 @@ class AllocationSweepTest {
             }
             List<String> failures = new ArrayList<>(), report = new ArrayList<>();
             for (Shape s : shapes) {
-                long perCall = bytesPerCall(s);
-                // Compilation may still be queued on a busy 2-core machine: warm this shape again and remeasure.
-                for (int retry = 0; retry < 3 && perCall > 0; retry++) {
-                    long until = System.nanoTime() + 1_500_000_000L;
-                    do s.call.run(); while (System.nanoTime() < until);
-                    perCall = bytesPerCall(s);
-                }
-                report.add(s.name + ": " + perCall + " B");
-                if (perCall > 0) failures.add(s.name + " allocated " + perCall + " bytes per call");
+                // Compilation may still be queued on a busy 2-core machine: SteadyAllocation warms the shape again
+                // while it allocates, and explains what it still allocates after its wait.
+                var result = SteadyAllocation.measure(s.call, Duration.ZERO, 0, "vlstm-sweep-" + s.name);
+                report.add(s.name + ": " + result.bytesPerCall() + " B");
+                if (result.bytesPerCall() > 0) failures.add(s.name + ": " + result);
             }
             assertTrue(failures.isEmpty(), "after warm-up on " + dev.vlstm.kernel.Kernels.active() + ": " + failures + "; all: " + report);
         } finally {
@@ -173,30 +169,5 @@ class AllocationSweepTest {
         ModelWeights w = new ModelWeights(weights, head == null ? null : RandomModels.uniform(rnd, headUnits * top, s),
                 head == null ? null : RandomModels.uniform(rnd, headUnits, s));
         return Model.load(VlstmWriter.toBytes(spec, w, RandomModels.metadata()), "sweep-" + name);
-    }
-
-    /**
-     * Bytes allocated per call over enough calls for a quarter of a second, by the calling thread and the session's
-     * workers (named after the model's source).
-     */
-    private static long bytesPerCall(Shape s) {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        List<Long> threads = new ArrayList<>(List.of(Thread.currentThread().threadId()));
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith("vlstm-sweep-" + s.name)) threads.add(t.threadId());
-        }
-        long[] ids = threads.stream().mapToLong(Long::longValue).toArray();
-        long calls = 0, before = allocated(mx, ids), until = System.nanoTime() + 250_000_000L;
-        do {
-            s.call.run();
-            calls++;
-        } while (System.nanoTime() < until || calls < 20);
-        return (allocated(mx, ids) - before) / calls;
-    }
-
-    private static long allocated(com.sun.management.ThreadMXBean mx, long[] ids) {
-        long bytes = 0;
-        for (long id : ids) bytes += mx.getThreadAllocatedBytes(id);
-        return bytes;
     }
 }

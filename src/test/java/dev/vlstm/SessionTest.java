@@ -8,7 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -188,9 +188,8 @@ class SessionTest {
             Session s = model.newSession(50, 2);
             float[] x = RandomModels.uniform(new Random(1), 50 * 2 * 64, 1f);
             float[] y = new float[50 * 2 * 10];
-            for (int i = 0; i < 3000; i++) s.run(x, 50, 2, y);
-            long perCall = bytesPerCall(100, () -> s.run(x, 50, 2, y));
-            assertTrue(perCall < 64, "run(x, seq, batch, out) allocated " + perCall + " bytes per call after warm-up");
+            var result = SteadyAllocation.measure(() -> s.run(x, 50, 2, y), Duration.ofSeconds(1), 63);
+            assertTrue(result.bytesPerCall() < 64, "run(x, seq, batch, out) after warm-up: " + result);
         }
     }
 
@@ -206,20 +205,9 @@ class SessionTest {
             Session s = model.newSession(50, 1);
             float[] x = RandomModels.uniform(new Random(2), 50 * 256, 1f);
             float[] y = new float[50 * 32];
-            long warmUntil = System.nanoTime() + 6_000_000_000L;     // until C2 has compiled the kernels
-            while (System.nanoTime() < warmUntil) s.run(x, 50, 1, y);
-            long perCall = bytesPerCall(20, () -> s.run(x, 50, 1, y));
-            assertTrue(perCall < 64, "a W3-sized run allocated " + perCall + " bytes per call after warm-up");
+            var result = SteadyAllocation.measure(() -> s.run(x, 50, 1, y), Duration.ofSeconds(6), 63);
+            assertTrue(result.bytesPerCall() < 64, "a W3-sized run after warm-up: " + result);
         }
-    }
-
-    /** Bytes the calling thread allocates per call of {@code call}, over {@code calls} calls. */
-    private static long bytesPerCall(int calls, Runnable call) {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
-        long before = threads.getThreadAllocatedBytes(tid);
-        for (int i = 0; i < calls; i++) call.run();
-        return (threads.getThreadAllocatedBytes(tid) - before) / calls;
     }
 
     @Test

@@ -140,18 +140,12 @@ class StreamingTest {
             Session s = m.newSession();
             LstmState[] states = {m.newState(), m.newState(), m.newState()};
             float[] x = RandomModels.uniform(new Random(1), 3 * 64, 1f), y = new float[30], x1 = new float[64], y1 = new float[10];
-            for (int i = 0; i < 20_000; i++) {
+            Runnable twoSteps = () -> {        // a batched step and a single one
                 s.step(states, 3, x, y);
                 s.step(states[0], x1, y1);
-            }
-            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId(), before = threads.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < 1000; i++) {
-                s.step(states, 3, x, y);
-                s.step(states[0], x1, y1);
-            }
-            long perStep = (threads.getThreadAllocatedBytes(tid) - before) / 2000;
-            assertTrue(perStep < 16, "step allocated " + perStep + " bytes per call after warm-up");
+            };
+            var result = SteadyAllocation.measure(twoSteps, java.time.Duration.ofSeconds(1), 31);
+            assertTrue(result.bytesPerCall() < 32, "a batched and a single step after warm-up: " + result);
         }
     }
 

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.VlstmWriter;
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -110,28 +109,18 @@ class ThreadsTest {
             float[] x3 = RandomModels.uniform(new Random(1), 12 * 64, 1f), y3 = new float[12 * 10];
             LstmState[] streams = {model.newState(), model.newState(), model.newState()};
             float[] x4 = RandomModels.uniform(new Random(2), 3 * 64, 1f), y4 = new float[3 * 10];
-            for (int i = 0; i < 2000; i++) {
+            Runnable calls = () -> {
                 s.run(x, 50, 1, y);
                 s.run(x2, 50, 2, y2);
                 s.run(x3, 1, 12, y3);     // the row split
                 s.step(streams, 3, x4, y4);   // a step's row split
-            }
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            Thread worker = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("vlstm-alloc-test")).findFirst().orElseThrow();
-            long caller = Thread.currentThread().threadId();
-            long callerBefore = mx.getThreadAllocatedBytes(caller), workerBefore = mx.getThreadAllocatedBytes(worker.threadId());
-            for (int i = 0; i < 100; i++) {
-                s.run(x, 50, 1, y);
-                s.run(x2, 50, 2, y2);
-                s.run(x3, 1, 12, y3);
-                s.step(streams, 3, x4, y4);
-            }
-            long callerPerCall = (mx.getThreadAllocatedBytes(caller) - callerBefore) / 400;
-            long workerPerCall = (mx.getThreadAllocatedBytes(worker.threadId()) - workerBefore) / 400;
-            long perCall = callerPerCall + workerPerCall;
-            assertTrue(perCall < 64, "a run on 2 threads allocated " + perCall + " bytes per call after warm-up (caller "
-                    + callerPerCall + ", worker " + workerPerCall + ")");
+            };
+            calls.run();
+            assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith("vlstm-alloc-test")),
+                    "the session's worker thread, named after the model's source");
+            // The caller's bytes and the worker's ("vlstm-" and the model's source), for the four calls together.
+            var result = SteadyAllocation.measure(calls, java.time.Duration.ofSeconds(1), 4 * 63, "vlstm-alloc-test");
+            assertTrue(result.bytesPerCall() < 4 * 64, "four runs on 2 threads after warm-up: " + result);
         }
     }
 

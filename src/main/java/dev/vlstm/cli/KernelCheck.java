@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * bytes each allocates per call after warm-up. The fast path is there when the Vector API kernels run and allocate
  * nothing; a Vector API kernel that allocates runs in the API's Java fallback, without intrinsics.
  */
-final class KernelCheck {
+public final class KernelCheck {
     static final int ROWS = 64, K = 256, PANELS = 16, HIDDEN = 256;
     /** Timed batches per kernel; the reported speed is their median. */
     private static final int BATCHES = 10;
@@ -177,7 +177,7 @@ final class KernelCheck {
      * The first "model name" of /proc/cpuinfo, with its "cpu family" and "model" where given (a virtual machine's name
      * can be as plain as "AMD EPYC"), or os.arch where there is no name (other systems, some ARM kernels).
      */
-    static String cpuModel() {
+    public static String cpuModel() {
         Map<String, String> first = new LinkedHashMap<>();
         try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             for (String l : (Iterable<String>) lines::iterator) {

@@ -24,11 +24,16 @@ import org.junit.jupiter.api.Test;
  * The Vector API kernels compile in units whose size their own source fixes, never their callers, each well inside
  * C2's budget. Read off the compiled class with the JDK's class-file API, so it holds on every CPU.
  *
- * <p>Why: C2 intrinsifies a vector operation only if it inlines the Vector API's methods into the compilation. In a
- * large compilation (over about 8 000 inlined bytecodes) it defers them to incremental inlining, which stops at
- * {@code LiveNodeCountInliningCutoff} (40 000 nodes): the operations left over run the Vector API's Java fallback,
- * allocating a boxed vector each (Ice Lake, 2026-12-06, f587ae1: a W3-sized run allocated 140 KB per call in the head
- * kernels, inlined with four others into one compilation). So:
+ * <p>Why: a vector operation is intrinsified only where C2 compiles it; anywhere else it runs the Vector API's Java
+ * fallback and allocates a boxed vector. There are two ways to end up there. (1) Inlined into a large compilation
+ * (over about 8 000 inlined bytecodes) C2 defers the Vector API's methods to incremental inlining, which stops at
+ * {@code LiveNodeCountInliningCutoff} (40 000 nodes): the operations left over fall back. This test rules that out by
+ * construction. (2) A kernel not yet compiled by C2 at all runs as C1 code, and its long loops as OSR compilations
+ * entered with boxed vectors: a kernel called once per call of a slow model stays there for hundreds of calls.
+ * {@link KernelWarmUp} rules that out. The W3-sized failure (140 KB per call in the head kernels; Ice Lake,
+ * 2026-12-06, f587ae1, and reproduced on Zen 5 at 14a294f, which already passed this test) was (2): on Zen 5 it went
+ * with the warm-up, and shrinking the budget of (1) with {@code -XX:LiveNodeCountInliningCutoff=3000} made no kernel
+ * allocate. For (1):
  * <ul>
  * <li>a method is a compilation root when C2 never inlines it: more than {@code FreqInlineSize} (325) bytes of
  *     bytecode. Smaller methods of this class inline into their callers;</li>

@@ -5,7 +5,6 @@ import static dev.vlstm.kernel.KernelFixtures.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vlstm.format.PanelPacking;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,15 +44,7 @@ class KernelAllocationTest {
             }
             kernels.project(h, 0, hidden, rows, hidden, hw, hb, PanelPacking.panels(units), 1, out, 0, units, units);
         };
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().threadId(), perCall = -1;
-        // Compilation may still be queued after one warm-up round on a busy machine: allow a few rounds.
-        for (int round = 0; round < 5 && perCall != 0; round++) {
-            for (int i = 0; i < 20_000; i++) forward.run();
-            long before = threads.getThreadAllocatedBytes(id);
-            for (int i = 0; i < 200; i++) forward.run();
-            perCall = (threads.getThreadAllocatedBytes(id) - before) / 200;
-        }
-        assertEquals(0, perCall, kernels.name() + ": bytes allocated per forward pass after warm-up");
+        var result = dev.vlstm.SteadyAllocation.measure(forward, java.time.Duration.ofMillis(500), 0);
+        assertEquals(0, result.bytesPerCall(), kernels.name() + ", a forward pass after warm-up: " + result);
     }
 }
