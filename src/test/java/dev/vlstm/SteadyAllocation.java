@@ -71,8 +71,8 @@ public final class SteadyAllocation {
                 perCall = bytesPerCall(call, workerPrefixes);
             }
             if (perCall <= allowed) {       // worth knowing when a warm-up was too short, though no failure
-                System.out.printf(Locale.ROOT, "SteadyAllocation: %d bytes per call after %.1f s more (was %d)%n",
-                        perCall, Duration.between(waitStart, Instant.now()).toMillis() / 1e3, first);
+                System.out.printf(Locale.ROOT, "SteadyAllocation: %s: %d bytes per call after %.1f s more (was %d)%n",
+                        caller(), perCall, Duration.between(waitStart, Instant.now()).toMillis() / 1e3, first);
                 return new Result(perCall, "");
             }
             String waited = String.format(Locale.ROOT, "still allocating after %.1f s more",
@@ -80,6 +80,13 @@ public final class SteadyAllocation {
             String why = explain(recording, waitStart, lastWindow);
             return new Result(perCall, waited + " on " + Kernels.active() + ", " + cpu() + "; " + why);
         }
+    }
+
+    /** The test method that asked, for the log. */
+    private static String caller() {
+        return StackWalker.getInstance().walk(frames -> frames.filter(f -> f.getClassName().endsWith("Test"))
+                .findFirst().map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "."
+                        + f.getMethodName()).orElse("?"));
     }
 
     private static void runFor(Runnable call, long nanos) {
