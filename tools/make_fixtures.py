@@ -355,6 +355,8 @@ class SeqModel(nn.Module):
           "linear3d"    -> Linear applied to the 3-D output (MatMul + Add)
           "last_step"   -> Linear on the last time step: out[-1] (seq-first) or
                            out[:, -1, :] (batch_first)  (many-to-one)
+          "final_state" -> Linear on the top layer's final hidden state: fc(h_n[-1])
+          "final_state_squeeze" -> the same for one layer written fc(h_n.squeeze(0))
     states=True: forward(x, h0, c0) returns (output, (h_n, c_n)).
     """
 
@@ -373,7 +375,7 @@ class SeqModel(nn.Module):
         if self.states:
             out, (hn, cn) = self.lstm(x, (h0, c0))
         else:
-            out, _ = self.lstm(x)
+            out, (hn, cn) = self.lstm(x)
         if self.head == "view_linear":
             s, b, h = out.shape
             out = self.fc(out.view(s * b, h)).view(s, b, -1)
@@ -381,6 +383,10 @@ class SeqModel(nn.Module):
             out = self.fc(out)
         elif self.head == "last_step":
             out = self.fc(out[:, -1, :] if self.batch_first else out[-1])
+        elif self.head == "final_state":        # h_n is [layers * directions, batch, hidden] even when batch_first
+            out = self.fc(hn[-1])
+        elif self.head == "final_state_squeeze":
+            out = self.fc(hn.squeeze(0))
         if self.states:
             return out, (hn, cn)
         return out
@@ -468,6 +474,23 @@ for _op in BIDIR_OPSETS:
           f"Same model, weights and first input as bidir2_head (bidirectional LSTM(7, 9, 2 layers) "
           f"+ view/Linear(18, 4)/view), x [5,3,7] -> y [5,3,4], opset {_op}",
           opset=_op, **BIDIR2))
+# Classifiers on the final state (issue 17): the top forward layer's final h is its last step.
+FINAL_STATE = dict(input_size=7, hidden_size=10, output_size=3, layers=2, seq=6, batch=3,
+                   head="final_state", seed=2011)
+IO_FIXTURES += [
+    G("final_state_dynamic",
+      "Classifier on the final state: _, (h_n, _) = LSTM(7, 10, 2 layers)(x); Linear(10, 3)(h_n[-1]); "
+      "x [6,3,7] -> y [3,3], dynamic seq/batch axes (extra cases [7,3,7] and [1,5,7]), opset 13",
+      opset=13, dynamic=True, **FINAL_STATE),
+    G("final_state_opset9",
+      "Same model, weights and first input as final_state_dynamic, static shapes, opset 9",
+      opset=9, **FINAL_STATE),
+    G("final_state_bf_squeeze",
+      "One layer, batch_first: _, (h_n, _) = LSTM(5, 8, batch_first=True)(x); Linear(8, 2)(h_n.squeeze(0)); "
+      "x [3,6,5] (batch, seq, input) -> y [3,2], dynamic axes, opset 17",
+      input_size=5, hidden_size=8, output_size=2, layers=1, seq=6, batch=3, head="final_state_squeeze",
+      batch_first=True, opset=17, dynamic=True, seed=2012),
+]
 IO_FIXTURES.append(
     G("bidir2_opset13_dynamic",
       "Same model and first input as bidir2_head, dynamic seq/batch axes, traced at [5,3,7], "
@@ -475,7 +498,10 @@ IO_FIXTURES.append(
       opset=13, dynamic=True, **BIDIR2))
 
 IO_HEAD_KIND = {None: None, "view_linear": "gemm", "linear3d": "matmul_add",
-                "last_step": "last_step_gemm"}
+                "last_step": "last_step_gemm", "final_state": "final_state_gemm",
+                "final_state_squeeze": "final_state_gemm"}
+# Heads with one output row per sequence, [batch, output]: the fixture's role "last_step".
+ONE_ROW_HEADS = ("last_step", "final_state", "final_state_squeeze")
 
 
 def build_io_model(f):
@@ -523,7 +549,7 @@ def train_sine(model, steps, lr, batch, seq):
 def io_dynamic_axes(f):
     sd, bd = (1, 0) if f["batch_first"] else (0, 1)
     ax = {"x": {sd: "seq", bd: "batch"}}
-    ax["y"] = {0: "batch"} if f["head"] == "last_step" else {sd: "seq", bd: "batch"}
+    ax["y"] = {0: "batch"} if f["head"] in ONE_ROW_HEADS else {sd: "seq", bd: "batch"}
     if f["states"]:
         for n in ("h0", "c0", "h_n", "c_n"):
             ax[n] = {1: "batch"}
@@ -566,7 +592,7 @@ def make_io_fixture(f):
     in_roles = ["sequence"] + (["initial_h", "initial_c"] if f["states"] else [])
     in_files = ["input"] + (["h0", "c0"] if f["states"] else [])
     out_names = ["y"] + (["h_n", "c_n"] if f["states"] else [])
-    out_roles = ["last_step" if f["head"] == "last_step" else "sequence"] + \
+    out_roles = ["last_step" if f["head"] in ONE_ROW_HEADS else "sequence"] + \
         (["final_h", "final_c"] if f["states"] else [])
     out_files = ["expected"] + (["expected_hn", "expected_cn"] if f["states"] else [])
 

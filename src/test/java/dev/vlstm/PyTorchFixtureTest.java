@@ -27,6 +27,19 @@ class PyTorchFixtureTest {
         return Fixtures.all();
     }
 
+    /** The fixtures with one output row per sequence, forward layers only and no input but the sequence. */
+    static List<Fixtures.Fixture> streamedManyToOneFixtures() throws IOException {
+        List<Fixtures.Fixture> picked = new java.util.ArrayList<>();
+        for (Fixtures.Fixture f : Fixtures.all()) {
+            var spec = OnnxImporter.importFile(f.onnx()).spec();
+            if (spec.output(dev.vlstm.format.IoSpec.Role.LAST_STEP_OUTPUT) != null && spec.inputs().size() == 1
+                    && spec.layers().stream().allMatch(l -> l.direction() == dev.vlstm.format.Direction.FORWARD))
+                picked.add(f);
+        }
+        if (picked.size() < 5) throw new AssertionError("expected the 5 many-to-one fixtures, found " + picked);
+        return picked;
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void convertedModelMatchesPyTorch(Fixtures.Fixture f, @TempDir Path dir) throws IOException {
@@ -55,6 +68,41 @@ class PyTorchFixtureTest {
                         assertTrue(err[0] <= TOLERANCE, msg + " exceeds " + TOLERANCE);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * A many-to-one model (a head on the last step or on the final state) streamed one timestep at a time, one state
+     * per batch row, ends on PyTorch's output: the last step's output of each stream is that row's result. Models
+     * with a reverse or bidirectional layer, state inputs or a sequence output are not streamed here.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("streamedManyToOneFixtures")
+    void aStreamedManyToOneModelEndsOnPyTorchsOutput(Fixtures.Fixture f) throws IOException {
+        OnnxImporter.Imported m = OnnxImporter.importFile(f.onnx());
+        boolean batchFirst = m.spec().layout() == dev.vlstm.format.SequenceLayout.BATCH_SEQ;
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), f.name());
+             Session session = model.newSession()) {
+            for (Fixtures.Case c : f.cases()) {
+                int seq = (int) c.shape()[batchFirst ? 1 : 0], batch = (int) c.shape()[batchFirst ? 0 : 1];
+                int in = model.inputSize(), out = model.outputSize();
+                float[] x = Npy.read(c.input()).data(), step = new float[in], y = new float[batch * out];
+                for (int b = 0; b < batch; b++) {
+                    LstmState state = model.newState();
+                    float[] last = new float[out];
+                    for (int t = 0; t < seq; t++) {
+                        int row = batchFirst ? b * seq + t : t * batch + b;
+                        System.arraycopy(x, row * in, step, 0, in);
+                        session.step(state, step, last);
+                    }
+                    System.arraycopy(last, 0, y, b * out, out);
+                }
+                double[] err = Fixtures.errors(y, Npy.read(c.expected()).data());
+                String msg = String.format("%s %s streamed, last step of each row vs PyTorch: max abs error %.3g, max rel "
+                        + "error %.3g", f.name(), java.util.Arrays.toString(c.shape()), err[0], err[1]);
+                System.out.println(msg);
+                assertTrue(err[0] <= TOLERANCE, msg + " exceeds " + TOLERANCE);
             }
         }
     }

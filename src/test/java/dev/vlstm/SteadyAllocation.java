@@ -71,8 +71,9 @@ public final class SteadyAllocation {
                 perCall = bytesPerCall(call, workerPrefixes);
             }
             if (perCall <= allowed) {       // worth knowing when a warm-up was too short, though no failure
-                System.out.printf(Locale.ROOT, "SteadyAllocation: %s: %d bytes per call after %.1f s more (was %d)%n",
-                        caller(), perCall, Duration.between(waitStart, Instant.now()).toMillis() / 1e3, first);
+                String waited = String.format(Locale.ROOT, "%.1f", Duration.between(waitStart, Instant.now()).toMillis() / 1e3);
+                System.out.printf(Locale.ROOT, "SteadyAllocation: %s: %d bytes per call after %s s more (was %d); "
+                        + "during the wait: %s%n", caller(), perCall, waited, first, explain(recording, waitStart, waitStart));
                 return new Result(perCall, "");
             }
             String waited = String.format(Locale.ROOT, "still allocating after %.1f s more",
@@ -168,7 +169,7 @@ public final class SteadyAllocation {
                 .map(f -> f.substring(0, f.indexOf(':') < 0 ? f.length() : f.indexOf(':'))).distinct()
                 .map(m -> m + " " + levels.getOrDefault(m, new java.util.TreeSet<>()))
                 .collect(Collectors.joining(", "));
-        return "allocation samples in the last window: " + top(sites) + "; compiled code in use for those vlstm"
+        return "allocation samples (JFR): " + top(sites) + "; compiled code in use for those vlstm"
                 + " methods, by tier (4 is C2, none means interpreted): " + (allocating.isEmpty() ? "none" : allocating)
                 + "; deoptimizations of vlstm methods: " + top(deopts)
                 + "; compilations of vlstm methods during the wait: " + top(compiles);

@@ -214,6 +214,14 @@ final class GraphInterpreter {
         Val.Const idx = constInput(1, "indices");
         if (idx.isFloat()) throw fail("indices must be int64");
         if (data instanceof Val.Data d) return lastStep(d, axis, idx);
+        if (data instanceof Val.FinalState f) {
+            if (axis != (f.batchMajor() ? 1 : 0) || idx.dims().length != 0)
+                throw fail("Gather with axis " + axis + " and indices " + idx + " on " + describe(f) + "; expected one "
+                        + "state slot: a scalar index on axis " + (f.batchMajor() ? 1 : 0) + " (h_n[-1])");
+            long n = f.to() - f.from(), i = idx.ints()[0], k = i < 0 ? i + n : i;
+            if (k < 0 || k >= n) throw fail("index " + i + " is out of range for " + n + " state slots");
+            return topFinalH(f, f.from() + (int) k);
+        }
         if (axis != 0) throw fail("axis " + axis + " is not supported here, expected 0");
         List<DimExpr> dims;
         if (data instanceof Val.Shape s && !s.scalar()) dims = s.dims();
@@ -239,6 +247,32 @@ final class GraphInterpreter {
                     + "; expected the last timestep: axis " + timeAxis + ", index -1");
         pipeline.stage++;
         return new Val.Data(List.of(DimExpr.BATCH, d.last()), pipeline.stage, Val.Form.LAST_STEP);
+    }
+
+    /**
+     * A classifier on the final state, PyTorch's {@code h_n[-1]} (or {@code h_n.squeeze(0)} of one layer): the final h
+     * of one state slot, {@code [batch, hidden]}. The final h of a forward top layer is that layer's output at the last
+     * timestep, t = seq - 1, when every sequence runs the whole length: the last-step output (format role 17), so the
+     * head that follows maps it as for {@code out[-1]}. Other slots are refused: an earlier layer's, a reverse
+     * direction's (its final h is at t = 0), both directions of a bidirectional layer, and any slot of a model with
+     * sequence lengths (a row's final h is at its own last step).
+     */
+    private Val topFinalH(Val.FinalState f, int slot) {
+        if (f.cell()) throw fail("the final c is used as data; vlstm takes the final h of the top layer (h_n[-1]) only");
+        LayerSpec top = pipeline.layers.getLast();
+        if (slot != pipeline.slots - 1 || pipeline.head != null)
+            throw fail("state slot " + slot + " is not the top layer's final h; a head can read the top layer's final h"
+                    + " (slot " + (pipeline.slots - 1) + ", h_n[-1]) only");
+        if (top.direction() != Direction.FORWARD)
+            throw fail("the final h of a " + top.direction().onnxName + " top layer is not its last timestep; vlstm "
+                    + "reads the final h of a forward top layer only (both directions, h_n[-2] and h_n[-1], are not "
+                    + "supported yet)");
+        if (pipeline.layersWithLengths > 0)
+            throw fail("with sequence lengths a row's final h is at its own last step, not at t = seq - 1; a head on "
+                    + "the final h of a model with sequence lengths is not supported yet");
+        pipeline.stage++;
+        return new Val.Data(List.of(DimExpr.BATCH, DimExpr.constant(top.hiddenSize())), pipeline.stage,
+                Val.Form.LAST_STEP);
     }
 
     private Val unsqueeze() {
@@ -267,6 +301,13 @@ final class GraphInterpreter {
         onlyAttributes("axes");
         long[] axes = axes(1);
         if (input(0) instanceof Val.Const c) return ConstFolding.squeeze(c, axes);
+        if (input(0) instanceof Val.FinalState f) {       // one layer's h_n.squeeze(0): its one slot
+            long slotAxis = f.batchMajor() ? 1 : 0;
+            if (axes == null || axes.length != 1 || axes[0] != slotAxis || f.to() - f.from() != 1)
+                throw fail("Squeeze of " + describe(f) + " with axes " + Arrays.toString(axes) + "; expected the one "
+                        + "slot of a single-direction final h on axis " + slotAxis);
+            return topFinalH(f, f.from());
+        }
         Val.Data d = dataInput(0);
         if (axes == null)
             throw fail("Squeeze without axes removes every size-1 dimension, so its result depends on the sequence length "
@@ -393,7 +434,21 @@ final class GraphInterpreter {
             if (!ok) throw fail("slicing the state input '" + g.name() + "' is supported only along axis 0 with step 1");
             return new Val.StateSlice(g.name(), (int) starts[0], (int) ends[0]);
         }
+        if (v instanceof Val.FinalState f) {      // h_n[-1:] (opset 9 writes h_n[-1] as Slice then Squeeze)
+            long n = f.to() - f.from(), axis = f.batchMajor() ? 1 : 0;
+            boolean ok = starts.length == 1 && (axes == null ? axis == 0 : axes[0] == axis || axes[0] == axis - 3)
+                    && (steps == null || steps[0] == 1);
+            if (!ok) throw fail("Slice of " + describe(f) + " is supported only along its slot axis " + axis + " with step 1");
+            long from = clampIndex(starts[0], n), to = clampIndex(ends[0], n);
+            if (to <= from) throw fail("the slice [" + starts[0] + ", " + ends[0] + ") of " + n + " state slots is empty");
+            return new Val.FinalState(f.cell(), f.from() + (int) from, f.from() + (int) to, f.batchMajor());
+        }
         throw fail("Slice of " + describe(v) + " is not supported");
+    }
+
+    /** An ONNX Slice start or end on an axis of {@code n}: negative counts from the end, then clamped to 0..n. */
+    private static long clampIndex(long i, long n) {
+        return i < 0 ? Math.max(0, i + n) : Math.min(i, n);
     }
 
     private long[] intsInput(int i, String what) {

@@ -220,11 +220,114 @@ class OnnxImporterTest {
     @Test
     void usingAFinalStateAsDataIsRefused() {
         LstmGraphs g = new LstmGraphs(15, 3).lstm(4, true);
-        OnnxNode lstm = g.node("lstm0");
-        g.nodes.set(0, namedNode("lstm0", "LSTM", lstm.inputs(), List.of("y0", "yh"), attrInt("hidden_size", 4)));
-        g.nodes.add(namedNode("use", "Squeeze", List.of("yh"), List.of("hn"), attrInts("axes", 0)));
-        g.current = "hn";
-        assertContains(refusal(g.build()), "node 'use' (Squeeze)", "must be the model's sequence data, found the final h");
+        withFinalStates(g, 0);
+        g.nodes.add(namedNode("use", "Squeeze", List.of("yc0"), List.of("cn"), attrInts("axes", 0)));
+        g.current = "cn";
+        assertContains(refusal(g.build()), "node 'use' (Squeeze)", "the final c is used as data",
+                "the final h of the top layer (h_n[-1]) only");
+        LstmGraphs t = new LstmGraphs(15, 3).lstm(4, true);
+        withFinalStates(t, 0);
+        t.nodes.add(namedNode("add", "Add", List.of("yh0", "yh0"), List.of("sum")));
+        t.current = "sum";
+        assertContains(refusal(t.build()), "node 'add' (Add)", "found the final h");
+    }
+
+    /** Gives layer {@code l}'s LSTM node its Y_h and Y_c outputs, "yh" + l and "yc" + l. */
+    private static void withFinalStates(LstmGraphs g, int l) {
+        OnnxNode lstm = g.node("lstm" + l);
+        g.nodes.set(g.nodes.indexOf(lstm), namedNode(lstm.name(), "LSTM", lstm.inputs(), List.of("y" + l, "yh" + l, "yc" + l),
+                lstm.attributes().values().toArray(dev.vlstm.onnx.proto.OnnxAttribute[]::new)));
+    }
+
+    /** PyTorch's classifier on the final state: {@code fc(h_n[-1])}, h_n being the layers' Y_h concatenated. */
+    private static LstmGraphs finalStateClassifier(long seed, int layers, String pick, long index, int units) {
+        LstmGraphs g = new LstmGraphs(seed, 3);
+        List<String> states = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            g.lstm(4, true);
+            withFinalStates(g, l);
+            states.add("yh" + l);
+        }
+        String hn = states.getFirst();
+        if (layers > 1) {
+            g.nodes.add(namedNode("concat_hn", "Concat", states, List.of("hn"), attrInt("axis", 0)));
+            hn = "hn";
+        }
+        if (pick.equals("Gather")) {
+            g.initializers.add(int64Tensor("index", new long[0], new long[]{index}));
+            g.nodes.add(namedNode("pick", "Gather", List.of(hn, "index"), List.of("h_last"), attrInt("axis", 0)));
+        } else {
+            g.nodes.add(namedNode("pick", "Squeeze", List.of(hn), List.of("h_last"), attrInts("axes", index)));
+        }
+        g.initializers.add(floatTensor("fc.w", new long[]{units, 4}, g.random(4 * units)));
+        g.initializers.add(floatTensor("fc.b", new long[]{units}, g.random(units)));
+        g.nodes.add(namedNode("fc", "Gemm", List.of("h_last", "fc.w", "fc.b"), List.of("logits"), attrInt("transB", 1)));
+        g.current = "logits";
+        g.outputs.add(valueInfo("logits", OnnxDataType.FLOAT, "batch", units));
+        return g;
+    }
+
+    /** The same layers and head on {@code out[-1]}, the layer output at the last timestep. */
+    private static LstmGraphs lastStepClassifier(long seed, int layers, int units) {
+        LstmGraphs g = new LstmGraphs(seed, 3);
+        for (int l = 0; l < layers; l++) g.lstm(4, true);
+        g.initializers.add(int64Tensor("index", new long[0], new long[]{-1}));
+        g.nodes.add(namedNode("pick", "Gather", List.of(g.current, "index"), List.of("h_last"), attrInt("axis", 0)));
+        g.initializers.add(floatTensor("fc.w", new long[]{units, 4}, g.random(4 * units)));
+        g.initializers.add(floatTensor("fc.b", new long[]{units}, g.random(units)));
+        g.nodes.add(namedNode("fc", "Gemm", List.of("h_last", "fc.w", "fc.b"), List.of("logits"), attrInt("transB", 1)));
+        g.current = "logits";
+        g.outputs.add(valueInfo("logits", OnnxDataType.FLOAT, "batch", units));
+        return g;
+    }
+
+    /**
+     * {@code fc(h_n[-1])} (Gather of the last slot, or Squeeze of a one-layer h_n) imports as the same model as
+     * {@code fc(out[-1])}: the top forward layer's final h is its output at the last timestep. The weights come from
+     * the same seed in the same order, so the two imports must agree value for value, and run to the same outputs.
+     */
+    @Test
+    void aHeadOnTheTopLayersFinalHIsTheLastStepOutput() {
+        for (int layers : new int[]{1, 2}) {
+            for (String pick : layers == 1 ? new String[]{"Gather", "Squeeze"} : new String[]{"Gather"}) {
+                long index = pick.equals("Squeeze") ? 0 : layers == 1 ? 0 : -1;
+                var fromState = imp(finalStateClassifier(40 + layers, layers, pick, index, 3).build());
+                var fromY = imp(lastStepClassifier(40 + layers, layers, 3).build());
+                String what = layers + " layer(s), " + pick;
+                assertEquals(dev.vlstm.format.IoSpec.Role.LAST_STEP_OUTPUT, fromState.spec().outputs().getFirst().role(), what);
+                assertEquals("[batch, 3]", fromState.spec().outputs().getFirst().shapeText(), what);
+                assertEquals(fromY.spec(), fromState.spec(), what);
+                try (Model a = Model.load(VlstmWriter.toBytes(fromState.spec(), fromState.weights(), fromState.metadata()), "a");
+                     Model b = Model.load(VlstmWriter.toBytes(fromY.spec(), fromY.weights(), fromY.metadata()), "b")) {
+                    float[] x = RandomModels.uniform(new Random(6), 5 * 2 * 3, 1f);
+                    assertArrayEquals(b.newSession().run(x, 5, 2), a.newSession().run(x, 5, 2), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHeadOnAnyOtherFinalStateIsRefusedNamingWhy() {
+        assertContains(refusal(finalStateClassifier(50, 2, "Gather", 0, 3).build()), "node 'pick' (Gather)",
+                "state slot 0 is not the top layer's final h", "slot 1, h_n[-1]");
+        assertContains(refusal(finalStateClassifier(50, 2, "Gather", 2, 3).build()), "index 2 is out of range for 2 state slots");
+        assertContains(refusal(finalStateClassifier(50, 2, "Squeeze", 0, 3).build()), "node 'pick' (Squeeze)",
+                "expected the one slot of a single-direction final h on axis 0");
+
+        LstmGraphs reverse = finalStateClassifier(51, 1, "Gather", -1, 3);
+        OnnxNode lstm = reverse.node("lstm0");
+        reverse.nodes.set(reverse.nodes.indexOf(lstm), namedNode("lstm0", "LSTM", lstm.inputs(), lstm.outputs(),
+                attrInt("hidden_size", 4), attrString("direction", "reverse")));
+        assertContains(refusal(reverse.build()), "the final h of a reverse top layer is not its last timestep",
+                "h_n[-2] and h_n[-1]");
+
+        LstmGraphs lengths = finalStateClassifier(52, 1, "Gather", -1, 3);
+        lengths.inputs.add(valueInfo("lens", OnnxDataType.INT32, "batch"));
+        lstm = lengths.node("lstm0");
+        List<String> in = new ArrayList<>(lstm.inputs());
+        in.add("lens");
+        lengths.nodes.set(lengths.nodes.indexOf(lstm), namedNode("lstm0", "LSTM", in, lstm.outputs(), attrInt("hidden_size", 4)));
+        assertContains(refusal(lengths.build()), "with sequence lengths a row's final h is at its own last step");
     }
 
     @Test
