@@ -259,6 +259,11 @@ class OnnxImporterTest {
         } else {
             g.nodes.add(namedNode("pick", "Squeeze", List.of(hn), List.of("h_last"), attrInts("axes", index)));
         }
+        return classifierHead(g, units);
+    }
+
+    /** {@code Gemm} of "h_last" ({@code [batch, 4]}) to the graph output "logits", {@code [batch, units]}. */
+    private static LstmGraphs classifierHead(LstmGraphs g, int units) {
         g.initializers.add(floatTensor("fc.w", new long[]{units, 4}, g.random(4 * units)));
         g.initializers.add(floatTensor("fc.b", new long[]{units}, g.random(units)));
         g.nodes.add(namedNode("fc", "Gemm", List.of("h_last", "fc.w", "fc.b"), List.of("logits"), attrInt("transB", 1)));
@@ -273,12 +278,7 @@ class OnnxImporterTest {
         for (int l = 0; l < layers; l++) g.lstm(4, true);
         g.initializers.add(int64Tensor("index", new long[0], new long[]{-1}));
         g.nodes.add(namedNode("pick", "Gather", List.of(g.current, "index"), List.of("h_last"), attrInt("axis", 0)));
-        g.initializers.add(floatTensor("fc.w", new long[]{units, 4}, g.random(4 * units)));
-        g.initializers.add(floatTensor("fc.b", new long[]{units}, g.random(units)));
-        g.nodes.add(namedNode("fc", "Gemm", List.of("h_last", "fc.w", "fc.b"), List.of("logits"), attrInt("transB", 1)));
-        g.current = "logits";
-        g.outputs.add(valueInfo("logits", OnnxDataType.FLOAT, "batch", units));
-        return g;
+        return classifierHead(g, units);
     }
 
     /**
