@@ -87,6 +87,8 @@ final class GraphInterpreter {
             case "Gemm" -> one(gemm());
             case "MatMul" -> one(matMul());
             case "Add" -> one(add());
+            case "GRU", "RNN" -> throw fail("vlstm runs LSTM layers only; a " + node.opType() + " layer cannot be "
+                    + "converted (export the model with nn.LSTM)");
             default -> throw fail("op type " + node.opType() + " is not supported; vlstm converts stacked LSTM layers "
                     + "with an optional linear head (Gemm, or MatMul + Add) and the Shape/Gather/Unsqueeze/Concat/Mul/"
                     + "Constant/ConstantOfShape/Expand/Slice/Squeeze/Reshape/Transpose nodes PyTorch writes around them");

@@ -144,6 +144,17 @@ class OnnxImporterTest {
     }
 
     @Test
+    void aGruOrRnnLayerIsToldThatVlstmRunsLstmLayersOnly() {
+        for (String op : new String[]{"GRU", "RNN"}) {
+            LstmGraphs g = new LstmGraphs(18, 3).lstm(4, true);
+            g.nodes.add(namedNode("rnn", op, List.of(g.current), List.of("r"), attrInt("hidden_size", 4)));
+            g.current = "r";
+            assertContains(refusal(g.build()), "node 'rnn' (" + op + ")", "vlstm runs LSTM layers only",
+                    "a " + op + " layer cannot be converted");
+        }
+    }
+
+    @Test
     void squeezeWithoutAxesIsRefused() {
         LstmGraphs g = new LstmGraphs(7, 3).lstm(4, true);
         g.nodes.set(1, namedNode("squeeze0", "Squeeze", List.of("y0"), List.of("s0")));
