@@ -361,8 +361,12 @@ class SeqModel(nn.Module):
     """
 
     def __init__(self, input_size, hidden_size, output_size, num_layers, *, bidirectional=False,
-                 batch_first=False, head=None, states=False):
+                 batch_first=False, head=None, states=False, norm=False):
         super().__init__()
+        self.norm = norm
+        if norm:  # standardisation inside the model, with buffers (issue 17): (x - mean) / std
+            self.register_buffer("mean", torch.randn(input_size) * 0.5)
+            self.register_buffer("std", torch.rand(input_size) + 0.5)
         self.batch_first = batch_first
         self.head = head
         self.states = states
@@ -372,6 +376,8 @@ class SeqModel(nn.Module):
             self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
 
     def forward(self, x, h0=None, c0=None):
+        if self.norm:
+            x = (x - self.mean) / self.std
         if self.states:
             out, (hn, cn) = self.lstm(x, (h0, c0))
         else:
@@ -394,12 +400,12 @@ class SeqModel(nn.Module):
 
 def G(name, description, *, input_size, hidden_size, output_size, layers, seq, batch, seed,
       model="seq", head=None, bidirectional=False, batch_first=False, states=False, opset=12,
-      dynamic=False, input_scale=None, train=None):
+      dynamic=False, input_scale=None, train=None, norm=False):
     return dict(name=name, description=description, model=model, input_size=input_size,
                 hidden_size=hidden_size, output_size=output_size, layers=layers, seq=seq,
                 batch=batch, seed=seed, head=head, bidirectional=bidirectional,
                 batch_first=batch_first, states=states, opset=opset, dynamic=dynamic,
-                input_scale=input_scale, train=train)
+                input_scale=input_scale, train=train, norm=norm)
 
 
 # The bidirectional 2-layer model with a view/Linear/view head; exported at
@@ -491,6 +497,19 @@ IO_FIXTURES += [
       input_size=5, hidden_size=8, output_size=2, layers=1, seq=6, batch=3, head="final_state_squeeze",
       batch_first=True, opset=17, dynamic=True, seed=2012),
 ]
+# Standardisation inside the model, folded into the first layer at conversion (issue 17).
+IO_FIXTURES += [
+    G("norm_bf_many_to_one",
+      "(x - mean) / std with buffers, then LSTM(6, 9, 2 layers, batch_first=True) and Linear(9, 2)(out[:, -1, :]); "
+      "x [3,5,6] (batch, seq, input) -> y [3,2], dynamic axes, opset 13",
+      input_size=6, hidden_size=9, output_size=2, layers=2, seq=5, batch=3, head="last_step",
+      batch_first=True, norm=True, opset=13, dynamic=True, seed=2013),
+    G("norm_seq_head_opset9",
+      "(x - mean) / std with buffers, then LSTM(4, 7, 1 layer) + view/Linear(7, 3)/view; x [5,2,4] -> y [5,2,3], "
+      "opset 9",
+      input_size=4, hidden_size=7, output_size=3, layers=1, seq=5, batch=2, head="view_linear",
+      norm=True, opset=9, seed=2014),
+]
 IO_FIXTURES.append(
     G("bidir2_opset13_dynamic",
       "Same model and first input as bidir2_head, dynamic seq/batch axes, traced at [5,3,7], "
@@ -511,7 +530,7 @@ def build_io_model(f):
     else:
         m = SeqModel(f["input_size"], f["hidden_size"], f["output_size"], f["layers"],
                      bidirectional=f["bidirectional"], batch_first=f["batch_first"],
-                     head=f["head"], states=f["states"])
+                     head=f["head"], states=f["states"], norm=f["norm"])
     m.eval()
     return m
 

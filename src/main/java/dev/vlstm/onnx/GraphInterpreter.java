@@ -76,7 +76,9 @@ final class GraphInterpreter {
             case "Unsqueeze" -> one(unsqueeze());
             case "Squeeze" -> one(squeeze());
             case "Concat" -> one(concat());
-            case "Mul" -> one(mul());
+            case "Mul" -> one(input(0) instanceof Val.Data || input(1) instanceof Val.Data ? inputAffine('*') : mul());
+            case "Sub" -> one(inputAffine('-'));
+            case "Div" -> one(inputAffine('/'));
             case "Cast" -> one(cast());
             case "ConstantOfShape" -> one(constantOfShape());
             case "Expand" -> one(zerosPassThrough());
@@ -549,6 +551,11 @@ final class GraphInterpreter {
         float[] r = weight(2, "R", dirs, 4L * h, h);
         float[] b = optionalInput(3) == null ? null : weight(3, "B", dirs, 8L * h);
         float[] p = optionalInput(7) == null ? null : weight(7, "P", dirs, 3L * h);
+        if (layer == 0 && pipeline.inputScale != null) {
+            float[][] folded = foldInputAffine(w, b, dirs, h, in);
+            w = folded[0];
+            b = folded[1];
+        }
         Val lens = optionalInput(4);
         if (lens != null) {
             if (!(lens instanceof Val.GraphInput g) || g.dims().size() != 1)
@@ -724,6 +731,7 @@ final class GraphInterpreter {
     /** Add is the bias of a MatMul head: {@code Add(bias, x)} or {@code Add(x, bias)} right after it. */
     private Val add() {
         onlyAttributes();
+        if (pipeline.layers.isEmpty()) return inputAffine('+');
         int dataSide = input(0) instanceof Val.Data ? 0 : 1;
         Val.Data x = dataInput(dataSide);
         if (pipeline.head == null || pipeline.headBias != null)
@@ -731,6 +739,79 @@ final class GraphInterpreter {
         int out = pipeline.head.outputSize();
         pipeline.addHeadBias(broadcastBias(constInput(1 - dataSide, "bias"), out, "bias"));
         return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /**
+     * Standardisation inside the model, {@code (x - mean) / std} or any chain of Add, Sub, Mul and Div of the model
+     * input by constants broadcast along its feature axis (a scalar, {@code [F]} or {@code [1, 1, F]}), before the
+     * first layer: kept as x' = x * scale + shift per feature and folded into the first layer's W and bias when the
+     * layer is read ({@link #foldInputAffine}), so that it costs nothing when the model runs.
+     */
+    private Val inputAffine(char op) {
+        onlyAttributes();
+        int dataSide = input(0) instanceof Val.Data ? 0 : 1;
+        Val.Data x = dataInput(dataSide);
+        if (!pipeline.layers.isEmpty())
+            throw fail(node.opType() + " of the data is supported only on the model input, before the first LSTM "
+                    + "layer (an input standardisation), or as a head's bias (Add)");
+        if (op == '/' && dataSide == 1) throw fail("a constant divided by the input is not supported; expected input / constant");
+        if (!x.last().isConstant()) throw fail("the input's feature axis is not a fixed size");
+        int features = (int) x.last().coefficient();
+        float[] c = broadcastBias(constInput(1 - dataSide, "the constant"), features, "the constant");
+        for (int j = 0; j < features; j++) {
+            if (!Float.isFinite(c[j])) throw fail("the constant holds " + c[j] + " at feature " + j + "; expected finite values");
+            if ((op == '/' || op == '*') && c[j] == 0)
+                throw fail("the constant is 0 at feature " + j + (op == '/' ? ": a division by zero" : ": the feature would be lost"));
+        }
+        if (pipeline.inputScale == null) {
+            pipeline.inputScale = new double[features];
+            pipeline.inputShift = new double[features];
+            Arrays.fill(pipeline.inputScale, 1);
+        }
+        double[] scale = pipeline.inputScale, shift = pipeline.inputShift;
+        for (int j = 0; j < features; j++) {
+            switch (op) {
+                case '+' -> shift[j] += c[j];
+                case '-' -> {
+                    if (dataSide == 0) shift[j] -= c[j];
+                    else {
+                        scale[j] = -scale[j];
+                        shift[j] = c[j] - shift[j];
+                    }
+                }
+                case '*' -> {
+                    scale[j] *= c[j];
+                    shift[j] *= c[j];
+                }
+                default -> {
+                    scale[j] /= c[j];
+                    shift[j] /= c[j];
+                }
+            }
+        }
+        pipeline.stage++;       // the untransformed input is an earlier stage from now on: no other use of it
+        return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /**
+     * The first layer's W and bias with the input's affine map folded in, in float64: W'[r][j] = W[r][j] * scale[j],
+     * Wb'[r] = Wb[r] + sum_j W[r][j] * shift[j], per direction; {@code b} may be null (then the folded bias is new).
+     */
+    private float[][] foldInputAffine(float[] w, float[] b, int dirs, int h, int in) {
+        double[] scale = pipeline.inputScale, shift = pipeline.inputShift;
+        float[] w2 = new float[w.length], b2 = b == null ? new float[dirs * 8 * h] : b.clone();
+        for (int d = 0; d < dirs; d++) {
+            for (int r = 0; r < 4 * h; r++) {
+                int row = (d * 4 * h + r) * in;
+                double extra = 0;
+                for (int j = 0; j < in; j++) {
+                    w2[row + j] = (float) (w[row + j] * scale[j]);
+                    extra += (double) w[row + j] * shift[j];
+                }
+                b2[d * 8 * h + r] = (float) (b2[d * 8 * h + r] + extra);
+            }
+        }
+        return new float[][]{w2, b2};
     }
 
     private float[] broadcastBias(Val.Const c, int out, String name) {

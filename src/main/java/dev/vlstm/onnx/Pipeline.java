@@ -24,6 +24,11 @@ final class Pipeline {
     int nodeLayout = -1;
     /** Graph inputs by role, as found: "initial_h", "initial_c", "sequence_lens" → graph input name. */
     final Map<String, String> stateInputs = new LinkedHashMap<>();
+    /**
+     * An affine map of the model input, x' = x * inputScale + inputShift per feature (standardisation written in the
+     * model), to be folded into the first layer's W and bias; null when there is none.
+     */
+    double[] inputScale, inputShift;
     /** How many layers took their initial h / c from a state input, and the sequence lengths. */
     int layersWithInitialH, layersWithInitialC, layersWithLengths;
 

@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * Which graph input is the sequence X, and whether it is batch-first: found by following the first LSTM node's X back
- * through Identity and Transpose nodes (PyTorch's batch_first writes {@code Transpose [1, 0, 2]}), or from the node's
+ * through Identity, Transpose and elementwise Add/Sub/Mul/Div-by-a-constant nodes (PyTorch's batch_first writes {@code Transpose [1, 0, 2]}), or from the node's
  * {@code layout = 1}. Known before the walk, so every Shape of X means the right axes.
  */
 record SequenceInput(OnnxValueInfo input, boolean batchFirst) {
@@ -38,13 +38,26 @@ record SequenceInput(OnnxValueInfo input, boolean batchFirst) {
             if (producer.opType().equals("Transpose") && producer.attribute("perm") != null
                     && Arrays.equals(producer.attribute("perm").asInts(), new long[]{1, 0, 2})) {
                 batchFirst = !batchFirst;
+            } else if (ELEMENTWISE.contains(producer.opType()) && producer.inputs().size() == 2) {
+                // An input standardisation, (x - mean) / std: follow the side that is not a constant (the walk checks).
+                name = isConstant(g, producer.input(0)) ? producer.input(1) : producer.input(0);
+                continue;
             } else if (!producer.opType().equals("Identity")) {
                 break;
             }
             name = producer.input(0);
         }
         throw new ImportException(source + ": the first LSTM node's input X ('" + lstm.input(0) + "') does not come from a "
-                + "graph input (directly, or through Transpose [1, 0, 2] for batch_first)");
+                + "graph input (directly, or through Transpose [1, 0, 2] for batch_first, or an input standardisation by "
+                + "constants)");
+    }
+
+    private static final List<String> ELEMENTWISE = List.of("Add", "Sub", "Mul", "Div");
+
+    /** Whether {@code name} is an initializer or a Constant node's output. */
+    private static boolean isConstant(OnnxGraph g, String name) {
+        return g.initializers().stream().anyMatch(t -> t.name().equals(name))
+                || g.nodes().stream().anyMatch(n -> n.opType().equals("Constant") && n.outputs().contains(name));
     }
 
     private static SequenceInput check(OnnxValueInfo x, boolean batchFirst, String source) {

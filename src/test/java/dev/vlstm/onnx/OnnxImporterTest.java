@@ -143,6 +143,65 @@ class OnnxImporterTest {
         assertContains(refusal(g.build()), "node 'act' (Relu)", "op type Relu is not supported");
     }
 
+    /** A graph whose input goes through {@code ops} (op type, constant, constant first?) before one LSTM and a head. */
+    private static LstmGraphs standardised(long seed, Object[][] ops) {
+        LstmGraphs g = new LstmGraphs(seed, 3);
+        for (int i = 0; i < ops.length; i++) {
+            String c = "c" + i;
+            float[] v = (float[]) ops[i][1];
+            g.initializers.add(floatTensor(c, v.length == 1 ? new long[0] : new long[]{v.length}, v));
+            boolean constantFirst = ops[i].length > 2 && (Boolean) ops[i][2];
+            g.nodes.add(namedNode("op" + i, (String) ops[i][0], constantFirst ? List.of(c, g.current) : List.of(g.current, c),
+                    List.of("t" + i)));
+            g.current = "t" + i;
+        }
+        return g.lstm(4, true).gemmHead(2);
+    }
+
+    /**
+     * Add, Sub (either order), Mul and Div of the input by constants fold into the first layer: the model with the
+     * transform run on x equals the same layers run on the transformed x (computed here), to float rounding.
+     */
+    @Test
+    void anInputStandardisationFoldsIntoTheFirstLayer() {
+        float[] a = {0.5f, -2f, 3f}, b = {1.5f, 0.25f, -1f};
+        Object[][] ops = {{"Sub", a}, {"Div", b}, {"Mul", new float[]{2f}}, {"Add", b, true}, {"Sub", a, true}};
+        var folded = imp(standardised(60, ops).build());
+        var plain = imp(standardised(60, new Object[0][]).build());
+        assertEquals(plain.spec().layers(), folded.spec().layers());
+        int seq = 4, batch = 3;
+        float[] x = RandomModels.uniform(new Random(7), seq * batch * 3, 2f), t = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int j = i % 3;
+            double v = ((x[i] - a[j]) / b[j]) * 2 + b[j];
+            t[i] = (float) (a[j] - v);
+        }
+        try (Model m1 = Model.load(VlstmWriter.toBytes(folded.spec(), folded.weights(), folded.metadata()), "folded");
+             Model m0 = Model.load(VlstmWriter.toBytes(plain.spec(), plain.weights(), plain.metadata()), "plain")) {
+            float[] y1 = m1.newSession().run(x, seq, batch), y0 = m0.newSession().run(t, seq, batch);
+            double err = 0;
+            for (int i = 0; i < y0.length; i++) err = Math.max(err, Math.abs(y1[i] - y0[i]));
+            assertTrue(err < 1e-5, "folded standardisation vs the transformed input: max abs error " + err);
+        }
+    }
+
+    @Test
+    void aStandardisationVlstmCannotFoldIsRefusedNamingWhy() {
+        assertContains(refusal(standardised(61, new Object[][]{{"Div", new float[]{1f, 0f, 2f}}}).build()),
+                "node 'op0' (Div)", "the constant is 0 at feature 1: a division by zero");
+        assertContains(refusal(standardised(61, new Object[][]{{"Div", new float[]{1f, 2f, 3f}, true}}).build()),
+                "a constant divided by the input is not supported");
+        assertContains(refusal(standardised(61, new Object[][]{{"Sub", new float[]{1f, Float.NaN, 3f}}}).build()),
+                "the constant holds NaN at feature 1");
+        assertContains(refusal(standardised(61, new Object[][]{{"Sub", new float[]{1f, 2f}}}).build()),
+                "the constant has shape [2], expected [3]");
+        LstmGraphs after = new LstmGraphs(62, 3).lstm(4, true);
+        after.initializers.add(floatTensor("k", new long[]{4}, after.random(4)));
+        after.nodes.add(namedNode("late", "Sub", List.of(after.current, "k"), List.of("d")));
+        after.current = "d";
+        assertContains(refusal(after.build()), "node 'late' (Sub)", "supported only on the model input, before the first LSTM");
+    }
+
     @Test
     void aGruOrRnnLayerIsToldThatVlstmRunsLstmLayersOnly() {
         for (String op : new String[]{"GRU", "RNN"}) {
