@@ -71,6 +71,7 @@ final class GraphInterpreter {
         return switch (node.opType()) {
             case "Constant" -> one(constantNode());
             case "Identity" -> one(input(0));
+            case "Dropout" -> one(dropout());
             case "Shape" -> one(shape());
             case "Gather" -> one(gather());
             case "Unsqueeze" -> one(unsqueeze());
@@ -251,6 +252,23 @@ final class GraphInterpreter {
                     + "; expected the last timestep: axis " + timeAxis + ", index -1");
         pipeline.stage++;
         return new Val.Data(List.of(DimExpr.BATCH, d.last()), pipeline.stage, Val.Form.LAST_STEP);
+    }
+
+    /**
+     * {@code nn.Dropout} in an exported model: at inference ONNX's Dropout passes its input through (opsets 7 and
+     * later), unless its {@code training_mode} input (opset 12 and later) is true or not a constant. Its mask output
+     * is not supported, and a {@code training_mode} given as a bool tensor is refused by the constant reader, which
+     * reads float32, int64 and int32 only (PyTorch's eval-mode exports leave Dropout out altogether).
+     */
+    private Val dropout() {
+        onlyAttributes("ratio", "seed");
+        Val mode = optionalInput(2);
+        if (mode != null && !(mode instanceof Val.Const c && !c.isFloat() && c.count() == 1 && c.ints()[0] == 0)
+                && !(mode instanceof Val.Const f && f.isFloat() && f.count() == 1 && f.floats()[0] == 0))
+            throw fail("training_mode is " + describe(mode) + "; expected absent or a constant false (inference)");
+        if (node.outputs().size() > 1 && !node.outputs().get(1).isEmpty())
+            throw fail("the mask output of Dropout is not supported");
+        return input(0);
     }
 
     /**

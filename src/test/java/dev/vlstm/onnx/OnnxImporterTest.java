@@ -202,6 +202,30 @@ class OnnxImporterTest {
         assertContains(refusal(after.build()), "node 'late' (Sub)", "supported only on the model input, before the first LSTM");
     }
 
+    /** nn.Dropout between the layers imports as a pass-through; in training mode, or with its mask used, it is refused. */
+    @Test
+    void dropoutAtInferenceIsAPassThrough() {
+        LstmGraphs plain = new LstmGraphs(63, 3).lstm(4, true).lstm(5, true);
+        LstmGraphs g = new LstmGraphs(63, 3).lstm(4, true);
+        g.nodes.add(namedNode("drop", "Dropout", List.of(g.current), List.of("d")));
+        g.current = "d";
+        g.lstm(5, true);
+        assertEquals(imp(plain.build()).spec(), imp(g.build()).spec());
+        for (boolean training : new boolean[]{true, false}) {
+            LstmGraphs t = new LstmGraphs(63, 3).lstm(4, true);
+            t.initializers.add(floatTensor("ratio", new long[0], new float[]{0.5f}));
+            t.initializers.add(int64Tensor("mode", new long[0], new long[]{training ? 1 : 0}));
+            t.nodes.add(namedNode("drop", "Dropout", List.of(t.current, "ratio", "mode"), List.of("d")));
+            t.current = "d";
+            if (training) assertContains(refusal(t.build()), "node 'drop' (Dropout)", "training_mode", "constant false");
+            else assertEquals(1, imp(t.build()).spec().layers().size());
+        }
+        LstmGraphs mask = new LstmGraphs(63, 3).lstm(4, true);
+        mask.nodes.add(namedNode("drop", "Dropout", List.of(mask.current), List.of("d", "m")));
+        mask.current = "d";
+        assertContains(refusal(mask.build()), "the mask output of Dropout is not supported");
+    }
+
     @Test
     void aGruOrRnnLayerIsToldThatVlstmRunsLstmLayersOnly() {
         for (String op : new String[]{"GRU", "RNN"}) {
