@@ -12,8 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
+import javax.management.JMException;
+import javax.management.ObjectName;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -70,16 +74,15 @@ public final class SteadyAllocation {
                 lastWindow = Instant.now();
                 perCall = bytesPerCall(call, workerPrefixes);
             }
+            double waited = Duration.between(waitStart, Instant.now()).toMillis() / 1e3;
             if (perCall <= allowed) {       // worth knowing when a warm-up was too short, though no failure
-                String waited = String.format(Locale.ROOT, "%.1f", Duration.between(waitStart, Instant.now()).toMillis() / 1e3);
-                System.out.printf(Locale.ROOT, "SteadyAllocation: %s: %d bytes per call after %s s more (was %d); "
+                System.out.printf(Locale.ROOT, "SteadyAllocation: %s: %d bytes per call after %.1f s more (was %d); "
                         + "during the wait: %s%n", caller(), perCall, waited, first, explain(recording, waitStart, waitStart));
                 return new Result(perCall, "");
             }
-            String waited = String.format(Locale.ROOT, "still allocating after %.1f s more",
-                    Duration.between(waitStart, Instant.now()).toMillis() / 1e3);
             String why = explain(recording, waitStart, lastWindow);
-            return new Result(perCall, waited + " on " + Kernels.active() + ", " + cpu() + "; " + why);
+            return new Result(perCall, String.format(Locale.ROOT, "still allocating after %.1f s more on %s, %s; %s",
+                    waited, Kernels.active(), dev.vlstm.cli.KernelCheck.cpuModel(), why));
         }
     }
 
@@ -164,10 +167,10 @@ public final class SteadyAllocation {
                 default -> { }
             }
         }
-        Map<String, java.util.SortedSet<Integer>> levels = codeLevels();
+        Map<String, SortedSet<Integer>> levels = codeLevels();
         String allocating = sites.keySet().stream().map(site -> site.substring(site.lastIndexOf(" from ") + 6))
                 .map(f -> f.substring(0, f.indexOf(':') < 0 ? f.length() : f.indexOf(':'))).distinct()
-                .map(m -> m + " " + levels.getOrDefault(m, new java.util.TreeSet<>()))
+                .map(m -> m + " " + levels.getOrDefault(m, new TreeSet<>()))
                 .collect(Collectors.joining(", "));
         return "allocation samples (JFR): " + top(sites) + "; compiled code in use for those vlstm"
                 + " methods, by tier (4 is C2, none means interpreted): " + (allocating.isEmpty() ? "none" : allocating)
@@ -179,11 +182,11 @@ public final class SteadyAllocation {
      * The tiers of the compiled code in use for each vlstm method ("Compiler.codelist": id, tier, state 0 for in
      * use, method), or an empty map where the diagnostic command is not there.
      */
-    private static Map<String, java.util.SortedSet<Integer>> codeLevels() {
-        Map<String, java.util.SortedSet<Integer>> levels = new TreeMap<>();
+    private static Map<String, SortedSet<Integer>> codeLevels() {
+        Map<String, SortedSet<Integer>> levels = new TreeMap<>();
         try {
             var server = ManagementFactory.getPlatformMBeanServer();
-            String list = (String) server.invoke(new javax.management.ObjectName(
+            String list = (String) server.invoke(new ObjectName(
                             "com.sun.management:type=DiagnosticCommand"), "compilerCodelist",
                     new Object[] {new String[0]}, new String[] {String[].class.getName()});
             for (String line : list.split("\n")) {
@@ -192,9 +195,9 @@ public final class SteadyAllocation {
                 String method = f[3].substring(0, f[3].indexOf('('));
                 String type = method.substring(0, method.lastIndexOf('.'));
                 String name = type.substring(type.lastIndexOf('.') + 1) + method.substring(method.lastIndexOf('.'));
-                levels.computeIfAbsent(name, k -> new java.util.TreeSet<>()).add(Integer.parseInt(f[1]));
+                levels.computeIfAbsent(name, k -> new TreeSet<>()).add(Integer.parseInt(f[1]));
             }
-        } catch (javax.management.JMException | RuntimeException e) {
+        } catch (JMException | RuntimeException e) {
             return Map.of();
         }
         return levels;
@@ -231,10 +234,5 @@ public final class SteadyAllocation {
         if (counts.isEmpty()) return "none";
         return counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(6)
                 .map(en -> en.getValue() + " x " + en.getKey()).collect(Collectors.joining(", "));
-    }
-
-    /** The machine, as {@code bench --check} names it. */
-    private static String cpu() {
-        return dev.vlstm.cli.KernelCheck.cpuModel();
     }
 }

@@ -77,7 +77,7 @@ final class GraphInterpreter {
             case "Unsqueeze" -> one(unsqueeze());
             case "Squeeze" -> one(squeeze());
             case "Concat" -> one(concat());
-            case "Mul" -> one(input(0) instanceof Val.Data || input(1) instanceof Val.Data ? inputAffine('*') : mul());
+            case "Mul" -> one(mul());
             case "Sub" -> one(inputAffine('-'));
             case "Div" -> one(inputAffine('/'));
             case "Cast" -> one(cast());
@@ -263,8 +263,9 @@ final class GraphInterpreter {
     private Val dropout() {
         onlyAttributes("ratio", "seed");
         Val mode = optionalInput(2);
-        if (mode != null && !(mode instanceof Val.Const c && !c.isFloat() && c.count() == 1 && c.ints()[0] == 0)
-                && !(mode instanceof Val.Const f && f.isFloat() && f.count() == 1 && f.floats()[0] == 0))
+        boolean inference = mode == null
+                || mode instanceof Val.Const c && c.count() == 1 && (c.isFloat() ? c.floats()[0] == 0 : c.ints()[0] == 0);
+        if (!inference)
             throw fail("training_mode is " + describe(mode) + "; expected absent or a constant false (inference)");
         if (node.outputs().size() > 1 && !node.outputs().get(1).isEmpty())
             throw fail("the mask output of Dropout is not supported");
@@ -390,6 +391,7 @@ final class GraphInterpreter {
 
     private Val mul() {
         onlyAttributes();
+        if (input(0) instanceof Val.Data || input(1) instanceof Val.Data) return inputAffine('*');
         List<DimExpr> a = shapeElements(0), b = shapeElements(1);
         if (a.size() != b.size()) throw fail("Mul of shape values with " + a.size() + " and " + b.size() + " elements");
         List<DimExpr> out = new ArrayList<>();

@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * Which graph input is the sequence X, and whether it is batch-first: found by following the first LSTM node's X back
- * through Identity, Transpose and elementwise Add/Sub/Mul/Div-by-a-constant nodes (PyTorch's batch_first writes {@code Transpose [1, 0, 2]}), or from the node's
- * {@code layout = 1}. Known before the walk, so every Shape of X means the right axes.
+ * through Identity, Transpose and Add/Sub/Mul/Div-by-a-constant nodes (PyTorch's batch_first writes
+ * {@code Transpose [1, 0, 2]}; an input standardisation the elementwise nodes), or from the node's {@code layout = 1}. Known before the walk, so every Shape of X means the right axes.
  */
 record SequenceInput(OnnxValueInfo input, boolean batchFirst) {
 
