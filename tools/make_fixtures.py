@@ -358,10 +358,13 @@ class SeqModel(nn.Module):
           "final_state" -> Linear on the top layer's final hidden state: fc(h_n[-1])
           "final_state_squeeze" -> the same for one layer written fc(h_n.squeeze(0))
     states=True: forward(x, h0, c0) returns (output, (h_n, c_n)).
+    chain: the head as a list instead of one Linear (issue 17), applied where the head is:
+           ("linear", out), "relu", ("leaky", alpha), "tanh", "sigmoid", ("elu", alpha), "softplus",
+           "softmax", "logsoftmax", "layernorm", "dropout" -- e.g. ["layernorm", ("linear", 3), "softmax"].
     """
 
     def __init__(self, input_size, hidden_size, output_size, num_layers, *, bidirectional=False,
-                 batch_first=False, head=None, states=False, norm=False):
+                 batch_first=False, head=None, states=False, norm=False, chain=None):
         super().__init__()
         self.norm = norm
         if norm:  # standardisation inside the model, with buffers (issue 17): (x - mean) / std
@@ -372,7 +375,9 @@ class SeqModel(nn.Module):
         self.states = states
         self.lstm = nn.LSTM(input_size, hidden_size, num_layers, bidirectional=bidirectional,
                             batch_first=batch_first)
-        if head is not None:
+        if head is not None and chain is not None:
+            self.fc = build_chain(chain, hidden_size * (2 if bidirectional else 1))
+        elif head is not None:
             self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
 
     def forward(self, x, h0=None, c0=None):
@@ -398,10 +403,32 @@ class SeqModel(nn.Module):
         return out
 
 
+def build_chain(chain, width):
+    """nn.Sequential of SeqModel's chain items, starting at width features."""
+    mods = []
+    for item in chain:
+        kind, arg = (item, None) if isinstance(item, str) else item
+        if kind == "linear":
+            mods.append(nn.Linear(width, arg))
+            width = arg
+        elif kind == "layernorm":
+            ln = nn.LayerNorm(width)
+            with torch.no_grad():  # not the identity PyTorch initialises it to
+                ln.weight.copy_(torch.rand(width) + 0.5)
+                ln.bias.copy_(torch.randn(width) * 0.3)
+            mods.append(ln)
+        else:
+            mods.append({"relu": lambda: nn.ReLU(), "leaky": lambda: nn.LeakyReLU(arg), "tanh": lambda: nn.Tanh(),
+                         "sigmoid": lambda: nn.Sigmoid(), "elu": lambda: nn.ELU(arg), "softplus": lambda: nn.Softplus(),
+                         "softmax": lambda: nn.Softmax(dim=-1), "logsoftmax": lambda: nn.LogSoftmax(dim=-1),
+                         "dropout": lambda: nn.Dropout(0.3)}[kind]())
+    return nn.Sequential(*mods)
+
+
 def G(name, description, *, input_size, hidden_size, output_size, layers, seq, batch, seed,
       model="seq", head=None, bidirectional=False, batch_first=False, states=False, opset=12,
-      dynamic=False, input_scale=None, train=None, norm=False):
-    return dict(name=name, description=description, model=model, input_size=input_size,
+      dynamic=False, input_scale=None, train=None, norm=False, chain=None):
+    return dict(name=name, description=description, model=model, input_size=input_size, chain=chain,
                 hidden_size=hidden_size, output_size=output_size, layers=layers, seq=seq,
                 batch=batch, seed=seed, head=head, bidirectional=bidirectional,
                 batch_first=batch_first, states=states, opset=opset, dynamic=dynamic,
@@ -510,6 +537,31 @@ IO_FIXTURES += [
       input_size=4, hidden_size=7, output_size=3, layers=1, seq=5, batch=2, head="view_linear",
       norm=True, opset=9, seed=2014),
 ]
+# Heads of several operations (issue 17): activations, MLPs, softmax, layer norm.
+IO_FIXTURES += [
+    G("chain_sigmoid_per_step",
+      "Probability per step: torch.sigmoid(Linear(12, 1)(out)) on LSTM(5, 12, 1 layer), x [6,3,5] -> y [6,3,1], "
+      "dynamic axes, opset 13",
+      input_size=5, hidden_size=12, output_size=1, layers=1, seq=6, batch=3, head="linear3d",
+      chain=[("linear", 1), "sigmoid"], opset=13, dynamic=True, seed=2015),
+    G("chain_softmax_many_to_one_bf",
+      "Many-to-one with softmax: softmax(Linear(10, 4)(out[:, -1, :]), -1), LSTM(6, 10, 2 layers, batch_first), "
+      "x [3,5,6] -> y [3,4], opset 11",
+      input_size=6, hidden_size=10, output_size=4, layers=2, seq=5, batch=3, head="last_step",
+      batch_first=True, chain=[("linear", 4), "softmax"], opset=11, seed=2016),
+    G("chain_mlp_final_state",
+      "MLP head on the final state: Sequential(Linear(16, 24), ReLU, Dropout, Linear(24, 8), Tanh, Linear(8, 3), "
+      "LogSoftmax)(h_n[-1]), LSTM(4, 16, 2 layers), x [7,2,4] -> y [2,3], dynamic axes, opset 14",
+      input_size=4, hidden_size=16, output_size=3, layers=2, seq=7, batch=2, head="final_state",
+      chain=[("linear", 24), "relu", "dropout", ("linear", 8), "tanh", ("linear", 3), "logsoftmax"],
+      opset=14, dynamic=True, seed=2017),
+    G("chain_layernorm_opset17",
+      "LayerNorm before the head: Linear(18, 5)(LayerNorm(18)(out)) then ELU(0.7), LeakyReLU(0.2), Softplus, on a "
+      "bidirectional LSTM(3, 9), x [5,2,3] -> y [5,2,5], dynamic axes, opset 17",
+      input_size=3, hidden_size=9, output_size=5, layers=1, seq=5, batch=2, head="linear3d", bidirectional=True,
+      chain=["layernorm", ("linear", 5), ("elu", 0.7), ("leaky", 0.2), "softplus"], opset=17, dynamic=True,
+      seed=2018),
+]
 IO_FIXTURES.append(
     G("bidir2_opset13_dynamic",
       "Same model and first input as bidir2_head, dynamic seq/batch axes, traced at [5,3,7], "
@@ -530,7 +582,7 @@ def build_io_model(f):
     else:
         m = SeqModel(f["input_size"], f["hidden_size"], f["output_size"], f["layers"],
                      bidirectional=f["bidirectional"], batch_first=f["batch_first"],
-                     head=f["head"], states=f["states"], norm=f["norm"])
+                     head=f["head"], states=f["states"], norm=f["norm"], chain=f["chain"])
     m.eval()
     return m
 
@@ -690,6 +742,8 @@ def make_io_fixture(f):
     }
     if f["input_scale"] is not None:
         entry["input_scale"] = f["input_scale"]
+    if f["chain"]:
+        entry["head_chain"] = [i if isinstance(i, str) else f"{i[0]}({i[1]})" for i in f["chain"]]
     if f["train"]:
         entry["training"] = dict(f["train"], optimizer="Adam", task="sine next-value, MSE",
                                  dt=SINE_DT, phases=list(SINE_PHASES),

@@ -12,6 +12,8 @@ onnx 1.12 has no onnx.reference module, and onnxruntime is not installed.
 Only what the fixtures need is implemented; unknown ops raise.
 """
 
+import math
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -185,6 +187,43 @@ def _run_node(node, inputs):
         for s, e, a, st in zip(starts, ends, axes, steps):
             sl[int(a)] = slice(int(s), int(e), int(st))
         return [x[tuple(sl)]]
+    # The head's operations (issue 17), in float64 and rounded once like the LSTM.
+    x64 = inputs[0].astype(np.float64) if inputs and inputs[0] is not None and inputs[0].dtype == np.float32 else None
+    if op == "Relu":
+        return [np.maximum(x64, 0).astype(np.float32)]
+    if op == "LeakyRelu":
+        return [np.where(x64 >= 0, x64, at.get("alpha", 0.01) * x64).astype(np.float32)]
+    if op == "Tanh":
+        return [np.tanh(x64).astype(np.float32)]
+    if op == "Sigmoid":
+        return [(1 / (1 + np.exp(-x64))).astype(np.float32)]
+    if op == "Elu":
+        return [np.where(x64 >= 0, x64, at.get("alpha", 1.0) * np.expm1(x64)).astype(np.float32)]
+    if op == "Softplus":
+        return [np.log1p(np.exp(x64)).astype(np.float32)]
+    if op == "Erf":
+        return [np.vectorize(math.erf)(x64).astype(np.float32)]
+    if op == "Pow":
+        return [np.power(x64, inputs[1].astype(np.float64)).astype(np.float32)]
+    if op == "Sqrt":
+        return [np.sqrt(x64).astype(np.float32)]
+    if op == "ReduceMean":
+        axes = _axes(inputs, at, 1)
+        keep = bool(at.get("keepdims", 1))
+        return [np.mean(x64, axis=tuple(axes) if axes is not None else None, keepdims=keep).astype(np.float32)]
+    if op in ("Softmax", "LogSoftmax"):
+        axis = at.get("axis", -1)
+        e = np.exp(x64 - np.max(x64, axis=axis, keepdims=True))
+        s = np.sum(e, axis=axis, keepdims=True)
+        return [(e / s if op == "Softmax" else np.log(e / s)).astype(np.float32)]
+    if op == "LayerNormalization":
+        axis = at.get("axis", -1)
+        mean = np.mean(x64, axis=axis, keepdims=True)
+        var = np.mean((x64 - mean) ** 2, axis=axis, keepdims=True)
+        y = (x64 - mean) / np.sqrt(var + at.get("epsilon", 1e-5)) * inputs[1]
+        if len(inputs) > 2 and inputs[2] is not None:
+            y = y + inputs[2]
+        return [y.astype(np.float32)]
     raise NotImplementedError("op " + op)
 
 

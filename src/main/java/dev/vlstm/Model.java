@@ -37,8 +37,8 @@ public final class Model implements AutoCloseable {
     private final VlstmFile file;
     private volatile boolean open = true;
     final LayerWeights[] layers;
-    final float[] headWeight;
-    final float[] headBias;
+    /** The head's plan, or null when the model ends with its last layer. */
+    final Head head;
 
     /** One layer: its spec and the packed tensors of each direction (forward half first). */
     record LayerWeights(LayerSpec spec, DirectionWeights[] directions, boolean defaultCell, boolean reverse) {
@@ -118,8 +118,7 @@ public final class Model implements AutoCloseable {
             }
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
         }
-        headWeight = spec.head() == null ? null : file.tensorFloats("head.w");
-        headBias = spec.head() == null ? null : file.tensorFloats("head.b");
+        head = Head.of(spec, file);
     }
 
     /**

@@ -24,6 +24,7 @@ public final class Session implements AutoCloseable {
     private final ModelSpec spec;
     private final LstmKernels kernels;
     private final Recurrence.Buffers buffers = new Recurrence.Buffers();
+    private final Head.Work headWork = new Head.Work(buffers);
     private final RunArgs simple = new RunArgs();
     private final LstmState[] single = new LstmState[1];
     private float[] xTime = new float[0];   // batch-first input, transposed to time-major
@@ -193,9 +194,8 @@ public final class Session implements AutoCloseable {
         boolean transpose = batchFirst && !lastStep;
         float[] target = transpose ? outTime : a.output;
         int units = outputSize;
-        if (model.headWeight != null) {
-            Recurrence.project(kernels, x, from, width, outRows, model.headWeight, model.headBias,
-                    (units + PANEL - 1) / PANEL, 1, false, target, units, units, buffers, team());
+        if (model.head != null) {
+            model.head.run(kernels, x, from, width, 0, outRows, target, headWork, team());
         } else {
             System.arraycopy(x, from, target, 0, outRows * width);
         }
@@ -339,9 +339,8 @@ public final class Session implements AutoCloseable {
 
     /** Rows b0 .. b1-1 of the last layer's output (row b at {@code x[b * stride]}) through the head, or copied, to out. */
     private void rowsOut(float[] x, int width, int stride, int b0, int b1, float[] out) {
-        if (model.headWeight != null) {
-            kernels.project(x, b0 * stride, stride, b1 - b0, width, model.headWeight, model.headBias,
-                    (outputSize + PANEL - 1) / PANEL, 1, out, b0 * outputSize, outputSize, outputSize);
+        if (model.head != null) {
+            model.head.run(kernels, x, b0 * stride, stride, b0, b1 - b0, out, headWork, null);
         } else {
             Recurrence.copyRows(x, b0 * stride, stride, out, b0 * width, width, b1 - b0, width);
         }
@@ -473,7 +472,8 @@ public final class Session implements AutoCloseable {
             recNeed = Math.max(recNeed, batch * panels * 4 * PANEL);
         }
         long ioNeed = spec.layout() == SequenceLayout.BATCH_SEQ ? rows * Math.max(spec.inputSize(), spec.outputSize()) : 0;
-        if (Math.max(gateNeed, Math.max(hiddenNeed, ioNeed)) > Integer.MAX_VALUE - 8)
+        long headNeed = model.head == null ? 0 : rows * model.head.workWidth;
+        if (Math.max(Math.max(gateNeed, headNeed), Math.max(hiddenNeed, ioNeed)) > Integer.MAX_VALUE - 8)
             throw new IllegalArgumentException("seq " + seq + " x batch " + batch + " needs work buffers of " + gateNeed
                     + " floats, more than a Java array holds; run fewer timesteps or a smaller batch per call");
         if (buffers.gates.length < gateNeed) buffers.gates = new float[(int) gateNeed];
@@ -487,6 +487,7 @@ public final class Session implements AutoCloseable {
             if (hUpper.length < stateNeed) hUpper = new float[(int) stateNeed];
             if (cUpper.length < stateNeed) cUpper = new float[(int) stateNeed];
         }
+        if (model.head != null) headWork.reserve((hasLastStepOutput ? batch : rows) * model.head.workWidth);
         if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
         if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }
@@ -507,6 +508,7 @@ public final class Session implements AutoCloseable {
             team = null;
         }
         buffers.gates = buffers.rec = new float[0];
+        headWork.release();
         xTime = outTime = hiddenA = hiddenB = h = c = new float[0];
     }
 }

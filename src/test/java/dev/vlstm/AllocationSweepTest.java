@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vlstm.format.Activation;
 import dev.vlstm.format.Direction;
 import dev.vlstm.format.GateActivations;
-import dev.vlstm.format.HeadSpec;
+import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * No call allocates once warmed up, whatever the model's shape, on whatever CPU the tests run: hidden 1 to 1024,
  * heads of 1 to 64 units, batch 1 to 150, seq 1 to 100, forward, reverse and bidirectional layers, the default and
- * the general cell, sequence and last-step outputs, whole runs, single and batched steps, one and two threads.
+ * the general cell, sequence and last-step outputs, heads of one dense layer and of every head operation, whole
+ * runs, single and batched steps, one and two threads.
  *
  * <p>An allocation after warm-up means a kernel runs the Vector API's Java fallback: C2 compiled it without its
  * intrinsics (boxed vectors), which is also 10-100x slower. It depends on how much C2 inlined around the kernel, so
@@ -93,6 +94,24 @@ class AllocationSweepTest {
         steps(shapes, "W5: step 2x256, head 64", 64, List.of(layer(64, 256), layer(256, 256)), 64, 1, 1);
         steps(shapes, "step of 9 streams, 100, head 5", 20, List.of(layer(20, 100)), 5, 9, 1);
         steps(shapes, "step of 6 streams on 2 threads, 1024", 16, List.of(layer(16, 1024)), 0, 6, 2);
+        chained(shapes, "every head operation, seq 30, batch 4, 2 threads", false, 30, 4, 2);
+        chained(shapes, "every head operation, last step, batch 150, one step, 2 threads", true, 1, 150, 2);
+        chained(shapes, "every head operation, step", false, 0, 1, 1);
+    }
+
+    /** The chained head of {@link HeadTest#EVERY_OP} (format 2.1): a run, or a step of one stream when seq is 0. */
+    private static void chained(List<Shape> shapes, String name, boolean lastStep, int seq, int batch, int threads) {
+        RandomModels.Built m = RandomModels.withHead(name.hashCode(), 5, new int[]{11, 18}, HeadTest.EVERY_OP, lastStep);
+        Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "sweep-" + name);
+        Session session = model.newSession(Math.max(seq, 1), batch, threads);
+        float[] x = RandomModels.uniform(new Random(1), Math.max(seq, 1) * batch * 5, 1f);
+        float[] y = new float[(lastStep || seq == 0 ? batch : seq * batch) * model.outputSize()];
+        if (seq == 0) {
+            LstmState state = model.newState();
+            shapes.add(new Shape(name, model, session, () -> session.step(state, x, y)));
+        } else {
+            shapes.add(new Shape(name, model, session, () -> session.run(x, seq, batch, y)));
+        }
     }
 
     private static LayerSpec layer(int input, int hidden) {
@@ -156,7 +175,7 @@ class AllocationSweepTest {
             weights.add(dirs);
         }
         int top = layers.getLast().outputSize(), out = headUnits > 0 ? headUnits : top;
-        HeadSpec head = headUnits > 0 ? new HeadSpec(top, headUnits) : null;
+        List<HeadOp> head = headUnits > 0 ? List.of(HeadOp.dense(top, headUnits)) : List.of();
         List<IoSpec> inputs = new ArrayList<>(List.of(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x",
                 List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(layers.getFirst().inputSize())))));
         if (lengths) inputs.add(new IoSpec(IoSpec.Role.SEQUENCE_LENS, "lengths", List.of(IoSpec.Dim.free("batch"))));
@@ -166,8 +185,8 @@ class AllocationSweepTest {
                         List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)));
         ModelSpec spec = new ModelSpec(layers, SequenceLayout.SEQ_BATCH, head, inputs, List.of(output));
         float s = (float) (1 / Math.sqrt(top));
-        ModelWeights w = new ModelWeights(weights, head == null ? null : RandomModels.uniform(rnd, headUnits * top, s),
-                head == null ? null : RandomModels.uniform(rnd, headUnits, s));
+        ModelWeights w = new ModelWeights(weights, headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits * top, s),
+                headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits, s));
         return Model.load(VlstmWriter.toBytes(spec, w, RandomModels.metadata()), "sweep-" + name);
     }
 }

@@ -5,7 +5,7 @@ import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.ModelWeights;
 import dev.vlstm.format.SequenceLayout;
-import dev.vlstm.format.HeadSpec;
+import dev.vlstm.format.HeadOp;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,14 +32,44 @@ public final class RandomModels {
                     bias ? uniform(rnd, 4 * h, scale) : null, bias ? uniform(rnd, 4 * h, scale) : null)));
             in = h;
         }
-        HeadSpec head = headOut > 0 ? new HeadSpec(in, headOut) : null;
+        List<HeadOp> head = headOut > 0 ? List.of(HeadOp.dense(in, headOut)) : List.of();
         int out = headOut > 0 ? headOut : in;
         ModelSpec spec = new ModelSpec(layers, SequenceLayout.SEQ_BATCH, head,
                 List.of(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x", List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(input)))),
                 List.of(new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, "y", List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)))));
         float s = (float) (1 / Math.sqrt(in));
-        return new Built(spec, new ModelWeights(w, head == null ? null : uniform(rnd, headOut * in, s),
-                head == null || !bias ? null : uniform(rnd, headOut, s)));
+        return new Built(spec, new ModelWeights(w, headOut == 0 ? null : uniform(rnd, headOut * in, s),
+                headOut == 0 || !bias ? null : uniform(rnd, headOut, s)));
+    }
+
+    /**
+     * Like {@link #build}, with the head {@code head} (its operations' sizes chained from the last layer's width) and
+     * a sequence output, or a last-step output when {@code lastStep}; random dense weights and biases, layer norm
+     * scales in [0.5, 1.5) and biases in [-0.3, 0.3).
+     */
+    public static Built withHead(long seed, int input, int[] hidden, List<HeadOp> head, boolean lastStep) {
+        Built base = build(seed, input, hidden, 0, true);
+        Random rnd = new Random(seed + 1);
+        List<ModelWeights.HeadWeights> hw = new ArrayList<>();
+        for (HeadOp op : head) {
+            float s = (float) (1 / Math.sqrt(op.inputSize()));
+            hw.add(switch (op.kind()) {
+                case DENSE -> new ModelWeights.HeadWeights(uniform(rnd, op.outputSize() * op.inputSize(), s),
+                        uniform(rnd, op.outputSize(), s));
+                case LAYER_NORM -> {
+                    float[] scale = uniform(rnd, op.outputSize(), 0.5f);
+                    for (int j = 0; j < scale.length; j++) scale[j] += 1;
+                    yield new ModelWeights.HeadWeights(scale, uniform(rnd, op.outputSize(), 0.3f));
+                }
+                default -> ModelWeights.HeadWeights.NONE;
+            });
+        }
+        int out = head.isEmpty() ? hidden[hidden.length - 1] : head.getLast().outputSize();
+        IoSpec y = lastStep
+                ? new IoSpec(IoSpec.Role.LAST_STEP_OUTPUT, "y", List.of(IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)))
+                : new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, "y", List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)));
+        ModelSpec spec = new ModelSpec(base.spec().layers(), SequenceLayout.SEQ_BATCH, head, base.spec().inputs(), List.of(y));
+        return new Built(spec, new ModelWeights(base.weights().layers(), hw));
     }
 
     public static float[] uniform(Random rnd, int n, float scale) {

@@ -53,8 +53,9 @@ final class ConvertCommand implements Callable<Integer> {
             LayerSpec s = m.spec().layers().get(l);
             w.printf("  LSTM layer %d: input %d, hidden %d, %s%n", l, s.inputSize(), s.hiddenSize(), s.direction().onnxName);
         }
-        if (m.spec().head() != null)
-            w.printf("  head: %d -> %d%n", m.spec().head().inputSize(), m.spec().head().outputSize());
+        if (m.spec().hasHead())
+            w.printf("  head: %s%n", m.spec().head().stream().map(Object::toString)
+                    .collect(java.util.stream.Collectors.joining(", ")));
         w.printf("  %s %s -> %s %s%n", m.spec().inputs().getFirst().name(), m.spec().inputs().getFirst().shapeText(),
                 m.spec().outputs().getFirst().name(), m.spec().outputs().getFirst().shapeText());
         return 0;

@@ -1,5 +1,6 @@
 package dev.vlstm.cli;
 
+import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
@@ -68,12 +69,33 @@ final class ModelDescription {
         }
         d.put("layers", layers);
         d.put("note", W_NOTE);
-        if (spec.head() != null) {
+        if (spec.hasHead()) {
             Map<String, Object> head = new LinkedHashMap<>();
-            head.put("input_size", spec.head().inputSize());
-            head.put("output_size", spec.head().outputSize());
-            head.put("weight", new long[]{spec.head().outputSize(), spec.head().inputSize()});
-            head.put("bias", new long[]{spec.head().outputSize()});
+            head.put("input_size", spec.head().getFirst().inputSize());
+            head.put("output_size", spec.outputSize());
+            if (spec.headFitsVersion20()) {
+                head.put("weight", new long[]{spec.outputSize(), spec.head().getFirst().inputSize()});
+                head.put("bias", new long[]{spec.outputSize()});
+            }
+            List<Map<String, Object>> ops = new ArrayList<>();
+            for (HeadOp op : spec.head()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("op", op.kind().onnxName);
+                m.put("input_size", op.inputSize());
+                m.put("output_size", op.outputSize());
+                if (op.kind() == HeadOp.Kind.DENSE) {
+                    m.put("weight", new long[]{op.outputSize(), op.inputSize()});
+                    m.put("bias", new long[]{op.outputSize()});
+                } else if (op.kind() == HeadOp.Kind.LAYER_NORM) {
+                    m.put("epsilon", op.alpha());
+                    m.put("scale", new long[]{op.outputSize()});
+                    m.put("bias", new long[]{op.outputSize()});
+                } else if (op.kind().hasAlpha()) {
+                    m.put("alpha", op.alpha());
+                }
+                ops.add(m);
+            }
+            head.put("operations", ops);
             d.put("head", head);
         } else {
             d.put("head", null);

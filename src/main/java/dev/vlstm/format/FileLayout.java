@@ -10,7 +10,8 @@ final class FileLayout {
 
     static final byte[] MAGIC = {(byte) 0x89, 'V', 'L', 'S', 'T', 'M', 0x0D, 0x0A};
     static final int MAJOR = 2;
-    static final int MINOR = 0;
+    /** The newest minor version this code reads; it writes 0 unless the model needs 1 (a head of several operations). */
+    static final int MINOR = 1;
     /** The previous major version, still read (format-spec.md, "Reading version 1 files"). */
     static final int OLDEST_MAJOR = 1;
     static final int HEADER_SIZE = 64;
@@ -28,6 +29,7 @@ final class FileLayout {
     static final int MAX_STRING = 65_535;
     static final int MAX_NAME = 256;
     static final int MAX_IO_RANK = 8;
+    static final int MAX_HEAD_OPS = 64;
     static final int PANEL = 16;
 
     /** A tensor the model section implies: its name and packed dims. */
@@ -55,10 +57,17 @@ final class FileLayout {
                 if (layer.peepholes()) out.add(new Expected(weightName(l, d, 'p'), new long[]{n, 3, PANEL}));
             }
         }
-        if (spec.head() != null) {
-            long m = panels(spec.head().outputSize());
-            out.add(new Expected("head.w", new long[]{m, spec.head().inputSize(), 1, PANEL}));
-            out.add(new Expected("head.b", new long[]{m, PANEL}));
+        for (int i = 0; i < spec.head().size(); i++) {
+            HeadOp op = spec.head().get(i);
+            String prefix = spec.headTensorPrefix(i);
+            if (op.kind() == HeadOp.Kind.DENSE) {
+                long m = panels(op.outputSize());
+                out.add(new Expected(prefix + "w", new long[]{m, op.inputSize(), 1, PANEL}));
+                out.add(new Expected(prefix + "b", new long[]{m, PANEL}));
+            } else if (op.kind() == HeadOp.Kind.LAYER_NORM) {
+                out.add(new Expected(prefix + "scale", new long[]{op.outputSize()}));
+                out.add(new Expected(prefix + "bias", new long[]{op.outputSize()}));
+            }
         }
         return out;
     }

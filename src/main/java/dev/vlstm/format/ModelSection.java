@@ -14,8 +14,8 @@ final class ModelSection {
     static byte[] encode(ModelSpec spec) {
         LeBytes b = new LeBytes();
         b.u32(spec.layers().size()).u32(spec.layout().code).u32(spec.stateLayout().code);
-        if (spec.head() != null) b.u32(1).u32(spec.head().inputSize()).u32(spec.head().outputSize());
-        else b.u32(0).u32(0).u32(0);
+        if (!spec.hasHead()) b.u32(0).u32(0).u32(0);
+        else b.u32(spec.headFitsVersion20() ? 1 : 2).u32(spec.head().getFirst().inputSize()).u32(spec.outputSize());
         for (LayerSpec l : spec.layers()) {
             int start = b.size();
             b.u32(l.inputSize()).u32(l.hiddenSize()).u32(l.direction().code)
@@ -26,6 +26,10 @@ final class ModelSection {
         }
         encodeIo(b, spec.inputs());
         encodeIo(b, spec.outputs());
+        if (!spec.headFitsVersion20()) {
+            b.u32(spec.head().size());
+            for (HeadOp op : spec.head()) b.u32(op.kind().code).u32(op.outputSize()).f32(op.alpha()).u32(0);
+        }
         return b.toByteArray();
     }
 
@@ -49,7 +53,7 @@ final class ModelSection {
             stateLayout = StateLayout.ofCode(code);
             if (stateLayout == null) throw unknown(where, "state layout", code);
         }
-        int headPresent = r.u32("head present", 0, 1);
+        int headPresent = r.u32("head present", 0, major >= 2 ? 2 : 1);
         int headIn = r.u32("head input size", 0, Integer.MAX_VALUE);
         int headOut = r.u32("head output size", 0, FileLayout.MAX_FEATURES);
         if (major == 1) r.zero(4, "reserved field after the head sizes");
@@ -59,12 +63,38 @@ final class ModelSection {
         for (int l = 0; l < layerCount; l++) layers.add(decodeLayer(r, where, "layer " + l, major));
         List<IoSpec> inputs = decodeIo(r, where, "input");
         List<IoSpec> outputs = decodeIo(r, where, "output");
+        List<HeadOp> head = switch (headPresent) {
+            case 0 -> List.of();
+            case 1 -> List.of(HeadOp.dense(headIn, headOut));
+            default -> decodeHead(r, where, headIn, headOut);
+        };
         if (r.remaining() != 0)
-            throw new VlstmFormatException(where + ": " + r.remaining() + " bytes left over after the outputs");
-        ModelSpec spec = new ModelSpec(layers, layout, stateLayout, headPresent == 1 ? new HeadSpec(headIn, headOut) : null,
-                inputs, outputs);
+            throw new VlstmFormatException(where + ": " + r.remaining() + " bytes left over after the "
+                    + (headPresent == 2 ? "head operations" : "outputs"));
+        ModelSpec spec = new ModelSpec(layers, layout, stateLayout, head, inputs, outputs);
         SpecRules.check(spec, where);
         return spec;
+    }
+
+    /** Head operations (head present = 2, format 2.1): each takes the previous one's width, the first the head input size. */
+    private static List<HeadOp> decodeHead(SectionReader r, String where, int headIn, int headOut) {
+        int count = r.u32("head operation count", 1, FileLayout.MAX_HEAD_OPS);
+        List<HeadOp> ops = new ArrayList<>();
+        int width = headIn;
+        for (int i = 0; i < count; i++) {
+            String at = "head operation " + i;
+            long code = r.u32(at + " kind");
+            HeadOp.Kind kind = HeadOp.Kind.ofCode(code);
+            if (kind == null) throw unknown(where, at + " kind", code);
+            int out = r.u32(at + " output size", 1, FileLayout.MAX_FEATURES);
+            float alpha = r.f32(at + " alpha");
+            r.zero(4, at + " reserved");
+            ops.add(new HeadOp(kind, width, out, alpha));
+            width = out;
+        }
+        if (width != headOut)
+            throw new VlstmFormatException(where + ": head output size " + headOut + ", but the head operations end at width " + width);
+        return ops;
     }
 
     private static LayerSpec decodeLayer(SectionReader r, String where, String at, int major) {

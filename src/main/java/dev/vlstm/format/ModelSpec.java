@@ -5,13 +5,14 @@ import java.util.List;
 /**
  * Everything about a model except its weights: the layers, the optional head and the graph's inputs and outputs.
  *
- * @param head null when the model ends with the last LSTM layer
+ * @param head the head's operations in order; empty (or null when built) when the model ends with the last LSTM layer
  */
-public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, HeadSpec head,
+public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, List<HeadOp> head,
                         List<IoSpec> inputs, List<IoSpec> outputs) {
 
     public ModelSpec {
         layers = List.copyOf(layers);
+        head = head == null ? List.of() : List.copyOf(head);
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
     }
@@ -23,12 +24,29 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
 
     /** Features per timestep of the model output: the head's width, or the last layer's. */
     public int outputSize() {
-        return head != null ? head.outputSize() : layers.getLast().outputSize();
+        return hasHead() ? head.getLast().outputSize() : layers.getLast().outputSize();
+    }
+
+    public boolean hasHead() {
+        return !head.isEmpty();
+    }
+
+    /** Whether the head is one dense layer or none: what format 2.0 holds (format-spec.md, "Versions"). */
+    public boolean headFitsVersion20() {
+        return head.isEmpty() || head.size() == 1 && head.getFirst().kind() == HeadOp.Kind.DENSE;
     }
 
     /** A model of stacked default layers with one sequence input and one sequence output (what PyTorch exports most). */
-    public ModelSpec(List<LayerSpec> layers, SequenceLayout layout, HeadSpec head, List<IoSpec> inputs, List<IoSpec> outputs) {
+    public ModelSpec(List<LayerSpec> layers, SequenceLayout layout, List<HeadOp> head, List<IoSpec> inputs, List<IoSpec> outputs) {
         this(layers, layout, StateLayout.LAYER_MAJOR, head, inputs, outputs);
+    }
+
+    /**
+     * The name prefix of head operation {@code i}'s tensors: {@code head.} for a head of one dense layer (as in
+     * format 2.0), else {@code head<i>.} (format-spec.md, "Tensors").
+     */
+    public String headTensorPrefix(int i) {
+        return headFitsVersion20() ? "head." : "head" + i + ".";
     }
 
     /** Layers × directions: the first (or, batch-major, second) dimension of the state tensors. */
@@ -46,7 +64,7 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
         return null;
     }
 
-    /** Number of learned scalars, as ONNX stores them (W, R, both biases, head). */
+    /** Number of learned scalars, as ONNX stores them (W, R, both biases, the head's matrices, biases and scales). */
     public long parameterCount() {
         long n = 0;
         for (LayerSpec l : layers) {
@@ -54,7 +72,10 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
             n += l.direction().count * (4 * h * l.inputSize() + 4 * h * h + 8 * h + (l.peepholes() ? 3 * h : 0));
             // biases are counted even when the ONNX node had none (they are stored as zeros)
         }
-        if (head != null) n += (long) head.outputSize() * head.inputSize() + head.outputSize();
+        for (HeadOp op : head) {
+            if (op.kind() == HeadOp.Kind.DENSE) n += (long) op.outputSize() * op.inputSize() + op.outputSize();
+            else if (op.kind() == HeadOp.Kind.LAYER_NORM) n += 2L * op.outputSize();
+        }
         return n;
     }
 }

@@ -6,13 +6,23 @@ import java.util.List;
  * A model's weights in ONNX layout, before packing: what the converter extracts and what {@link VlstmWriter} packs.
  *
  * @param layers one entry per layer, each with one {@link DirectionWeights} per direction (forward half first)
- * @param headWeight {@code A[out][in]} row-major, or null without a head
- * @param headBias   {@code b[out]}, or null for no bias
+ * @param head   one entry per {@link HeadOp} of the spec's head, in order
  */
-public record ModelWeights(List<List<DirectionWeights>> layers, float[] headWeight, float[] headBias) {
+public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head) {
 
     public ModelWeights {
         layers = layers.stream().map(List::copyOf).toList();
+        head = head == null ? List.of() : List.copyOf(head);
+    }
+
+    /**
+     * Layers and at most one dense head.
+     *
+     * @param headWeight {@code A[out][in]} row-major, or null without a head
+     * @param headBias   {@code b[out]}, or null for no bias
+     */
+    public ModelWeights(List<List<DirectionWeights>> layers, float[] headWeight, float[] headBias) {
+        this(layers, headWeight == null ? List.of() : List.of(new HeadWeights(headWeight, headBias)));
     }
 
     /**
@@ -28,5 +38,15 @@ public record ModelWeights(List<List<DirectionWeights>> layers, float[] headWeig
         public DirectionWeights(float[] w, float[] r, float[] wb, float[] rb) {
             this(w, r, wb, rb, null);
         }
+    }
+
+    /**
+     * The weights of one head operation; both null for an operation without weights.
+     *
+     * @param weight a dense layer's {@code A[out][in]} row-major, a layer norm's scale {@code [size]}
+     * @param bias   a dense layer's {@code b[out]}, a layer norm's bias {@code [size]}; null means zeros
+     */
+    public record HeadWeights(float[] weight, float[] bias) {
+        public static final HeadWeights NONE = new HeadWeights(null, null);
     }
 }

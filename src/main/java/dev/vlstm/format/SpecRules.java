@@ -30,12 +30,24 @@ final class SpecRules {
                         fail(at, "activation " + a + " has a non-finite alpha or beta");
         }
         int last = spec.layers().getLast().outputSize();
-        if (spec.head() != null) {
-            if (spec.head().inputSize() != last)
-                fail(where + ": head", "input size " + spec.head().inputSize() + ", expected " + last
-                        + " (output width of the last layer)");
-            if (spec.head().outputSize() < 1 || spec.head().outputSize() > MAX_FEATURES)
-                fail(where + ": head", "output size " + spec.head().outputSize() + ", expected 1.." + MAX_FEATURES);
+        if (spec.head().size() > MAX_HEAD_OPS)
+            fail(where + ": head", spec.head().size() + " operations, expected at most " + MAX_HEAD_OPS);
+        int width = last;
+        for (int i = 0; i < spec.head().size(); i++) {
+            HeadOp op = spec.head().get(i);
+            String at = where + ": head" + (spec.head().size() == 1 ? "" : " operation " + i + " (" + op.kind().onnxName + ")");
+            if (op.inputSize() != width)
+                fail(at, "input size " + op.inputSize() + ", expected " + width
+                        + (i == 0 ? " (output width of the last layer)" : " (output width of the operation before)"));
+            if (op.outputSize() < 1 || op.outputSize() > MAX_FEATURES)
+                fail(at, "output size " + op.outputSize() + ", expected 1.." + MAX_FEATURES);
+            if (op.kind() != HeadOp.Kind.DENSE && op.outputSize() != op.inputSize())
+                fail(at, "output size " + op.outputSize() + ", expected its input size " + op.inputSize());
+            if (!Float.isFinite(op.alpha()) || (!op.kind().hasAlpha() && op.alpha() != 0))
+                fail(at, "alpha " + op.alpha() + ", expected " + (op.kind().hasAlpha() ? "a finite number" : "0"));
+            if (op.kind() == HeadOp.Kind.LAYER_NORM && !(op.alpha() > 0))
+                fail(at, "epsilon " + op.alpha() + ", expected > 0");
+            width = op.outputSize();
         }
         checkIo(spec, where);
     }
@@ -56,9 +68,9 @@ final class SpecRules {
         if ((seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) ? 1 : 0) + (seen.contains(IoSpec.Role.LAST_STEP_OUTPUT) ? 1 : 0)
                 + (seen.contains(IoSpec.Role.LAYER_Y) ? 1 : 0) > 1)
             fail(where, "a model has at most one of a sequence output, a last-step output and a layer Y output");
-        if (spec.head() != null && seen.contains(IoSpec.Role.LAYER_Y))
+        if (spec.hasHead() && seen.contains(IoSpec.Role.LAYER_Y))
             fail(where, "a layer Y output is the last layer's own output; the model cannot also have a head");
-        if (spec.head() != null && !seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && !seen.contains(IoSpec.Role.LAST_STEP_OUTPUT))
+        if (spec.hasHead() && !seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && !seen.contains(IoSpec.Role.LAST_STEP_OUTPUT))
             fail(where, "the model has a head but no sequence or last-step output for it");
         boolean states = seen.contains(IoSpec.Role.INITIAL_H) || seen.contains(IoSpec.Role.INITIAL_C)
                 || seen.contains(IoSpec.Role.FINAL_H) || seen.contains(IoSpec.Role.FINAL_C);

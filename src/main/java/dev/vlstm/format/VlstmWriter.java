@@ -113,7 +113,7 @@ public final class VlstmWriter {
         CRC32C sectionsCrc = new CRC32C();
         sectionsCrc.update(sectionBytes);
 
-        LeBytes header = new LeBytes().bytes(MAGIC).u16(MAJOR).u16(MINOR).u32(HEADER_SIZE).u64(fileSize)
+        LeBytes header = new LeBytes().bytes(MAGIC).u16(MAJOR).u16(spec.headFitsVersion20() ? 0 : MINOR).u32(HEADER_SIZE).u64(fileSize)
                 .u32(HEADER_SIZE).u32(model.length).u32(tableOffset).u32(payloads.size())
                 .u32(metaOffset).u32(meta.length).u32(sectionsCrc.getValue()).u32(0).u32(0);
         byte[] head = header.toByteArray();
@@ -187,14 +187,32 @@ public final class VlstmWriter {
                 }
             }
         }
-        if (spec.head() != null) {
-            int units = spec.head().outputSize(), in = spec.head().inputSize();
-            checkLength(weights.headWeight(), (long) units * in, "head weight");
-            if (weights.headBias() != null) checkLength(weights.headBias(), units, "head bias");
-            out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packRows(weights.headWeight(), units, in)));
-            out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packRowBias(weights.headBias(), units)));
-        } else if (weights.headWeight() != null) {
-            throw new VlstmFormatException("head weights given but the spec has no head");
+        if (weights.head().size() != spec.head().size())
+            throw new VlstmFormatException("weights for " + weights.head().size() + " head operations, spec has " + spec.head().size());
+        for (int i = 0; i < spec.head().size(); i++) {
+            HeadOp op = spec.head().get(i);
+            ModelWeights.HeadWeights hw = weights.head().get(i);
+            int units = op.outputSize(), in = op.inputSize();
+            String at = "head operation " + i + " (" + op.kind().onnxName + ")";
+            switch (op.kind()) {
+                case DENSE -> {
+                    checkLength(hw.weight(), (long) units * in, at + " weight");
+                    if (hw.bias() != null) checkLength(hw.bias(), units, at + " bias");
+                    out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packRows(hw.weight(), units, in)));
+                    out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), PanelPacking.packRowBias(hw.bias(), units)));
+                }
+                case LAYER_NORM -> {
+                    checkLength(hw.weight(), units, at + " scale");
+                    if (hw.bias() != null) checkLength(hw.bias(), units, at + " bias");
+                    out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), hw.weight().clone()));
+                    out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(),
+                            hw.bias() == null ? new float[units] : hw.bias().clone()));
+                }
+                default -> {
+                    if (hw.weight() != null || hw.bias() != null)
+                        throw new VlstmFormatException(at + ": weights given for an operation that has none");
+                }
+            }
         }
         return out;
     }

@@ -115,4 +115,16 @@ public interface LstmKernels {
                   float[] hPrev, int hPrevOffset, int hPrevStride,
                   float[] c, int cOffset, int cStride,
                   float[] hOut, int hOutOffset, int hOutStride);
+
+    /** The elementwise functions {@link #activate} applies: the head's cheap, common activations. */
+    enum Pointwise { SIGMOID, TANH, LEAKY_RELU }
+
+    /**
+     * Applies {@code f} in place to {@code count} floats from {@code a[offset]}: sigmoid, tanh, or LeakyRelu
+     * ({@code x >= 0 ? x : slope * x}; Relu is slope 0). A head's activations between and after its dense layers. The
+     * vector kernels use the gates' sigmoid and tanh (within 4e-7 of exact, see {@code VectorKernels}); NaN stays NaN.
+     *
+     * @param slope LeakyRelu's alpha; ignored by sigmoid and tanh
+     */
+    void activate(Pointwise f, float slope, float[] a, int offset, int count);
 }

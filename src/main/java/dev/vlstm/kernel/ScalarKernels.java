@@ -90,6 +90,19 @@ final class ScalarKernels implements LstmKernels {
         return true;
     }
 
+    @Override
+    public void activate(Pointwise f, float slope, float[] a, int offset, int count) {
+        for (int i = offset; i < offset + count; i++) a[i] = pointwise(f, slope, a[i]);
+    }
+
+    static float pointwise(Pointwise f, float slope, float x) {
+        return switch (f) {
+            case SIGMOID -> sigmoid(x);
+            case TANH -> tanh(x);
+            case LEAKY_RELU -> x >= 0 || x != x ? x : slope * x;
+        };
+    }
+
     /** Logistic sigmoid, in double and rounded once: exact to float rounding, 0 and 1 at the extremes, NaN stays NaN. */
     static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + Math.exp(-(double) x)));

@@ -636,6 +636,43 @@ final class VectorKernels implements LstmKernels {
     // Activations and the cell update: small passes over one slice (LANES units) of pre, c and hOut.
     // ---------------------------------------------------------------------------------------------------------------
 
+    /**
+     * A head's activation over a run of floats: whole vectors with the gates' sigmoid and tanh, or a LeakyRelu blend;
+     * the tail of fewer than LANES floats in plain Java (the scalar kernels' functions, as close to exact).
+     */
+    @Override
+    public void activate(Pointwise f, float slope, float[] a, int offset, int count) {
+        if (f == Pointwise.LEAKY_RELU) {
+            leakyReluInPlace(a, offset, count, slope);
+            return;
+        }
+        int whole = count / LANES;
+        activateInPlace(a, offset, 1, 0, whole, f == Pointwise.SIGMOID ? whole : 0);
+        for (int i = offset + whole * LANES; i < offset + count; i++) a[i] = ScalarKernels.pointwise(f, slope, a[i]);
+    }
+
+    /**
+     * x >= 0 ? x : slope * x over {@code n} floats; LT is false for NaN, which stays NaN. Four independent vectors a
+     * round, then single vectors, then the tail in plain Java; over FreqInlineSize bytes of bytecode, so it compiles
+     * on its own, never inside the session's methods (CompileUnitTest).
+     */
+    private static void leakyReluInPlace(float[] a, int at, int count, float slope) {
+        int n = count - count % LANES, quads = n - n % (4 * LANES);
+        for (int p = at; p < at + quads; p += 4 * LANES) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, a, p), x1 = FloatVector.fromArray(SPECIES, a, p + LANES);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, a, p + 2 * LANES), x3 = FloatVector.fromArray(SPECIES, a, p + 3 * LANES);
+            x0.blend(x0.mul(slope), x0.compare(VectorOperators.LT, 0f)).intoArray(a, p);
+            x1.blend(x1.mul(slope), x1.compare(VectorOperators.LT, 0f)).intoArray(a, p + LANES);
+            x2.blend(x2.mul(slope), x2.compare(VectorOperators.LT, 0f)).intoArray(a, p + 2 * LANES);
+            x3.blend(x3.mul(slope), x3.compare(VectorOperators.LT, 0f)).intoArray(a, p + 3 * LANES);
+        }
+        for (int p = at + quads; p < at + n; p += LANES) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, p);
+            x.blend(x.mul(slope), x.compare(VectorOperators.LT, 0f)).intoArray(a, p);
+        }
+        for (int p = at + n; p < at + count; p++) if (a[p] < 0) a[p] *= slope;
+    }
+
     /** a[at ..] = sigmoid(a[at ..]), one vector (see {@link #activateInPlace}). */
     static void sigmoidInPlace(float[] a, int at) {
         activateInPlace(a, at, 1, 0, 1, 1);

@@ -1,6 +1,8 @@
 package dev.vlstm.onnx;
 
+import dev.vlstm.HeadMath;
 import dev.vlstm.format.Activation;
+import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.GateActivations;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
@@ -56,16 +58,60 @@ public final class Float64Evaluator {
             cur = y;
             width = h * dirs;
         }
-        if (spec.head() == null) return cur;
-        int out = spec.head().outputSize();
-        double[] r = new double[seq * batch * out];
-        for (int row = 0; row < seq * batch; row++)
-            for (int j = 0; j < out; j++) {
-                double v = weights.headBias() == null ? 0 : weights.headBias()[j];
-                for (int k = 0; k < width; k++) v += (double) weights.headWeight()[j * width + k] * cur[row * width + k];
-                r[row * out + j] = v;
+        for (int i = 0; i < spec.head().size(); i++) {
+            cur = head(spec.head().get(i), weights.head().get(i), cur, seq * batch);
+        }
+        return cur;
+    }
+
+    /** One head operation on {@code rows} rows, in double throughout (format-spec.md, "Head operations"). */
+    private static double[] head(HeadOp op, ModelWeights.HeadWeights w, double[] x, int rows) {
+        int in = op.inputSize(), out = op.outputSize();
+        double[] r = new double[rows * out];
+        for (int row = 0; row < rows; row++) {
+            int at = row * in, to = row * out;
+            switch (op.kind()) {
+                case DENSE -> {
+                    for (int j = 0; j < out; j++) {
+                        double v = w.bias() == null ? 0 : w.bias()[j];
+                        for (int k = 0; k < in; k++) v += (double) w.weight()[j * in + k] * x[at + k];
+                        r[to + j] = v;
+                    }
+                }
+                case SOFTMAX, LOG_SOFTMAX -> {
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int j = 0; j < in; j++) max = Math.max(max, x[at + j]);
+                    for (int j = 0; j < in; j++) sum += Math.exp(x[at + j] - max);
+                    for (int j = 0; j < in; j++)
+                        r[to + j] = op.kind() == HeadOp.Kind.SOFTMAX ? Math.exp(x[at + j] - max) / sum : x[at + j] - max - Math.log(sum);
+                }
+                case LAYER_NORM -> {
+                    double mean = 0, var = 0;
+                    for (int j = 0; j < in; j++) mean += x[at + j] / in;
+                    for (int j = 0; j < in; j++) var += (x[at + j] - mean) * (x[at + j] - mean) / in;
+                    for (int j = 0; j < in; j++)
+                        r[to + j] = (x[at + j] - mean) / Math.sqrt(var + op.alpha()) * w.weight()[j] + (w.bias() == null ? 0 : w.bias()[j]);
+                }
+                default -> {
+                    for (int j = 0; j < in; j++) r[to + j] = pointwise(op, x[at + j]);
+                }
             }
+        }
         return r;
+    }
+
+    private static double pointwise(HeadOp op, double v) {
+        return switch (op.kind()) {
+            case RELU -> Math.max(0, v);
+            case LEAKY_RELU -> v >= 0 ? v : op.alpha() * v;
+            case TANH -> Math.tanh(v);
+            case SIGMOID -> 1 / (1 + Math.exp(-v));
+            case ELU -> v >= 0 ? v : op.alpha() * Math.expm1(v);
+            case SOFTPLUS -> v > 30 ? v : Math.log1p(Math.exp(v));
+            case GELU -> 0.5 * v * (1 + HeadMath.erf(v / Math.sqrt(2)));
+            case GELU_TANH -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+            default -> throw new IllegalArgumentException(op + " is not elementwise");
+        };
     }
 
     private static double clip(double v, float clip) {

@@ -1,6 +1,7 @@
 package dev.vlstm.onnx;
 
 import dev.vlstm.format.Direction;
+import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelWeights;
 import dev.vlstm.onnx.proto.OnnxAttribute;
@@ -14,7 +15,8 @@ import java.util.Map;
 
 /**
  * Walks an ONNX graph's nodes in order and recognises the model they compute: LSTM layers fed by the sequence input,
- * zero initial states however PyTorch builds them, shape arithmetic on the data's dimensions, and a linear head.
+ * zero initial states however PyTorch builds them, shape arithmetic on the data's dimensions, and a head of dense
+ * layers, activations, softmax and layer normalisation.
  * Each value is tracked as a {@link Val}; any node the importer cannot prove it understands for every sequence length
  * and batch size is refused with its name, op type and what was expected. Never a wrong model.
  */
@@ -26,12 +28,15 @@ final class GraphInterpreter {
     /** The sequence length and batch size the graph was traced at, when its input shape fixes them; else -1. */
     private final long tracedSeq;
     private final long tracedBatch;
+    /** The model's default-domain opset: Softmax's axis default and semantics changed at 13. */
+    private final long opset;
 
     private OnnxNode node;
     private String where;
 
-    GraphInterpreter(String file, ConstReader constants, long tracedSeq, long tracedBatch) {
+    GraphInterpreter(String file, ConstReader constants, long tracedSeq, long tracedBatch, long opset) {
         this.file = file;
+        this.opset = opset;
         this.constants = constants;
         this.tracedSeq = tracedSeq;
         this.tracedBatch = tracedBatch;
@@ -90,10 +95,21 @@ final class GraphInterpreter {
             case "Gemm" -> one(gemm());
             case "MatMul" -> one(matMul());
             case "Add" -> one(add());
+            case "Relu" -> one(pointwise(HeadOp.Kind.RELU, 0f));
+            case "LeakyRelu" -> one(pointwise(HeadOp.Kind.LEAKY_RELU, floatAttr("alpha", 0.01f)));
+            case "Tanh" -> one(pointwise(HeadOp.Kind.TANH, 0f));
+            case "Sigmoid" -> one(pointwise(HeadOp.Kind.SIGMOID, 0f));
+            case "Elu" -> one(pointwise(HeadOp.Kind.ELU, floatAttr("alpha", 1f)));
+            case "Softplus" -> one(pointwise(HeadOp.Kind.SOFTPLUS, 0f));
+            case "Gelu" -> one(gelu());
+            case "Softmax" -> one(softmax(HeadOp.Kind.SOFTMAX));
+            case "LogSoftmax" -> one(softmax(HeadOp.Kind.LOG_SOFTMAX));
+            case "LayerNormalization" -> one(layerNorm());
             case "GRU", "RNN" -> throw fail("vlstm runs LSTM layers only; a " + node.opType() + " layer cannot be "
                     + "converted (export the model with nn.LSTM)");
             default -> throw fail("op type " + node.opType() + " is not supported; vlstm converts stacked LSTM layers "
-                    + "with an optional linear head (Gemm, or MatMul + Add) and the Shape/Gather/Unsqueeze/Concat/Mul/"
+                    + "with a head of dense layers (Gemm, or MatMul + Add), Relu/LeakyRelu/Tanh/Sigmoid/Elu/Softplus/Gelu, "
+                    + "Softmax/LogSoftmax and LayerNormalization, and the Shape/Gather/Unsqueeze/Concat/Mul/"
                     + "Constant/ConstantOfShape/Expand/Slice/Squeeze/Reshape/Transpose nodes PyTorch writes around them");
         };
     }
@@ -283,7 +299,7 @@ final class GraphInterpreter {
     private Val topFinalH(Val.FinalState f, int slot) {
         if (f.cell()) throw fail("the final c is used as data; vlstm takes the final h of the top layer (h_n[-1]) only");
         LayerSpec top = pipeline.layers.getLast();
-        if (slot != pipeline.slots - 1 || pipeline.head != null)
+        if (slot != pipeline.slots - 1 || !pipeline.head.isEmpty())
             throw fail("state slot " + slot + " is not the top layer's final h; a head can read the top layer's final h"
                     + " (slot " + (pipeline.slots - 1) + ", h_n[-1]) only");
         if (top.direction() != Direction.FORWARD)
@@ -529,7 +545,7 @@ final class GraphInterpreter {
     private Val[] lstm() {
         onlyAttributes("hidden_size", "direction", "activations", "activation_alpha", "activation_beta", "clip",
                 "input_forget", "layout");
-        if (pipeline.head != null) throw fail("an LSTM after the linear head is not supported");
+        if (!pipeline.head.isEmpty()) throw fail("an LSTM after the head (" + pipeline.head.getFirst() + ") is not supported");
         int layer = pipeline.layers.size();
         long layout = intAttr("layout", 0);
         if (layout != 0 && layout != 1) throw fail("layout " + layout + ", expected 0 or 1");
@@ -705,7 +721,6 @@ final class GraphInterpreter {
     private Val gemm() {
         onlyAttributes("alpha", "beta", "transA", "transB");
         Val.Data a = dataInput(0);
-        if (pipeline.head != null) throw fail("a second linear layer after the head is not supported");
         if (pipeline.layers.isEmpty()) throw fail("a Gemm before any LSTM layer is not supported");
         if (intAttr("transA", 0) != 0) throw fail("transA=1 is not supported; expected 0");
         if (a.view().size() != 2 || !a.last().isConstant() || a.form() == Val.Form.LAYER_Y)
@@ -725,14 +740,13 @@ final class GraphInterpreter {
             bias = broadcastBias(constInput(2, "C"), out, "C");
             for (int i = 0; i < bias.length; i++) bias[i] *= beta;
         }
-        pipeline.setHead(in, out, weight, bias);
+        pipeline.addHead(HeadOp.dense(in, out), new ModelWeights.HeadWeights(weight, bias));
         return new Val.Data(List.of(a.view().get(0), DimExpr.constant(out)), pipeline.stage, a.form());
     }
 
     private Val matMul() {
         onlyAttributes();
         Val.Data a = dataInput(0);
-        if (pipeline.head != null) throw fail("a second linear layer after the head is not supported");
         if (pipeline.layers.isEmpty()) throw fail("a MatMul before any LSTM layer is not supported");
         if (a.form() == Val.Form.LAYER_Y || !a.last().isConstant())
             throw fail("A is " + describe(a) + "; expected data whose last dimension is its features");
@@ -742,7 +756,7 @@ final class GraphInterpreter {
         if (!b.isFloat() || b.dims().length != 2 || b.dims()[0] != in || b.dims()[1] < 1)
             throw fail("B has shape " + Arrays.toString(b.dims()) + ", expected [" + in + ", out] with out >= 1");
         int out = (int) b.dims()[1];
-        pipeline.setHead(in, out, transpose(b.floats(), in, out), null);
+        pipeline.addHead(HeadOp.dense(in, out), new ModelWeights.HeadWeights(transpose(b.floats(), in, out), null));
         List<DimExpr> view = new ArrayList<>(a.view());
         view.set(view.size() - 1, DimExpr.constant(out));
         return new Val.Data(view, pipeline.stage, a.form());
@@ -754,10 +768,80 @@ final class GraphInterpreter {
         if (pipeline.layers.isEmpty()) return inputAffine('+');
         int dataSide = input(0) instanceof Val.Data ? 0 : 1;
         Val.Data x = dataInput(dataSide);
-        if (pipeline.head == null || pipeline.headBias != null)
-            throw fail("Add is supported only as the bias right after a MatMul head");
-        int out = pipeline.head.outputSize();
+        HeadOp last = pipeline.lastHead();
+        if (last == null || last.kind() != HeadOp.Kind.DENSE || pipeline.headWeights.getLast().bias() != null)
+            throw fail("Add is supported only as the bias right after a MatMul (a dense layer of the head)");
+        int out = last.outputSize();
         pipeline.addHeadBias(broadcastBias(constInput(1 - dataSide, "bias"), out, "bias"));
+        return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /** The head's data: the sequence data after the LSTM layers, with a fixed feature axis; returns its width. */
+    private int headWidth(Val.Data x) {
+        if (pipeline.layers.isEmpty())
+            throw fail(node.opType() + " before the first LSTM layer is not supported; vlstm runs it in the head, after the layers");
+        if (x.form() == Val.Form.LAYER_Y)
+            throw fail("a bidirectional LSTM's Y [seq, 2, batch, H] must be transposed with perm [0, 2, 1, 3] and reshaped"
+                    + " to [seq, batch, 2H] before " + node.opType());
+        if (!x.last().isConstant()) throw fail("the data's last axis " + x.view() + " is not a fixed number of features");
+        return Math.toIntExact(x.last().coefficient());
+    }
+
+    /** An elementwise activation of the head (Relu, LeakyRelu, Tanh, Sigmoid, Elu, Softplus). */
+    private Val pointwise(HeadOp.Kind kind, float alpha) {
+        onlyAttributes(kind.hasAlpha() ? new String[]{"alpha"} : new String[0]);
+        Val.Data x = dataInput(0);
+        if (!Float.isFinite(alpha)) throw fail("alpha " + alpha + ", expected a finite number");
+        pipeline.addHead(HeadOp.of(kind, headWidth(x), alpha), ModelWeights.HeadWeights.NONE);
+        return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /** ONNX Gelu (opset 20): {@code approximate} "none" (erf) or "tanh". */
+    private Val gelu() {
+        onlyAttributes("approximate");
+        OnnxAttribute a = attr("approximate");
+        String approximate = a == null ? "none" : a.asString();
+        return switch (approximate) {
+            case "none" -> pointwise(HeadOp.Kind.GELU, 0f);
+            case "tanh" -> pointwise(HeadOp.Kind.GELU_TANH, 0f);
+            default -> throw fail("approximate '" + approximate + "', expected 'none' or 'tanh'");
+        };
+    }
+
+    /**
+     * Softmax or LogSoftmax over the last axis (the features). From opset 13 the axis is one axis (default -1); before,
+     * the input was flattened to 2-D at {@code axis} (default 1), which is the last axis exactly when axis is rank - 1.
+     */
+    private Val softmax(HeadOp.Kind kind) {
+        onlyAttributes("axis");
+        Val.Data x = dataInput(0);
+        int width = headWidth(x), rank = x.view().size();
+        long axis = intAttr("axis", opset >= 13 ? -1 : 1);
+        if (axis < 0) axis += rank;
+        if (axis != rank - 1)
+            throw fail("axis " + intAttr("axis", opset >= 13 ? -1 : 1) + " on data " + x.view() + "; vlstm's " + kind.onnxName
+                    + " runs over the last axis (the features) only, expected axis " + (rank - 1) + " or -1");
+        pipeline.addHead(HeadOp.of(kind, width), ModelWeights.HeadWeights.NONE);
+        return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /** LayerNormalization (opset 17) over the last axis, with its scale and optional bias; Mean and InvStdDev unused. */
+    private Val layerNorm() {
+        onlyAttributes("axis", "epsilon", "stash_type");
+        Val.Data x = dataInput(0);
+        int width = headWidth(x), rank = x.view().size();
+        long axis = intAttr("axis", -1);
+        if ((axis < 0 ? axis + rank : axis) != rank - 1)
+            throw fail("axis " + axis + " on data " + x.view() + "; vlstm normalises over the last axis (the features) "
+                    + "only, expected " + (rank - 1) + " or -1");
+        if (intAttr("stash_type", 1) != 1) throw fail("stash_type " + intAttr("stash_type", 1) + ", expected 1 (float)");
+        float epsilon = floatAttr("epsilon", 1e-5f);
+        if (!(epsilon > 0) || !Float.isFinite(epsilon)) throw fail("epsilon " + epsilon + ", expected a finite number > 0");
+        for (int o = 1; o < node.outputs().size(); o++)
+            if (!node.outputs().get(o).isEmpty()) throw fail("output " + o + " (Mean or InvStdDev) is not supported");
+        float[] scale = weight(1, "Scale", width);
+        float[] bias = optionalInput(2) == null ? null : weight(2, "B", width);
+        pipeline.addHead(HeadOp.of(HeadOp.Kind.LAYER_NORM, width, epsilon), new ModelWeights.HeadWeights(scale, bias));
         return new Val.Data(x.view(), pipeline.stage, x.form());
     }
 

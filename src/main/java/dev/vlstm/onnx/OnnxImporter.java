@@ -82,7 +82,7 @@ public final class OnnxImporter {
         long tracedSeq = x.dims().get(seqAxis).isFixed() ? x.dims().get(seqAxis).value() : -1;
         long tracedBatch = x.dims().get(batchAxis).isFixed() ? x.dims().get(batchAxis).value() : -1;
 
-        GraphInterpreter interp = new GraphInterpreter(source, constants, tracedSeq, tracedBatch);
+        GraphInterpreter interp = new GraphInterpreter(source, constants, tracedSeq, tracedBatch, opset);
         for (OnnxTensor t : g.initializers()) interp.define(t.name(), constants.readLazily(t, "initializer '" + t.name() + "'"));
         for (OnnxValueInfo v : realInputs) {
             if (v == x) continue;
@@ -174,7 +174,7 @@ public final class OnnxImporter {
                         : "[batch, seq, features] but the input is not batch-first") + "; vlstm needs both in the same layout");
             return new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, y.name(), io.sequence(last));
         }
-        boolean rawY = view.size() == 4 && p.head == null && (d.form() == Val.Form.LAYER_Y
+        boolean rawY = view.size() == 4 && p.head.isEmpty() && (d.form() == Val.Form.LAYER_Y
                 || (d.form() == Val.Form.TIME_MAJOR && seqFirst == false && view.get(0).equals(DimExpr.SEQ) && view.get(2).equals(DimExpr.BATCH))
                 || (d.form() == Val.Form.BATCH_MAJOR && batchFirstView));
         if (rawY && (d.form() == Val.Form.BATCH_MAJOR) == batchFirst) {

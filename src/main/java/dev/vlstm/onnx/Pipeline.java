@@ -1,6 +1,6 @@
 package dev.vlstm.onnx;
 
-import dev.vlstm.format.HeadSpec;
+import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelWeights;
 
@@ -9,13 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The model the importer has recognised so far: LSTM layers in order, then at most one linear head. */
+/** The model the importer has recognised so far: LSTM layers in order, then the head's operations in order. */
 final class Pipeline {
     final List<LayerSpec> layers = new ArrayList<>();
     final List<List<ModelWeights.DirectionWeights>> layerWeights = new ArrayList<>();
-    HeadSpec head;
-    float[] headWeight; // A[out][in]
-    float[] headBias;   // b[out] or null
+    final List<HeadOp> head = new ArrayList<>();
+    final List<ModelWeights.HeadWeights> headWeights = new ArrayList<>();
     /** Incremented by every pipeline step; a Data value from an older stage may no longer be used. */
     int stage;
     /** State slots (layers × directions) used so far. */
@@ -39,19 +38,25 @@ final class Pipeline {
         stage++;
     }
 
-    void setHead(int in, int out, float[] weight, float[] bias) {
-        head = new HeadSpec(in, out);
-        headWeight = weight;
-        headBias = bias;
+    /** Appends a head operation with its weights ({@link ModelWeights.HeadWeights#NONE} for none). */
+    void addHead(HeadOp op, ModelWeights.HeadWeights weights) {
+        head.add(op);
+        headWeights.add(weights);
         stage++;
     }
 
+    /** The last head operation, or null before the first. */
+    HeadOp lastHead() {
+        return head.isEmpty() ? null : head.getLast();
+    }
+
+    /** Gives the last head operation, a dense layer without one, its bias (the Add after a MatMul). */
     void addHeadBias(float[] bias) {
-        headBias = bias;
+        headWeights.set(headWeights.size() - 1, new ModelWeights.HeadWeights(headWeights.getLast().weight(), bias));
         stage++;
     }
 
     ModelWeights weights() {
-        return new ModelWeights(layerWeights, headWeight, headBias);
+        return new ModelWeights(layerWeights, headWeights);
     }
 }

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,6 +139,55 @@ class VlstmBadInputTest {
         ByteBuffer d = file();
         d.putInt(tableOffset(d) + 48, 11); // dtype
         assertRefused(resealed(d), "tensor 'l0.d0.w': dtype code 11, expected 1 (f32)");
+    }
+
+    /** A model with a head of three operations (format 2.1): dense 20 -> 6, Relu, Softmax. */
+    static final RandomModels.Built CHAINED = RandomModels.withHead(22, 5, new int[]{20}, java.util.List.of(
+            HeadOp.dense(20, 6), HeadOp.of(HeadOp.Kind.RELU, 6), HeadOp.of(HeadOp.Kind.SOFTMAX, 6)), false);
+
+    static ByteBuffer chainedFile() {
+        return ByteBuffer.wrap(VlstmWriter.toBytes(CHAINED.spec(), CHAINED.weights(), RandomModels.metadata()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Offset of head operation i's 16-byte record: the last records of the model section, before the tensor table. */
+    static int headRecord(ByteBuffer b, int i) {
+        return tableOffset(b) - 16 * (3 - i);
+    }
+
+    @Test
+    void badHeadOperationsAreNamed() {
+        ByteBuffer b = chainedFile();
+        assertEquals(3, b.getInt(headRecord(b, 0) - 4), "operation count before the records");
+        b.putInt(headRecord(b, 1), 99);
+        assertRefused(resealed(b), "head operation 1 kind has unknown code 99");
+        ByteBuffer c = chainedFile();
+        c.putFloat(headRecord(c, 1) + 8, 0.5f);
+        assertRefused(resealed(c), "head operation 1 (Relu)", "alpha 0.5, expected 0");
+        ByteBuffer d = chainedFile();
+        d.putInt(headRecord(d, 2) + 12, 1);
+        assertRefused(resealed(d), "head operation 2 reserved must be zero");
+        ByteBuffer e = chainedFile();
+        e.putInt(headRecord(e, 2) + 4, 7);
+        assertRefused(resealed(e), "head output size 6, but the head operations end at width 7");
+        ByteBuffer f = chainedFile();
+        f.putInt(headRecord(f, 0) + 4, 5);    // the dense layer's width: the next operations no longer chain
+        assertRefused(resealed(f), "head operation 1 (Relu): output size 6, expected its input size 5");
+        ByteBuffer g = chainedFile();
+        g.putInt(headRecord(g, 0) - 4, 0);
+        assertRefused(resealed(g), "head operation count is 0, expected 1..64");
+        ByteBuffer h = chainedFile();
+        h.putInt(64 + 12, 3);                 // head present
+        assertRefused(resealed(h), "head present is 3, expected 0..2");
+    }
+
+    @Test
+    void aLayerNormEpsilonMustBePositive() {
+        RandomModels.Built m = RandomModels.withHead(23, 5, new int[]{20}, java.util.List.of(
+                HeadOp.of(HeadOp.Kind.LAYER_NORM, 20, 0f)), false);
+        VlstmFormatException e = assertThrows(VlstmFormatException.class,
+                () -> VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()));
+        assertTrue(e.getMessage().contains("head: epsilon 0.0, expected > 0"), e.getMessage());
     }
 
     @Test

@@ -46,7 +46,7 @@ class VlstmFileTest {
             for (int q = 0; q < 1; q++)
                 for (int k = 0; k < 20; k++)
                     for (int j = 0; j < 16; j++)
-                        assertEquals(j < 3 ? MODEL.weights().headWeight()[j * 20 + k] : 0f, head[(q * 20 + k) * 16 + j]);
+                        assertEquals(j < 3 ? MODEL.weights().head().getFirst().weight()[j * 20 + k] : 0f, head[(q * 20 + k) * 16 + j]);
         }
     }
 

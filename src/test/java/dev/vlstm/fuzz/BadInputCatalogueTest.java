@@ -132,8 +132,8 @@ class BadInputCatalogueTest {
     @Test
     void anUnnamedNodeIsNamedByItsPosition() {
         Graph g = new Graph();
-        g.nodes.add(namedNode("", "Relu", List.of("s0"), List.of("r")));
-        assertTrue(refusal(g.build()).startsWith("test.onnx: node '#2' (Relu): op type Relu is not supported;"));
+        g.nodes.add(namedNode("", "HardSwish", List.of("s0"), List.of("r")));
+        assertTrue(refusal(g.build()).startsWith("test.onnx: node '#2' (HardSwish): op type HardSwish is not supported;"));
     }
 
     // ---- ONNX: weights ------------------------------------------------------------------------------------------
@@ -409,12 +409,12 @@ class BadInputCatalogueTest {
     @Test
     void controlCharactersFromAFileAreEscapedInCliErrors(@TempDir Path dir) throws IOException {
         Graph g = new Graph();
-        g.nodes.add(namedNode("evil\n\u001b[2J\u001b]0;pwned\u0007", "Relu", List.of("s0"), List.of("r")));
+        g.nodes.add(namedNode("evil\n\u001b[2J\u001b]0;pwned\u0007", "HardSwish", List.of("s0"), List.of("r")));
         Path onnx = dir.resolve("m.onnx");
         OnnxWriter.write(g.build(), onnx);
         Cli r = cli("convert", onnx.toString(), dir.resolve("m.vlstm").toString());
         assertEquals(1, r.code);
-        assertTrue(r.err.startsWith("error: " + onnx + ": node 'evil\\n\\u001b[2J\\u001b]0;pwned\\u0007' (Relu): op type Relu"),
+        assertTrue(r.err.startsWith("error: " + onnx + ": node 'evil\\n\\u001b[2J\\u001b]0;pwned\\u0007' (HardSwish): op type HardSwish"),
                 r.err);
         assertEquals(1, r.err.lines().count(), "one line, whatever the file holds: " + r.err);
         assertFalse(r.err.chars().anyMatch(c -> c < 0x20 && c != '\n'), "no control character reaches the terminal");

@@ -223,6 +223,41 @@ class KernelAgreementTest {
         }
     }
 
+    /**
+     * activate over every count around the vector sizes, from an odd offset: within 4e-7 of the exact function (exact
+     * for LeakyRelu), touching nothing outside its floats, NaN staying NaN.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.vlstm.kernel.ActivationTest#implementations")
+    void activateAppliesItsFunctionToExactlyItsFloats(LstmKernels kernels) {
+        java.util.Random rnd = new java.util.Random(3);
+        for (LstmKernels.Pointwise f : LstmKernels.Pointwise.values()) {
+            for (int count = 0; count <= 70; count++) {
+                int offset = 3;
+                float[] a = new float[offset + count + 5];
+                Arrays.fill(a, 12345f);
+                for (int i = 0; i < count; i++) a[offset + i] = (rnd.nextFloat() * 2 - 1) * 12;
+                if (count > 0) a[offset + count - 1] = Float.NaN;
+                float[] in = a.clone();
+                kernels.activate(f, 0.25f, a, offset, count);
+                String at = kernels.name() + ", " + f + ", count " + count;
+                for (int i = 0; i < a.length; i++) {
+                    if (i < offset || i >= offset + count) {
+                        assertEquals(12345f, a[i], at + ": float " + i + " is not its to touch");
+                        continue;
+                    }
+                    double x = in[i], exact = switch (f) {
+                        case SIGMOID -> 1 / (1 + Math.exp(-x));
+                        case TANH -> Math.tanh(x);
+                        case LEAKY_RELU -> x >= 0 ? x : 0.25 * x;
+                    };
+                    if (Double.isNaN(x)) assertTrue(Float.isNaN(a[i]), at + ": NaN stays NaN");
+                    else assertEquals(exact, a[i], f == LstmKernels.Pointwise.LEAKY_RELU ? 0 : 4e-7, at + " at " + x);
+                }
+            }
+        }
+    }
+
     /** allAbsAtMost over strided rows of every width around the vector size: values at the limit pass; NaN fails. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.vlstm.kernel.ActivationTest#implementations")

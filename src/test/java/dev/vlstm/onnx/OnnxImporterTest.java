@@ -55,7 +55,7 @@ class OnnxImporterTest {
     void aDynamicStackWithGemmHeadImports() {
         var m = imp(new LstmGraphs(1, 6).lstm(9, true).lstm(5, true).gemmHead(3).build());
         assertEquals(2, m.spec().layers().size());
-        assertEquals(3, m.spec().head().outputSize());
+        assertEquals(3, m.spec().outputSize());
         assertEquals("[seq, batch, 6]", m.spec().inputs().getFirst().shapeText());
         assertTrue(errorVsReference(m, 4, 3) < 1e-5);
     }
@@ -138,9 +138,9 @@ class OnnxImporterTest {
     @Test
     void anUnknownOpOnTheDataIsRefusedNamingIt() {
         LstmGraphs g = new LstmGraphs(6, 3).lstm(4, true);
-        g.nodes.add(namedNode("act", "Relu", List.of(g.current), List.of("relu")));
-        g.current = "relu";
-        assertContains(refusal(g.build()), "node 'act' (Relu)", "op type Relu is not supported");
+        g.nodes.add(namedNode("act", "HardSwish", List.of(g.current), List.of("hs")));
+        g.current = "hs";
+        assertContains(refusal(g.build()), "node 'act' (HardSwish)", "op type HardSwish is not supported");
     }
 
     /** A graph whose input goes through {@code ops} (op type, constant, constant first?) before one LSTM and a head. */
@@ -224,6 +224,65 @@ class OnnxImporterTest {
         mask.nodes.add(namedNode("drop", "Dropout", List.of(mask.current), List.of("d", "m")));
         mask.current = "d";
         assertContains(refusal(mask.build()), "the mask output of Dropout is not supported");
+    }
+
+    /** Appends one head node on the current data and returns the graph. */
+    private static LstmGraphs withNode(LstmGraphs g, String op, List<String> extraInputs, List<String> outputs,
+                                       dev.vlstm.onnx.proto.OnnxAttribute... attrs) {
+        List<String> in = new ArrayList<>(List.of(g.current));
+        in.addAll(extraInputs);
+        g.nodes.add(namedNode("h" + g.nodes.size(), op, in, outputs, attrs));
+        g.current = outputs.getFirst();
+        return g;
+    }
+
+    /** A dense head and activations import as a chain of head operations in graph order, with their parameters. */
+    @Test
+    void aHeadOfSeveralOperationsImportsInOrder() {
+        LstmGraphs g = new LstmGraphs(70, 3).lstm(4, true).gemmHead(6);
+        withNode(g, "LeakyRelu", List.of(), List.of("a"), attrFloat("alpha", 0.3f));
+        g.initializers.add(floatTensor("m2", new long[]{6, 2}, g.random(12)));
+        g.initializers.add(floatTensor("b2", new long[]{2}, g.random(2)));
+        withNode(g, "MatMul", List.of("m2"), List.of("mm"));
+        withNode(g, "Add", List.of("b2"), List.of("mmb"));
+        g.features = 2;
+        withNode(g, "Softmax", List.of(), List.of("p"), attrInt("axis", -1));
+        var spec = imp(g.build()).spec();
+        assertEquals(List.of(dev.vlstm.format.HeadOp.dense(4, 6), dev.vlstm.format.HeadOp.of(dev.vlstm.format.HeadOp.Kind.LEAKY_RELU, 6, 0.3f),
+                dev.vlstm.format.HeadOp.dense(6, 2), dev.vlstm.format.HeadOp.of(dev.vlstm.format.HeadOp.Kind.SOFTMAX, 2)), spec.head());
+    }
+
+    @Test
+    void headOperationsOutsideWhatVlstmRunsAreRefusedByName() {
+        assertContains(refusal(withNode(new LstmGraphs(71, 3).lstm(4, true), "Softmax", List.of(), List.of("p"),
+                attrInt("axis", 1)).build()), "node 'h", "(Softmax)", "axis 1 on data [seq, batch, 4]", "expected axis 2 or -1");
+        LstmGraphs early = new LstmGraphs(72, 3);
+        withNode(early, "Relu", List.of(), List.of("r"));
+        early.lstm(4, true);
+        assertContains(refusal(early.build()), "the first LSTM node's input X ('r') does not come from a graph input");
+        LstmGraphs afterAct = withNode(new LstmGraphs(73, 3).lstm(4, true), "Tanh", List.of(), List.of("t"));
+        afterAct.initializers.add(floatTensor("k", new long[]{4}, afterAct.random(4)));
+        assertContains(refusal(withNode(afterAct, "Add", List.of("k"), List.of("a")).build()), "(Add)",
+                "supported only as the bias right after a MatMul");
+        assertContains(refusal(withNode(new LstmGraphs(74, 3).lstm(4, true), "Gelu", List.of(), List.of("g"),
+                attrString("approximate", "fast")).build()), "(Gelu)", "approximate 'fast', expected 'none' or 'tanh'");
+        LstmGraphs ln = new LstmGraphs(75, 3).lstm(4, true);
+        ln.opset = 17;
+        ln.initializers.add(floatTensor("scale", new long[]{4}, ln.random(4)));
+        assertContains(refusal(withNode(ln, "LayerNormalization", List.of("scale"), List.of("n", "mean"))
+                .build()), "(LayerNormalization)", "output 1 (Mean or InvStdDev) is not supported");
+        LstmGraphs lnAxis = new LstmGraphs(76, 3).lstm(4, true);
+        lnAxis.opset = 17;
+        lnAxis.initializers.add(floatTensor("scale", new long[]{4}, lnAxis.random(4)));
+        assertContains(refusal(withNode(lnAxis, "LayerNormalization", List.of("scale"), List.of("n"), attrInt("axis", 1))
+                .build()), "axis 1 on data [seq, batch, 4]", "normalises over the last axis");
+        LstmGraphs lnShape = new LstmGraphs(77, 3).lstm(4, true);
+        lnShape.opset = 17;
+        lnShape.initializers.add(floatTensor("scale", new long[]{5}, lnShape.random(5)));
+        assertContains(refusal(withNode(lnShape, "LayerNormalization", List.of("scale"), List.of("n")).build()),
+                "Scale has shape [5], expected [4]");
+        LstmGraphs lstmAfter = withNode(new LstmGraphs(78, 3).lstm(4, true), "Sigmoid", List.of(), List.of("s"));
+        assertContains(refusal(lstmAfter.lstm(4, true).build()), "(LSTM)", "an LSTM after the head (Sigmoid) is not supported");
     }
 
     @Test

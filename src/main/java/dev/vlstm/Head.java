@@ -1,0 +1,145 @@
+package dev.vlstm;
+
+import dev.vlstm.format.HeadOp;
+import dev.vlstm.format.ModelSpec;
+import dev.vlstm.format.VlstmFile;
+import dev.vlstm.kernel.LstmKernels;
+
+import static dev.vlstm.kernel.LstmKernels.PANEL;
+
+/**
+ * A model's head as a plan: its operations in order, each with its weights, built once when the model loads and
+ * walked by every run and step of every session (format-spec.md, "Head operations"). A dense layer is the panel
+ * product of the layers' input projections; Relu, LeakyRelu, Sigmoid and Tanh are vector kernels
+ * ({@link LstmKernels#activate}); Elu, Softplus, GELU, Softmax, LogSoftmax and LayerNormalization run in plain Java
+ * in double, rounded once (a head is a few thousand values a row at most, next to the layers' millions of products).
+ * Allocates nothing: the rows between operations live in the session's {@link Work}.
+ */
+final class Head {
+    private final HeadOp[] ops;
+    private final float[][] weight, bias;   // per operation: dense panels and bias, or layer norm scale and bias
+    final int inputSize, outputSize;
+    /** The widest row between two operations (0 for one operation): what each of the two work buffers holds per row. */
+    final int workWidth;
+
+    private Head(ModelSpec spec, VlstmFile file) {
+        int n = spec.head().size();
+        ops = spec.head().toArray(new HeadOp[0]);
+        weight = new float[n][];
+        bias = new float[n][];
+        int widest = 0;
+        for (int i = 0; i < n; i++) {
+            String prefix = spec.headTensorPrefix(i);
+            switch (ops[i].kind()) {
+                case DENSE -> {     // a head matrix is one gate line per panel: the file's order is the kernels' order
+                    weight[i] = file.tensorFloats(prefix + "w");
+                    bias[i] = file.tensorFloats(prefix + "b");
+                }
+                case LAYER_NORM -> {
+                    weight[i] = file.tensorFloats(prefix + "scale");
+                    bias[i] = file.tensorFloats(prefix + "bias");
+                }
+                default -> {
+                }
+            }
+            if (i < n - 1) widest = Math.max(widest, ops[i].outputSize());
+        }
+        inputSize = ops[0].inputSize();
+        outputSize = ops[n - 1].outputSize();
+        workWidth = widest;
+    }
+
+    /** The model's head, or null when it has none. */
+    static Head of(ModelSpec spec, VlstmFile file) {
+        return spec.hasHead() ? new Head(spec, file) : null;
+    }
+
+    /** A session's rows between head operations: two buffers of rows × {@link #workWidth}, grown by the session. */
+    static final class Work {
+        float[] a = new float[0], b = new float[0];
+        final Recurrence.Buffers buffers;
+
+        Work(Recurrence.Buffers buffers) {
+            this.buffers = buffers;
+        }
+
+        void reserve(long floats) {
+            if (a.length < floats) {
+                a = new float[(int) floats];
+                b = new float[(int) floats];
+            }
+        }
+
+        void release() {
+            a = b = new float[0];
+        }
+    }
+
+    /**
+     * Rows {@code firstRow .. firstRow + rows - 1} through every operation: row r of the input at
+     * {@code x[xOffset + r * xStride]}, {@link #inputSize} wide; into {@code out} at {@code (firstRow + r) * outputSize}.
+     * Parts of a row split call it at once for their own rows: each touches only its rows of out and of the work
+     * buffers. With {@code team} (and firstRow 0) a dense operation splits its rows across the session's threads.
+     */
+    void run(LstmKernels k, float[] x, int xOffset, int xStride, int firstRow, int rows, float[] out, Work work,
+             Team team) {
+        float[] src = x;
+        int srcOffset = xOffset, srcStride = xStride;
+        for (int i = 0; i < ops.length; i++) {
+            HeadOp op = ops[i];
+            int width = op.outputSize();
+            float[] dst = i == ops.length - 1 ? out : op.kind() != HeadOp.Kind.DENSE && src != x ? src : src == work.a ? work.b : work.a;
+            int dstOffset = firstRow * width;
+            if (op.kind() == HeadOp.Kind.DENSE) {
+                if (team != null && firstRow == 0 && srcStride == op.inputSize())
+                    Recurrence.project(k, src, srcOffset, op.inputSize(), rows, weight[i], bias[i],
+                            (width + PANEL - 1) / PANEL, 1, false, dst, width, width, work.buffers, team);
+                else
+                    k.project(src, srcOffset, srcStride, rows, op.inputSize(), weight[i], bias[i],
+                            (width + PANEL - 1) / PANEL, 1, dst, dstOffset, width, width);
+            } else {
+                if (dst != src) Recurrence.copyRows(src, srcOffset, srcStride, dst, dstOffset, width, rows, width);
+                apply(k, i, dst, dstOffset, rows);
+            }
+            src = dst;
+            srcOffset = dstOffset;
+            srcStride = width;
+        }
+    }
+
+    /** Operation i (not dense) in place on {@code rows} dense rows from {@code a[at]}. */
+    private void apply(LstmKernels k, int i, float[] a, int at, int rows) {
+        HeadOp op = ops[i];
+        int width = op.outputSize(), end = at + rows * width;
+        float alpha = op.alpha();
+        switch (op.kind()) {
+            case RELU -> k.activate(LstmKernels.Pointwise.LEAKY_RELU, 0f, a, at, rows * width);
+            case LEAKY_RELU -> k.activate(LstmKernels.Pointwise.LEAKY_RELU, alpha, a, at, rows * width);
+            case SIGMOID -> k.activate(LstmKernels.Pointwise.SIGMOID, 0f, a, at, rows * width);
+            case TANH -> k.activate(LstmKernels.Pointwise.TANH, 0f, a, at, rows * width);
+            case ELU -> {
+                for (int p = at; p < end; p++) if (a[p] < 0) a[p] = (float) (alpha * Math.expm1(a[p]));
+            }
+            // log(1 + e^x); past 30, e^-x is below float resolution of x and exp would overflow first at 709.
+            case SOFTPLUS -> {
+                for (int p = at; p < end; p++) if (!(a[p] > 30)) a[p] = (float) Math.log1p(Math.exp(a[p]));
+            }
+            case GELU -> {
+                for (int p = at; p < end; p++) a[p] = (float) (0.5 * a[p] * (1 + HeadMath.erf(a[p] / Math.sqrt(2))));
+            }
+            case GELU_TANH -> {
+                for (int p = at; p < end; p++) {
+                    double v = a[p];
+                    a[p] = (float) (0.5 * v * (1 + Math.tanh(HeadMath.SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
+                }
+            }
+            case SOFTMAX, LOG_SOFTMAX -> {
+                for (int row = at; row < end; row += width) HeadMath.softmax(a, row, width, op.kind() == HeadOp.Kind.LOG_SOFTMAX);
+            }
+            case LAYER_NORM -> {
+                for (int row = at; row < end; row += width) HeadMath.layerNorm(a, row, width, weight[i], bias[i], alpha);
+            }
+            case DENSE -> throw new AssertionError("dense is a product, not in place");
+        }
+    }
+}

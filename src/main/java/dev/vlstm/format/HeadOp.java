@@ -1,0 +1,70 @@
+package dev.vlstm.format;
+
+/**
+ * One operation of a model's head, applied to each row of the last layer's output (every timestep, or the last one)
+ * in order: a dense layer, an elementwise activation, a softmax or a layer normalisation over the row's features.
+ * Formulas: format-spec.md, "Head operations". The code is the value stored in the file.
+ *
+ * <pre>{@code
+ * List<HeadOp> mlp = List.of(HeadOp.dense(48, 64), HeadOp.of(HeadOp.Kind.RELU, 64), HeadOp.dense(64, 3),
+ *         HeadOp.of(HeadOp.Kind.SOFTMAX, 3));
+ * }</pre>
+ *
+ * @param alpha LeakyRelu's and Elu's alpha, LayerNormalization's epsilon; 0 for the others
+ */
+public record HeadOp(Kind kind, int inputSize, int outputSize, float alpha) {
+
+    public enum Kind {
+        DENSE(1, "Dense"), RELU(2, "Relu"), LEAKY_RELU(3, "LeakyRelu"), TANH(4, "Tanh"), SIGMOID(5, "Sigmoid"),
+        ELU(6, "Elu"), SOFTPLUS(7, "Softplus"), GELU(8, "Gelu"), GELU_TANH(9, "Gelu(tanh)"), SOFTMAX(10, "Softmax"),
+        LOG_SOFTMAX(11, "LogSoftmax"), LAYER_NORM(12, "LayerNormalization");
+
+        public final int code;
+        public final String onnxName;
+
+        Kind(int code, String onnxName) {
+            this.code = code;
+            this.onnxName = onnxName;
+        }
+
+        /** Whether the operation has an alpha (LeakyRelu, Elu) or epsilon (LayerNormalization). */
+        public boolean hasAlpha() {
+            return this == LEAKY_RELU || this == ELU || this == LAYER_NORM;
+        }
+
+        /** Whether the operation has weights: a dense layer's matrix and bias, a layer norm's scale and bias. */
+        public boolean hasWeights() {
+            return this == DENSE || this == LAYER_NORM;
+        }
+
+        static Kind ofCode(long code) {
+            for (Kind k : values()) if (k.code == code) return k;
+            return null;
+        }
+    }
+
+    /** A dense layer {@code y = x·Aᵀ + b}, A {@code [out, in]}. */
+    public static HeadOp dense(int in, int out) {
+        return new HeadOp(Kind.DENSE, in, out, 0);
+    }
+
+    /** An operation that keeps the width, with no parameter. */
+    public static HeadOp of(Kind kind, int size) {
+        return new HeadOp(kind, size, size, 0);
+    }
+
+    /** An operation that keeps the width, with its alpha or epsilon. */
+    public static HeadOp of(Kind kind, int size, float alpha) {
+        return new HeadOp(kind, size, size, alpha);
+    }
+
+    @Override
+    public String toString() {
+        return switch (kind) {
+            case DENSE -> "Dense " + inputSize + " -> " + outputSize;
+            case LEAKY_RELU, ELU -> kind.onnxName + "(alpha " + alpha + ")";
+            case LAYER_NORM -> kind.onnxName + "(" + outputSize + ", epsilon " + alpha + ")";
+            default -> kind.onnxName;
+        };
+    }
+}

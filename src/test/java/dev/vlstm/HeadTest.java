@@ -1,0 +1,115 @@
+package dev.vlstm;
+
+import dev.vlstm.format.HeadOp;
+import dev.vlstm.format.HeadOp.Kind;
+import dev.vlstm.format.VlstmFile;
+import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.onnx.Float64Evaluator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Heads of several operations (format 2.1) against the float64 evaluation of the same weights, through the file, for
+ * both kernel implementations, one and two threads, sequence and last-step outputs, and streaming.
+ */
+class HeadTest {
+
+    /** Every operation at least once, widths that leave vector tails (7, 20, 24 against 8 and 16 lanes). */
+    static final List<HeadOp> EVERY_OP = chain(18, List.of(
+            HeadOp.of(Kind.LAYER_NORM, 18, 1e-5f), HeadOp.dense(18, 24), HeadOp.of(Kind.RELU, 24),
+            HeadOp.dense(24, 20), HeadOp.of(Kind.LEAKY_RELU, 20, 0.1f), HeadOp.of(Kind.ELU, 20, 0.7f),
+            HeadOp.of(Kind.SOFTPLUS, 20), HeadOp.of(Kind.GELU, 20), HeadOp.of(Kind.GELU_TANH, 20),
+            HeadOp.of(Kind.TANH, 20), HeadOp.dense(20, 7), HeadOp.of(Kind.SIGMOID, 7), HeadOp.of(Kind.SOFTMAX, 7)));
+    static final List<HeadOp> LOG_SOFTMAX = chain(18, List.of(HeadOp.dense(18, 33), HeadOp.of(Kind.LOG_SOFTMAX, 33)));
+
+    /** The ops as given; checks that their widths chain from {@code width}. */
+    private static List<HeadOp> chain(int width, List<HeadOp> ops) {
+        for (HeadOp op : ops) {
+            assertEquals(width, op.inputSize(), op.toString());
+            width = op.outputSize();
+        }
+        return ops;
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of("every op", "log-softmax").flatMap(head -> Stream.of(false, true).flatMap(lastStep ->
+                Stream.of("scalar", "vector", "vector, 2 threads").map(k -> Arguments.of(head, lastStep, k))));
+    }
+
+    @ParameterizedTest(name = "{0}, last step {1}, {2} kernels")
+    @MethodSource("cases")
+    void aChainedHeadMatchesTheFloat64Evaluation(String head, boolean lastStep, String kernels) {
+        RandomModels.Built m = RandomModels.withHead(77, 5, new int[]{11, 18}, head.equals("every op") ? EVERY_OP : LOG_SOFTMAX, lastStep);
+        int threads = kernels.endsWith("2 threads") ? 2 : 1;
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "head");
+             Session session = new Session(model, 1, 1, threads, SessionTest.kernels(kernels))) {
+            for (int[] shape : new int[][]{{6, 3}, {1, 4}, {9, 1}}) {  // seq 1 with 2 threads takes the row split
+                int seq = shape[0], batch = shape[1], out = m.spec().outputSize();
+                float[] x = RandomModels.uniform(new Random(seq * 31 + batch), seq * batch * 5, 2f);
+                float[] y = session.run(x, seq, batch);
+                double[] ref = Float64Evaluator.run(m.spec(), m.weights(), x, seq, batch);
+                int from = lastStep ? (seq - 1) * batch * out : 0;
+                assertEquals(ref.length - from, y.length);
+                double maxAbs = 0;
+                for (int i = 0; i < y.length; i++) maxAbs = Math.max(maxAbs, Math.abs(y[i] - ref[from + i]));
+                String msg = String.format("head %s, last step %s, %s kernels, seq %d batch %d vs float64: max abs error %.3g",
+                        head, lastStep, kernels, seq, batch, maxAbs);
+                System.out.println(msg);
+                assertTrue(maxAbs <= 1e-5, msg + " exceeds 1e-5");
+            }
+        }
+    }
+
+    @Test
+    void aStreamedChainedHeadGivesTheRunsOutputAtEveryStep() {
+        RandomModels.Built m = RandomModels.withHead(78, 5, new int[]{11, 18}, EVERY_OP, false);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "head");
+             Session session = model.newSession()) {
+            int seq = 8, out = m.spec().outputSize();
+            float[] x = RandomModels.uniform(new Random(5), seq * 5, 2f);
+            float[] whole = session.run(x, seq, 1), step = new float[out];
+            LstmState state = model.newState();
+            for (int t = 0; t < seq; t++) {
+                session.step(state, java.util.Arrays.copyOfRange(x, t * 5, t * 5 + 5), step);
+                for (int j = 0; j < out; j++) assertEquals(whole[t * out + j], step[j], 1e-6, "step " + t + " unit " + j);
+            }
+        }
+    }
+
+    @Test
+    void aChainedHeadIsFormat21AndOneDenseLayerStays20() throws Exception {
+        RandomModels.Built chained = RandomModels.withHead(79, 5, new int[]{18}, LOG_SOFTMAX, true);
+        byte[] b = VlstmWriter.toBytes(chained.spec(), chained.weights(), RandomModels.metadata());
+        assertEquals(1, ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getShort(10), "minor version");
+        try (VlstmFile f = VlstmFile.parse(b, "chained.vlstm")) {
+            assertEquals(chained.spec().head(), f.spec().head());
+            assertTrue(f.tensorFloats("head0.w").length > 0);
+        }
+        RandomModels.Built single = RandomModels.build(79, 5, new int[]{18}, 3, true);
+        byte[] s = VlstmWriter.toBytes(single.spec(), single.weights(), RandomModels.metadata());
+        assertEquals(0, ByteBuffer.wrap(s).order(ByteOrder.LITTLE_ENDIAN).getShort(10), "minor version");
+    }
+
+    @Test
+    void erfMatchesTabulatedValues() {
+        // Abramowitz and Stegun, table 7.1, and erf(3) from DLMF 7.2: values no code here produced.
+        double[][] table = {{0.1, 0.1124629160182849}, {0.5, 0.5204998778130465}, {1, 0.8427007929497149},
+                {1.5, 0.9661051464753108}, {2, 0.9953222650189527}, {2.5, 0.9995930479825550},
+                {3, 0.9999779095030014}, {-1, -0.8427007929497149}, {0, 0}};
+        for (double[] row : table)
+            assertEquals(row[1], HeadMath.erf(row[0]), 1e-14, "erf(" + row[0] + ")");
+        assertTrue(Double.isNaN(HeadMath.erf(Double.NaN)));
+        assertEquals(1.0, HeadMath.erf(Double.POSITIVE_INFINITY));
+    }
+}
