@@ -360,7 +360,7 @@ class SeqModel(nn.Module):
     states=True: forward(x, h0, c0) returns (output, (h_n, c_n)).
     chain: the head as a list instead of one Linear (issue 17), applied where the head is:
            ("linear", out), "relu", ("leaky", alpha), "tanh", "sigmoid", ("elu", alpha), "softplus",
-           "softmax", "logsoftmax", "layernorm", "dropout" -- e.g. ["layernorm", ("linear", 3), "softmax"].
+           "softmax", "logsoftmax", "layernorm", "layernorm_plain", "gelu", "gelu_tanh", "dropout" -- e.g. ["layernorm", ("linear", 3), "softmax"].
     """
 
     def __init__(self, input_size, hidden_size, output_size, num_layers, *, bidirectional=False,
@@ -411,6 +411,8 @@ def build_chain(chain, width):
         if kind == "linear":
             mods.append(nn.Linear(width, arg))
             width = arg
+        elif kind == "layernorm_plain":  # elementwise_affine=False: no Mul and Add after the normalisation
+            mods.append(nn.LayerNorm(width, elementwise_affine=False))
         elif kind == "layernorm":
             ln = nn.LayerNorm(width)
             with torch.no_grad():  # not the identity PyTorch initialises it to
@@ -421,7 +423,8 @@ def build_chain(chain, width):
             mods.append({"relu": lambda: nn.ReLU(), "leaky": lambda: nn.LeakyReLU(arg), "tanh": lambda: nn.Tanh(),
                          "sigmoid": lambda: nn.Sigmoid(), "elu": lambda: nn.ELU(arg), "softplus": lambda: nn.Softplus(),
                          "softmax": lambda: nn.Softmax(dim=-1), "logsoftmax": lambda: nn.LogSoftmax(dim=-1),
-                         "dropout": lambda: nn.Dropout(0.3)}[kind]())
+                         "dropout": lambda: nn.Dropout(0.3), "gelu": lambda: nn.GELU(),
+                         "gelu_tanh": lambda: nn.GELU(approximate="tanh")}[kind]())
     return nn.Sequential(*mods)
 
 
@@ -561,6 +564,17 @@ IO_FIXTURES += [
       input_size=3, hidden_size=9, output_size=5, layers=1, seq=5, batch=2, head="linear3d", bidirectional=True,
       chain=["layernorm", ("linear", 5), ("elu", 0.7), ("leaky", 0.2), "softplus"], opset=17, dynamic=True,
       seed=2018),
+    G("chain_decomposed_opset13",
+      "LayerNorm and GELU as PyTorch writes them below opsets 17 and 20 (ReduceMean/Sub/Pow/.../Add; Div/Erf/Add/Mul/Mul; "
+      "the tanh form): Linear(12, 3) -> GELU(tanh) after GELU(Linear(10, 12)(LayerNorm(10)(out))), LSTM(4, 10), "
+      "x [6,2,4] -> y [6,2,3], dynamic axes, opset 13",
+      input_size=4, hidden_size=10, output_size=3, layers=1, seq=6, batch=2, head="linear3d",
+      chain=["layernorm", ("linear", 12), "gelu", ("linear", 3), "gelu_tanh"], opset=13, dynamic=True, seed=2019),
+    G("chain_decomposed_final_state_opset9",
+      "softmax(Linear(8, 4)(GELU(LayerNorm(8, elementwise_affine=False)(h_n[-1])))), LSTM(5, 8, 2 layers), decomposed "
+      "at opset 9, x [5,3,5] -> y [3,4]",
+      input_size=5, hidden_size=8, output_size=4, layers=2, seq=5, batch=3, head="final_state",
+      chain=["layernorm_plain", "gelu", ("linear", 4), "softmax"], opset=9, seed=2020),
 ]
 IO_FIXTURES.append(
     G("bidir2_opset13_dynamic",

@@ -105,6 +105,9 @@ final class GraphInterpreter {
             case "Softmax" -> one(softmax(HeadOp.Kind.SOFTMAX));
             case "LogSoftmax" -> one(softmax(HeadOp.Kind.LOG_SOFTMAX));
             case "LayerNormalization" -> one(layerNorm());
+            case HeadPatterns.LAYER_NORM -> one(decomposedLayerNorm());
+            case HeadPatterns.GELU -> one(decomposedGelu(false));
+            case HeadPatterns.GELU_TANH -> one(decomposedGelu(true));
             case "GRU", "RNN" -> throw fail("vlstm runs LSTM layers only; a " + node.opType() + " layer cannot be "
                     + "converted (export the model with nn.LSTM)");
             default -> throw fail("op type " + node.opType() + " is not supported; vlstm converts stacked LSTM layers "
@@ -843,6 +846,52 @@ final class GraphInterpreter {
         float[] bias = optionalInput(2) == null ? null : weight(2, "B", width);
         pipeline.addHead(HeadOp.of(HeadOp.Kind.LAYER_NORM, width, epsilon), new ModelWeights.HeadWeights(scale, bias));
         return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /** A scalar float constant input equal to {@code expected} within a relative 1e-6 (how PyTorch rounds them). */
+    private void scalarNear(int i, String what, double expected) {
+        float v = scalar(i, what);
+        if (!(Math.abs(v - expected) <= 1e-6 * Math.abs(expected)))
+            throw fail(what + " is " + v + ", expected " + expected + " (the pattern PyTorch writes)");
+    }
+
+    private float scalar(int i, String what) {
+        Val.Const c = constInput(i, what);
+        if (!c.isFloat() || c.count() != 1) throw fail(what + " is " + c + ", expected a float scalar");
+        return c.floats()[0];
+    }
+
+    /**
+     * nn.LayerNorm below opset 17, as {@link HeadPatterns} found it (from this node on): the same operation as
+     * LayerNormalization; without its Mul and Add (elementwise_affine=False) the scale is 1 and the bias 0.
+     */
+    private Val decomposedLayerNorm() {
+        Val.Data x = dataInput(0);
+        int width = headWidth(x);
+        scalarNear(3, "the exponent of Pow", 2);
+        float epsilon = scalar(4, "epsilon (the Add before Sqrt)");
+        if (!(epsilon > 0) || !Float.isFinite(epsilon)) throw fail("epsilon " + epsilon + ", expected a finite number > 0");
+        float[] scale = node.input(1).isEmpty() ? null : broadcastBias(constInput(1, "scale (the Mul)"), width, "scale (the Mul)");
+        if (scale == null) {
+            scale = new float[width];
+            Arrays.fill(scale, 1f);
+        }
+        float[] bias = node.input(2).isEmpty() ? null : broadcastBias(constInput(2, "bias (the Add)"), width, "bias (the Add)");
+        pipeline.addHead(HeadOp.of(HeadOp.Kind.LAYER_NORM, width, epsilon), new ModelWeights.HeadWeights(scale, bias));
+        return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /** nn.GELU below opset 20, as {@link HeadPatterns} found it: x/2 (1 + erf(x/√2)), or its tanh approximation. */
+    private Val decomposedGelu(boolean tanh) {
+        if (tanh) {
+            scalarNear(1, "the cube's coefficient", 0.044715);
+            scalarNear(2, "the tanh argument's scale", Math.sqrt(2 / Math.PI));
+        } else {
+            scalarNear(1, "the divisor of x", Math.sqrt(2));
+        }
+        scalarNear(tanh ? 3 : 2, "the constant added", 1);
+        scalarNear(tanh ? 4 : 3, "the final factor", 0.5);
+        return pointwise(tanh ? HeadOp.Kind.GELU_TANH : HeadOp.Kind.GELU, 0f);
     }
 
     /**

@@ -92,7 +92,9 @@ public final class OnnxImporter {
         interp.define(x.name(), seqIn.batchFirst()
                 ? new Val.Data(List.of(DimExpr.BATCH, DimExpr.SEQ, DimExpr.constant(features)), 0, Val.Form.BATCH_MAJOR)
                 : new Val.Data(List.of(DimExpr.SEQ, DimExpr.BATCH, DimExpr.constant(features)), 0, Val.Form.TIME_MAJOR));
-        interp.run(g.nodes());
+        Set<String> outputNames = new HashSet<>();
+        for (OnnxValueInfo y : g.outputs()) outputNames.add(y.name());
+        interp.run(HeadPatterns.fuse(g.nodes(), outputNames));
 
         Pipeline p = interp.pipeline;
         if (p.layers.isEmpty()) throw new ImportException(source + ": the graph has no LSTM node");

@@ -252,6 +252,40 @@ class OnnxImporterTest {
                 dev.vlstm.format.HeadOp.dense(6, 2), dev.vlstm.format.HeadOp.of(dev.vlstm.format.HeadOp.Kind.SOFTMAX, 2)), spec.head());
     }
 
+    /** nn.LayerNorm(4) as PyTorch writes it below opset 17, with the given exponent, on a 4-unit LSTM. */
+    private static LstmGraphs decomposedLayerNorm(float exponent) {
+        LstmGraphs g = new LstmGraphs(80, 3).lstm(4, true);
+        String x = g.current;
+        g.initializers.add(floatTensor("two", new long[0], new float[]{exponent}));
+        g.initializers.add(floatTensor("eps", new long[0], new float[]{1e-5f}));
+        g.initializers.add(floatTensor("gamma", new long[]{4}, g.random(4)));
+        g.initializers.add(floatTensor("beta", new long[]{4}, g.random(4)));
+        g.nodes.add(namedNode("mean", "ReduceMean", List.of(x), List.of("m"), attrInts("axes", -1)));
+        g.nodes.add(namedNode("sub", "Sub", List.of(x, "m"), List.of("d")));
+        g.nodes.add(namedNode("pow", "Pow", List.of("d", "two"), List.of("p")));
+        g.nodes.add(namedNode("var", "ReduceMean", List.of("p"), List.of("v"), attrInts("axes", -1)));
+        g.nodes.add(namedNode("addeps", "Add", List.of("v", "eps"), List.of("ve")));
+        g.nodes.add(namedNode("sqrt", "Sqrt", List.of("ve"), List.of("sd")));
+        g.nodes.add(namedNode("div", "Div", List.of("d", "sd"), List.of("n")));
+        g.nodes.add(namedNode("scale", "Mul", List.of("n", "gamma"), List.of("ns")));
+        g.nodes.add(namedNode("shift", "Add", List.of("ns", "beta"), List.of("ln")));
+        g.current = "ln";
+        return g;
+    }
+
+    /** The LayerNorm decomposition is matched by data flow and becomes one head operation; a variant is refused. */
+    @Test
+    void aDecomposedLayerNormIsOneHeadOperation() {
+        var spec = imp(decomposedLayerNorm(2f).build()).spec();
+        assertEquals(List.of(dev.vlstm.format.HeadOp.of(dev.vlstm.format.HeadOp.Kind.LAYER_NORM, 4, 1e-5f)), spec.head());
+        assertContains(refusal(decomposedLayerNorm(3f).build()), "node 'mean' (LayerNormalization (decomposed))",
+                "the exponent of Pow is 3.0, expected 2.0");
+        LstmGraphs branch = decomposedLayerNorm(2f);      // the centred value also leaves the graph: no match
+        branch.outputs.add(valueInfo("d", dev.vlstm.onnx.proto.OnnxDataType.FLOAT, "seq", "batch", 4));
+        branch.outputs.add(valueInfo("ln", dev.vlstm.onnx.proto.OnnxDataType.FLOAT, "seq", "batch", 4));
+        assertContains(refusal(branch.build()), "node 'mean' (ReduceMean)", "op type ReduceMean is not supported");
+    }
+
     @Test
     void headOperationsOutsideWhatVlstmRunsAreRefusedByName() {
         assertContains(refusal(withNode(new LstmGraphs(71, 3).lstm(4, true), "Softmax", List.of(), List.of("p"),
