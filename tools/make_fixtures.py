@@ -357,6 +357,7 @@ class SeqModel(nn.Module):
                            out[:, -1, :] (batch_first)  (many-to-one)
           "final_state" -> Linear on the top layer's final hidden state: fc(h_n[-1])
           "final_state_squeeze" -> the same for one layer written fc(h_n.squeeze(0))
+          "final_state_bidir" -> a bidirectional top layer's both final states: fc(cat((h_n[-2], h_n[-1]), dim=1))
     states=True: forward(x, h0, c0) returns (output, (h_n, c_n)).
     chain: the head as a list instead of one Linear (issue 17), applied where the head is:
            ("linear", out), "relu", ("leaky", alpha), "tanh", "sigmoid", ("elu", alpha), "softplus",
@@ -398,6 +399,8 @@ class SeqModel(nn.Module):
             out = self.fc(hn[-1])
         elif self.head == "final_state_squeeze":
             out = self.fc(hn.squeeze(0))
+        elif self.head == "final_state_bidir":  # both directions of the top layer, forward first
+            out = self.fc(torch.cat((hn[-2], hn[-1]), dim=1))
         if self.states:
             return out, (hn, cn)
         return out
@@ -527,6 +530,19 @@ IO_FIXTURES += [
       input_size=5, hidden_size=8, output_size=2, layers=1, seq=6, batch=3, head="final_state_squeeze",
       batch_first=True, opset=17, dynamic=True, seed=2012),
 ]
+# Bidirectional classifiers on both final states (issue 17): format role 21.
+IO_FIXTURES += [
+    G("final_state_bidir_dynamic",
+      "Bidirectional classifier: _, (h_n, _) = LSTM(6, 9, 2 layers, bidirectional)(x); "
+      "Linear(18, 3)(cat((h_n[-2], h_n[-1]), dim=1)); x [5,3,6] -> y [3,3], dynamic axes, opset 13",
+      input_size=6, hidden_size=9, output_size=3, layers=2, seq=5, batch=3, head="final_state_bidir",
+      bidirectional=True, opset=13, dynamic=True, seed=2021),
+    G("final_state_bidir_bf_opset9",
+      "One bidirectional layer, batch_first: softmax(Linear(14, 4)(cat((h_n[-2], h_n[-1]), dim=1)), -1); "
+      "x [3,6,5] (batch, seq, input) -> y [3,4], opset 9",
+      input_size=5, hidden_size=7, output_size=4, layers=1, seq=6, batch=3, head="final_state_bidir",
+      bidirectional=True, batch_first=True, chain=[("linear", 4), "softmax"], opset=9, seed=2022),
+]
 # Standardisation inside the model, folded into the first layer at conversion (issue 17).
 IO_FIXTURES += [
     G("norm_bf_many_to_one",
@@ -584,9 +600,9 @@ IO_FIXTURES.append(
 
 IO_HEAD_KIND = {None: None, "view_linear": "gemm", "linear3d": "matmul_add",
                 "last_step": "last_step_gemm", "final_state": "final_state_gemm",
-                "final_state_squeeze": "final_state_gemm"}
+                "final_state_squeeze": "final_state_gemm", "final_state_bidir": "final_state_bidir_gemm"}
 # Heads with one output row per sequence, [batch, output]: the fixture's role "last_step".
-ONE_ROW_HEADS = ("last_step", "final_state", "final_state_squeeze")
+ONE_ROW_HEADS = ("last_step", "final_state", "final_state_squeeze", "final_state_bidir")
 
 
 def build_io_model(f):

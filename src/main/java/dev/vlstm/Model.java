@@ -235,6 +235,7 @@ public final class Model implements AutoCloseable {
         IoSpec o = s.output(IoSpec.Role.SEQUENCE_OUTPUT);
         if (o == null) o = s.output(IoSpec.Role.LAST_STEP_OUTPUT);
         if (o == null) o = s.output(IoSpec.Role.LAYER_Y);
+        if (o == null) o = s.output(IoSpec.Role.FINAL_STATE_OUTPUT);
         return o != null ? o : s.outputs().getFirst();
     }
 

@@ -37,7 +37,10 @@ public final class Session implements AutoCloseable {
     private float[] cUpper = new float[0];
     // Read once: the spec's lookups iterate lists and streams, and a run must allocate nothing.
     private final boolean hasSequenceOutput, hasLastStepOutput, hasLayerY, hasSequenceLengths, batchFirst, layerMajorStates;
-    private final IoSpec[] ioByRole = new IoSpec[21];
+    private final boolean hasFinalStateOutput;  // format role 21: the top layer's final h of every direction
+    private final boolean oneRowOutput;         // one output row per sequence: last-step or final-state output
+    private float[] finalRows = new float[0];   // [batch][dirs*H] the top layer's final h, for a final-state output
+    private final IoSpec[] ioByRole = new IoSpec[22];
     private final int stateSlots, stateHidden, inputSize, outputSize;
     private final int threads;
     private Team team;                      // started by the first run that uses it, stopped by close
@@ -61,6 +64,8 @@ public final class Session implements AutoCloseable {
         for (IoSpec io : spec.outputs()) ioByRole[io.role().code] = io;
         hasSequenceOutput = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null;
         hasLastStepOutput = spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null;
+        hasFinalStateOutput = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null;
+        oneRowOutput = hasLastStepOutput || hasFinalStateOutput;
         hasLayerY = spec.output(IoSpec.Role.LAYER_Y) != null;
         hasSequenceLengths = spec.input(IoSpec.Role.SEQUENCE_LENS) != null;
         batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
@@ -114,7 +119,7 @@ public final class Session implements AutoCloseable {
      * @throws IllegalStateException    when the model is closed
      */
     public void run(float[] input, int seq, int batch, float[] output) {
-        boolean sequenceOutput = hasSequenceOutput || hasLastStepOutput || hasLayerY;
+        boolean sequenceOutput = hasSequenceOutput || oneRowOutput || hasLayerY;
         simple.input(input, seq, batch).initialStates(null, null).sequenceLengths(null)
                 .output(sequenceOutput ? output : null).finalStates(sequenceOutput ? null : output, null);
         run(simple);
@@ -188,8 +193,13 @@ public final class Session implements AutoCloseable {
                         System.arraycopy(x, (t * batch + b) * width + d * hidden, a.output, ((t * dirs + d) * batch + b) * hidden, hidden);
             return;
         }
-        boolean lastStep = hasLastStepOutput;
+        boolean lastStep = oneRowOutput;
         int from = lastStep ? (seq - 1) * batch * width : 0;
+        if (hasFinalStateOutput) {
+            gatherFinalStates(x, width, seq, batch, a.sequenceLengths);
+            x = finalRows;
+            from = 0;
+        }
         int outRows = lastStep ? batch : rows;
         boolean transpose = batchFirst && !lastStep;
         float[] target = transpose ? outTime : a.output;
@@ -200,6 +210,25 @@ public final class Session implements AutoCloseable {
             System.arraycopy(x, from, target, 0, outRows * width);
         }
         if (transpose) swapSeqBatch(outTime, a.output, seq, batch, units);
+    }
+
+    /**
+     * The top layer's final h of every direction into {@link #finalRows}, row b at {@code b * width}: a forward
+     * direction's output at the row's last step (len - 1; zeros for a row of length 0), a reverse direction's at t = 0,
+     * both read from the top layer's output {@code y} ({@code [seq][batch][width]}).
+     */
+    private void gatherFinalStates(float[] y, int width, int seq, int batch, int[] lengths) {
+        Model.LayerWeights top = model.layers[model.layers.length - 1];
+        int hidden = top.hiddenSize(), dirs = top.directions().length;
+        for (int b = 0; b < batch; b++) {
+            int len = lengths == null ? seq : lengths[b];
+            for (int d = 0; d < dirs; d++) {
+                boolean reverse = d == 1 || top.reverse();
+                int to = b * width + d * hidden;
+                if (!reverse && len == 0) Arrays.fill(finalRows, to, to + hidden, 0f);
+                else System.arraycopy(y, ((reverse ? 0 : len - 1) * batch + b) * width + d * hidden, finalRows, to, hidden);
+            }
+        }
     }
 
     /**
@@ -408,7 +437,7 @@ public final class Session implements AutoCloseable {
     long mainOutputSize(int seq, int batch) {
         IoSpec main = model.mainOutput();
         return switch (main.role()) {
-            case LAST_STEP_OUTPUT -> (long) batch * spec.outputSize();
+            case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT -> (long) batch * spec.outputSize();
             case FINAL_H, FINAL_C -> stateSize(batch);
             default -> checkedSize(seq, batch, spec.outputSize(), "output");
         };
@@ -434,8 +463,9 @@ public final class Session implements AutoCloseable {
         checkRole(a.finalH, IoSpec.Role.FINAL_H, stateSize(a.batch), "final h");
         checkRole(a.finalC, IoSpec.Role.FINAL_C, stateSize(a.batch), "final c");
         if (a.output != null) {
-            IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
-            long n = hasLastStepOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
+            IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : hasFinalStateOutput
+                    ? IoSpec.Role.FINAL_STATE_OUTPUT : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
+            long n = oneRowOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
             checkRole(a.output, role, n, "output");
         }
         if (a.sequenceLengths != null) {
@@ -487,7 +517,9 @@ public final class Session implements AutoCloseable {
             if (hUpper.length < stateNeed) hUpper = new float[(int) stateNeed];
             if (cUpper.length < stateNeed) cUpper = new float[(int) stateNeed];
         }
-        if (model.head != null) headWork.reserve((hasLastStepOutput ? batch : rows) * model.head.workWidth);
+        if (model.head != null) headWork.reserve((oneRowOutput ? batch : rows) * model.head.workWidth);
+        int topWidth = model.layers[model.layers.length - 1].hiddenSize() * model.layers[model.layers.length - 1].directions().length;
+        if (hasFinalStateOutput && finalRows.length < batch * topWidth) finalRows = new float[batch * topWidth];
         if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
         if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }
@@ -509,6 +541,6 @@ public final class Session implements AutoCloseable {
         }
         buffers.gates = buffers.rec = new float[0];
         headWork.release();
-        xTime = outTime = hiddenA = hiddenB = h = c = new float[0];
+        xTime = outTime = hiddenA = hiddenB = h = c = finalRows = new float[0];
     }
 }

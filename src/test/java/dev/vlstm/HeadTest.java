@@ -101,6 +101,47 @@ class HeadTest {
         assertEquals(0, ByteBuffer.wrap(s).order(ByteOrder.LITTLE_ENDIAN).getShort(10), "minor version");
     }
 
+    /**
+     * The final-state output (format role 21) of a bidirectional and of a forward top layer with sequence lengths
+     * holds each row's final h of every direction, forward first: the same values as the final h output's top slots,
+     * also for rows of length 0 (zeros) and 1.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} top layer")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"BIDIRECTIONAL", "FORWARD"})
+    void aFinalStateOutputIsTheTopLayersFinalHOfEveryRowsOwnLength(String direction) {
+        dev.vlstm.format.Direction top = dev.vlstm.format.Direction.valueOf(direction);
+        Random rnd = new Random(91);
+        int input = 5, hidden = 8, dirs = top.count, seq = 6, batch = 4;
+        var layers = List.of(dev.vlstm.format.LayerSpec.standard(input, hidden), dev.vlstm.format.LayerSpec.standard(hidden, hidden, top));
+        List<List<dev.vlstm.format.ModelWeights.DirectionWeights>> weights = new java.util.ArrayList<>();
+        for (var l : layers) {
+            List<dev.vlstm.format.ModelWeights.DirectionWeights> ds = new java.util.ArrayList<>();
+            for (int d = 0; d < l.direction().count; d++)
+                ds.add(new dev.vlstm.format.ModelWeights.DirectionWeights(RandomModels.uniform(rnd, 4 * hidden * l.inputSize(), 0.4f),
+                        RandomModels.uniform(rnd, 4 * hidden * hidden, 0.4f), RandomModels.uniform(rnd, 4 * hidden, 0.4f), null));
+            weights.add(ds);
+        }
+        var free = dev.vlstm.format.IoSpec.Dim.free("batch");
+        var spec = new dev.vlstm.format.ModelSpec(layers, dev.vlstm.format.SequenceLayout.SEQ_BATCH, List.of(), List.of(
+                new dev.vlstm.format.IoSpec(dev.vlstm.format.IoSpec.Role.SEQUENCE_INPUT, "x", List.of(dev.vlstm.format.IoSpec.Dim.free("seq"), free, dev.vlstm.format.IoSpec.Dim.fixed(input))),
+                new dev.vlstm.format.IoSpec(dev.vlstm.format.IoSpec.Role.SEQUENCE_LENS, "lens", List.of(free))), List.of(
+                new dev.vlstm.format.IoSpec(dev.vlstm.format.IoSpec.Role.FINAL_STATE_OUTPUT, "y", List.of(free, dev.vlstm.format.IoSpec.Dim.fixed((long) hidden * dirs))),
+                new dev.vlstm.format.IoSpec(dev.vlstm.format.IoSpec.Role.FINAL_H, "h_n", List.of(dev.vlstm.format.IoSpec.Dim.fixed(1 + dirs), free, dev.vlstm.format.IoSpec.Dim.fixed(hidden)))));
+        byte[] file = VlstmWriter.toBytes(spec, new dev.vlstm.format.ModelWeights(weights, List.of()), RandomModels.metadata());
+        assertEquals(1, ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getShort(10), "role 21 needs minor version 1");
+        try (Model model = Model.load(file, "final-state"); Session session = model.newSession()) {
+            float[] x = RandomModels.uniform(rnd, seq * batch * input, 1.5f), y = new float[batch * hidden * dirs];
+            float[] hn = new float[(1 + dirs) * batch * hidden];
+            int[] lengths = {6, 3, 0, 1};
+            session.run(new RunArgs().input(x, seq, batch).sequenceLengths(lengths).output(y).finalStates(hn, null));
+            for (int b = 0; b < batch; b++)
+                for (int d = 0; d < dirs; d++)
+                    for (int u = 0; u < hidden; u++)
+                        assertEquals(hn[((1 + d) * batch + b) * hidden + u], y[(b * dirs + d) * hidden + u], 0f,
+                                "row " + b + " (length " + lengths[b] + ") direction " + d + " unit " + u);
+        }
+    }
+
     @Test
     void erfMatchesTabulatedValues() {
         // Abramowitz and Stegun, table 7.1, and erf(3) from DLMF 7.2: values no code here produced.

@@ -32,16 +32,18 @@ public final class ConversionCheck {
         Random rnd = new Random(seed);
         float[] timeMajor = new float[SEQ * BATCH * spec.inputSize()];
         for (int i = 0; i < timeMajor.length; i++) timeMajor[i] = rnd.nextFloat() * 2 - 1;
-        double[] ref = Float64Evaluator.run(spec, m.weights(), timeMajor, SEQ, BATCH);
-        int f = ref.length / (SEQ * BATCH);
+        boolean finalState = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null;
+        double[] ref = finalState ? Float64Evaluator.runFinalState(spec, m.weights(), timeMajor, SEQ, BATCH)
+                : Float64Evaluator.run(spec, m.weights(), timeMajor, SEQ, BATCH);
+        int f = ref.length / (finalState ? BATCH : SEQ * BATCH);
         boolean batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
         float[] x = batchFirst ? swap(timeMajor, SEQ, BATCH, spec.inputSize()) : timeMajor;
         IoSpec.Role role = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null ? IoSpec.Role.SEQUENCE_OUTPUT
                 : spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null ? IoSpec.Role.LAST_STEP_OUTPUT
-                : spec.output(IoSpec.Role.LAYER_Y) != null ? IoSpec.Role.LAYER_Y : null;
+                : spec.output(IoSpec.Role.LAYER_Y) != null ? IoSpec.Role.LAYER_Y : finalState ? IoSpec.Role.FINAL_STATE_OUTPUT : null;
         if (role == null)
             throw new IllegalArgumentException(model.source() + ": --verify compares the sequence output, and this model returns only states");
-        float[] y = new float[role == IoSpec.Role.LAST_STEP_OUTPUT ? BATCH * f : SEQ * BATCH * f];
+        float[] y = new float[role == IoSpec.Role.LAST_STEP_OUTPUT || finalState ? BATCH * f : SEQ * BATCH * f];
         model.newSession().run(new RunArgs().input(x, SEQ, BATCH).output(y));
         double err = 0;
         int dirs = spec.layers().getLast().direction().count, h = f / dirs;
@@ -50,11 +52,12 @@ public final class ConversionCheck {
                 for (int j = 0; j < f; j++) {
                     int at = switch (role) {
                         case LAST_STEP_OUTPUT -> t == SEQ - 1 ? b * f + j : -1;
+                        case FINAL_STATE_OUTPUT -> t == 0 ? b * f + j : -1;
                         case LAYER_Y -> batchFirst ? (b * SEQ + t) * f + j : ((t * dirs + j / h) * BATCH + b) * h + j % h;
                         default -> batchFirst ? (b * SEQ + t) * f + j : (t * BATCH + b) * f + j;
                     };
                     if (at < 0) continue;
-                    double d = Math.abs(y[at] - ref[(t * BATCH + b) * f + j]);
+                    double d = Math.abs(y[at] - ref[finalState ? at : (t * BATCH + b) * f + j]);
                     err = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(err, d);
                 }
         return err;

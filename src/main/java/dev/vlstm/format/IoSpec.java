@@ -35,7 +35,13 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
          * The last layer's raw ONNX {@code Y}: {@code [seq, directions, batch, hidden]}, or with sequence layout 1
          * {@code [batch, seq, directions, hidden]} (an LSTM node's own output, no head).
          */
-        LAYER_Y(20);
+        LAYER_Y(20),
+        /**
+         * Version 2.1: the top layer's final h, every direction (forward first, as PyTorch's
+         * {@code cat(h_n[-2], h_n[-1])}), through the head: {@code [batch, features]}. A forward direction's final h is
+         * its output at the row's last step (len − 1), a reverse direction's at t = 0; zero for a row of length 0.
+         */
+        FINAL_STATE_OUTPUT(21);
 
         public final int code;
 

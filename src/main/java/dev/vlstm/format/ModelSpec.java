@@ -31,6 +31,14 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
         return !head.isEmpty();
     }
 
+    /**
+     * The minor version a file of this model needs: 1 for a head of several operations or a final-state output,
+     * else 0, so that version 2.0 readers keep reading every model that uses no 2.1 feature.
+     */
+    public int minorVersion() {
+        return headFitsVersion20() && output(IoSpec.Role.FINAL_STATE_OUTPUT) == null ? 0 : 1;
+    }
+
     /** Whether the head is one dense layer or none: what format 2.0 holds (format-spec.md, "Versions"). */
     public boolean headFitsVersion20() {
         return head.isEmpty() || head.size() == 1 && head.getFirst().kind() == HeadOp.Kind.DENSE;

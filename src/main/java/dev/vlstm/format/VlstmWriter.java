@@ -113,7 +113,7 @@ public final class VlstmWriter {
         CRC32C sectionsCrc = new CRC32C();
         sectionsCrc.update(sectionBytes);
 
-        LeBytes header = new LeBytes().bytes(MAGIC).u16(MAJOR).u16(spec.headFitsVersion20() ? 0 : MINOR).u32(HEADER_SIZE).u64(fileSize)
+        LeBytes header = new LeBytes().bytes(MAGIC).u16(MAJOR).u16(spec.minorVersion()).u32(HEADER_SIZE).u64(fileSize)
                 .u32(HEADER_SIZE).u32(model.length).u32(tableOffset).u32(payloads.size())
                 .u32(metaOffset).u32(meta.length).u32(sectionsCrc.getValue()).u32(0).u32(0);
         byte[] head = header.toByteArray();

@@ -19,6 +19,33 @@ public final class Float64Evaluator {
     }
 
     public static double[] run(ModelSpec spec, ModelWeights weights, float[] x, int seq, int batch) {
+        return head(spec, weights, layers(spec, weights, x, seq, batch), seq * batch);
+    }
+
+    /**
+     * For a final-state output (format role 21): the head on the top layer's final h of every direction, forward
+     * first — a forward direction's output at t = seq - 1, a reverse one's at t = 0; {@code [batch][features]}.
+     */
+    public static double[] runFinalState(ModelSpec spec, ModelWeights weights, float[] x, int seq, int batch) {
+        double[] y = layers(spec, weights, x, seq, batch);
+        LayerSpec top = spec.layers().getLast();
+        int h = top.hiddenSize(), dirs = top.direction().count, width = h * dirs;
+        double[] rows = new double[batch * width];
+        for (int b = 0; b < batch; b++)
+            for (int d = 0; d < dirs; d++) {
+                boolean reverse = d == 1 || top.direction() == dev.vlstm.format.Direction.REVERSE;
+                System.arraycopy(y, ((reverse ? 0 : seq - 1) * batch + b) * width + d * h, rows, b * width + d * h, h);
+            }
+        return head(spec, weights, rows, batch);
+    }
+
+    private static double[] head(ModelSpec spec, ModelWeights weights, double[] cur, int rows) {
+        for (int i = 0; i < spec.head().size(); i++) cur = head(spec.head().get(i), weights.head().get(i), cur, rows);
+        return cur;
+    }
+
+    /** The top layer's output, {@code [seq][batch][hidden × directions]}. */
+    private static double[] layers(ModelSpec spec, ModelWeights weights, float[] x, int seq, int batch) {
         double[] cur = new double[x.length];
         for (int i = 0; i < x.length; i++) cur[i] = x[i];
         int width = spec.inputSize();
@@ -57,9 +84,6 @@ public final class Float64Evaluator {
             }
             cur = y;
             width = h * dirs;
-        }
-        for (int i = 0; i < spec.head().size(); i++) {
-            cur = head(spec.head().get(i), weights.head().get(i), cur, seq * batch);
         }
         return cur;
     }

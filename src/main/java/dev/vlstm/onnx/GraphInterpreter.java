@@ -292,29 +292,39 @@ final class GraphInterpreter {
     }
 
     /**
-     * A classifier on the final state, PyTorch's {@code h_n[-1]} (or {@code h_n.squeeze(0)} of one layer): the final h
-     * of one state slot, {@code [batch, hidden]}. The final h of a forward top layer is that layer's output at the last
-     * timestep, t = seq - 1, when every sequence runs the whole length: the last-step output (format role 17), so the
-     * head that follows maps it as for {@code out[-1]}. Other slots are refused: an earlier layer's, a reverse
-     * direction's (its final h is at t = 0), both directions of a bidirectional layer, and any slot of a model with
-     * sequence lengths (a row's final h is at its own last step).
+     * A classifier on the final state, PyTorch's {@code h_n[-1]} (or {@code h_n.squeeze(0)} of one layer), and for a
+     * bidirectional top layer {@code cat((h_n[-2], h_n[-1]), dim=1)}: the final h of the top layer's state slots,
+     * {@code [batch, hidden]} each. The final h of a forward top layer without sequence lengths is that layer's output
+     * at the last timestep, t = seq - 1: the last-step output (format role 17), which streams like {@code out[-1]}. A
+     * reverse top layer, or a forward one with sequence lengths, gives the final-state output (role 21). One direction
+     * of a bidirectional top layer is half of one ({@link Val.TopFinalHalf}) until the Concat that joins both
+     * ({@link #concatHalves}). An earlier layer's slot and the final c are refused.
      */
     private Val topFinalH(Val.FinalState f, int slot) {
         if (f.cell()) throw fail("the final c is used as data; vlstm takes the final h of the top layer (h_n[-1]) only");
         LayerSpec top = pipeline.layers.getLast();
-        if (slot != pipeline.slots - 1 || !pipeline.head.isEmpty())
+        int topSlots = top.direction().count, firstTop = pipeline.slots - topSlots;
+        if (slot < firstTop || !pipeline.head.isEmpty())
             throw fail("state slot " + slot + " is not the top layer's final h; a head can read the top layer's final h"
-                    + " (slot " + (pipeline.slots - 1) + ", h_n[-1]) only");
-        if (top.direction() != Direction.FORWARD)
-            throw fail("the final h of a " + top.direction().onnxName + " top layer is not its last timestep; vlstm "
-                    + "reads the final h of a forward top layer only (both directions, h_n[-2] and h_n[-1], are not "
-                    + "supported yet)");
-        if (pipeline.layersWithLengths > 0)
-            throw fail("with sequence lengths a row's final h is at its own last step, not at t = seq - 1; a head on "
-                    + "the final h of a model with sequence lengths is not supported yet");
+                    + " (slot" + (topSlots == 1 ? " " + firstTop + ", h_n[-1]" : "s " + firstTop + " and " + (firstTop + 1)
+                    + ", cat((h_n[-2], h_n[-1]), dim=1)") + ") only");
+        if (top.direction() == Direction.BIDIRECTIONAL) return new Val.TopFinalHalf(slot - firstTop, top.hiddenSize());
+        boolean lastStep = top.direction() == Direction.FORWARD && pipeline.layersWithLengths == 0;
         pipeline.stage++;
         return new Val.Data(List.of(DimExpr.BATCH, DimExpr.constant(top.hiddenSize())), pipeline.stage,
-                Val.Form.LAST_STEP);
+                lastStep ? Val.Form.LAST_STEP : Val.Form.FINAL_STATE);
+    }
+
+    /** {@code torch.cat((h_n[-2], h_n[-1]), dim=1)} of a bidirectional top layer: both directions, forward first. */
+    private Val concatHalves(long axis) {
+        if (node.inputs().size() != 2 || !(input(0) instanceof Val.TopFinalHalf a) || !(input(1) instanceof Val.TopFinalHalf b)
+                || a.direction() != 0 || b.direction() != 1)
+            throw fail("Concat of " + node.inputs().size() + " inputs starting with " + describe(input(0)) + "; expected "
+                    + "the forward then the reverse direction's final h of the bidirectional top layer, PyTorch's "
+                    + "cat((h_n[-2], h_n[-1]), dim=1)");
+        if (axis != 1 && axis != -1) throw fail("axis " + axis + ", expected 1 (the features of [batch, hidden])");
+        pipeline.stage++;
+        return new Val.Data(List.of(DimExpr.BATCH, DimExpr.constant(2L * a.hidden())), pipeline.stage, Val.Form.FINAL_STATE);
     }
 
     private Val unsqueeze() {
@@ -373,6 +383,7 @@ final class GraphInterpreter {
         long axis = intAttr("axis", 0);
         Val first = input(0);
         if (first instanceof Val.FinalState) return concatStates(axis);
+        if (first instanceof Val.TopFinalHalf) return concatHalves(axis);
         if (first instanceof Val.Const c0 && c0.isFloat()) {
             List<Val.Const> parts = new ArrayList<>();
             for (int i = 0; i < node.inputs().size(); i++) parts.add(constInput(i, "input " + i));
@@ -686,7 +697,7 @@ final class GraphInterpreter {
         List<DimExpr> rows = switch (d.form()) {
             case TIME_MAJOR -> List.of(DimExpr.SEQ, DimExpr.BATCH);
             case BATCH_MAJOR -> List.of(DimExpr.BATCH, DimExpr.SEQ);
-            case LAST_STEP -> List.of(DimExpr.BATCH);
+            case LAST_STEP, FINAL_STATE -> List.of(DimExpr.BATCH);
             case LAYER_Y -> throw fail("a bidirectional LSTM's Y must be transposed with perm [0, 2, 1, 3] before it is reshaped");
         };
         DimExpr flat = rows.size() == 2 ? rows.get(0).times(rows.get(1)) : rows.getFirst();
@@ -996,6 +1007,9 @@ final class GraphInterpreter {
             case Val.GraphInput g -> "the graph input '" + g.name() + "' " + g.dims();
             case Val.StateSlice st -> "state slots [" + st.from() + ", " + st.to() + ") of graph input '" + st.name() + "'";
             case Val.FinalState f -> "the final " + (f.cell() ? "c" : "h") + " of state slots [" + f.from() + ", " + f.to() + ")";
+            case Val.TopFinalHalf t -> "the " + (t.direction() == 0 ? "forward" : "reverse") + " direction's final h of the "
+                    + "bidirectional top layer (h_n[" + (t.direction() - 2) + "]), which vlstm reads only concatenated with "
+                    + "the other, cat((h_n[-2], h_n[-1]), dim=1)";
         };
     }
 

@@ -67,7 +67,9 @@ sealed interface Val {
         /** A bidirectional LSTM's raw {@code Y [seq, 2, batch, H]}, before PyTorch's Transpose [0, 2, 1, 3]. */
         LAYER_Y,
         /** {@code [batch, features]}: one timestep, the last (many-to-one models). */
-        LAST_STEP
+        LAST_STEP,
+        /** {@code [batch, features]}: the top layer's final h, every direction (format role 21). */
+        FINAL_STATE
     }
 
     /** A graph input other than the sequence: a state tensor or the sequence lengths, decided by how it is used. */
@@ -76,6 +78,10 @@ sealed interface Val {
 
     /** Slots [from, to) along the layers × directions axis of state input {@code name}. */
     record StateSlice(String name, int from, int to) implements Val {
+    }
+
+    /** One direction's final h of a bidirectional top layer, {@code [batch, hidden]}: h_n[-2] or h_n[-1]. */
+    record TopFinalHalf(int direction, int hidden) implements Val {
     }
 
     /** The final h (or c, when {@code cell}) of state slots [from, to): LSTM Y_h / Y_c, or their Concat. */
