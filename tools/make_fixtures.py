@@ -399,6 +399,10 @@ class SeqModel(nn.Module):
             out = self.fc(hn[-1])
         elif self.head == "final_state_squeeze":
             out = self.fc(hn.squeeze(0))
+        elif self.head == "mean_time":           # mean over time: dim 1 batch-first, dim 0 seq-first
+            out = self.fc(out.mean(dim=1 if self.batch_first else 0))
+        elif self.head == "max_time":
+            out = self.fc(out.amax(dim=1 if self.batch_first else 0))
         elif self.head == "final_state_bidir":  # both directions of the top layer, forward first
             out = self.fc(torch.cat((hn[-2], hn[-1]), dim=1))
         if self.states:
@@ -543,6 +547,19 @@ IO_FIXTURES += [
       input_size=5, hidden_size=7, output_size=4, layers=1, seq=6, batch=3, head="final_state_bidir",
       bidirectional=True, batch_first=True, chain=[("linear", 4), "softmax"], opset=9, seed=2022),
 ]
+# Pooling over time (issue 17): format role 22.
+IO_FIXTURES += [
+    G("pool_mean_bf_dynamic",
+      "Mean over time: Linear(10, 3)(out.mean(dim=1)), LSTM(6, 10, 2 layers, batch_first), x [3,5,6] -> y [3,3], "
+      "dynamic axes, opset 13",
+      input_size=6, hidden_size=10, output_size=3, layers=2, seq=5, batch=3, head="mean_time", batch_first=True,
+      opset=13, dynamic=True, seed=2023),
+    G("pool_max_bidir_opset11",
+      "Max over time then an MLP: Sequential(Linear(16, 8), ReLU, Linear(8, 2))(out.amax(dim=0)), bidirectional "
+      "LSTM(4, 8), x [6,2,4] -> y [2,2], opset 11",
+      input_size=4, hidden_size=8, output_size=2, layers=1, seq=6, batch=2, head="max_time", bidirectional=True,
+      chain=[("linear", 8), "relu", ("linear", 2)], opset=11, seed=2024),
+]
 # Standardisation inside the model, folded into the first layer at conversion (issue 17).
 IO_FIXTURES += [
     G("norm_bf_many_to_one",
@@ -600,9 +617,10 @@ IO_FIXTURES.append(
 
 IO_HEAD_KIND = {None: None, "view_linear": "gemm", "linear3d": "matmul_add",
                 "last_step": "last_step_gemm", "final_state": "final_state_gemm",
-                "final_state_squeeze": "final_state_gemm", "final_state_bidir": "final_state_bidir_gemm"}
+                "final_state_squeeze": "final_state_gemm", "final_state_bidir": "final_state_bidir_gemm",
+                "mean_time": "mean_over_time_gemm", "max_time": "max_over_time_gemm"}
 # Heads with one output row per sequence, [batch, output]: the fixture's role "last_step".
-ONE_ROW_HEADS = ("last_step", "final_state", "final_state_squeeze", "final_state_bidir")
+ONE_ROW_HEADS = ("last_step", "final_state", "final_state_squeeze", "final_state_bidir", "mean_time", "max_time")
 
 
 def build_io_model(f):

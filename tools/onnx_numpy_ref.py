@@ -211,6 +211,10 @@ def _run_node(node, inputs):
         axes = _axes(inputs, at, 1)
         keep = bool(at.get("keepdims", 1))
         return [np.mean(x64, axis=tuple(axes) if axes is not None else None, keepdims=keep).astype(np.float32)]
+    if op == "ReduceMax":
+        axes = _axes(inputs, at, 1)
+        keep = bool(at.get("keepdims", 1))
+        return [np.max(x64, axis=tuple(axes) if axes is not None else None, keepdims=keep).astype(np.float32)]
     if op in ("Softmax", "LogSoftmax"):
         axis = at.get("axis", -1)
         e = np.exp(x64 - np.max(x64, axis=axis, keepdims=True))

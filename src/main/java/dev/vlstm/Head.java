@@ -19,6 +19,8 @@ final class Head {
     private final HeadOp[] ops;
     private final float[][] weight, bias;   // per operation: dense panels and bias, or layer norm scale and bias
     final int inputSize, outputSize;
+    /** The first operation {@link #run} applies: 1 when the head starts by pooling over time, which the session does. */
+    private final int first;
     /** The widest row between two operations (0 for one operation): what each of the two work buffers holds per row. */
     final int workWidth;
 
@@ -45,6 +47,7 @@ final class Head {
             if (i < n - 1) widest = Math.max(widest, ops[i].outputSize());
         }
         inputSize = ops[0].inputSize();
+        first = ops[0].kind().pools() ? 1 : 0;
         outputSize = ops[n - 1].outputSize();
         workWidth = widest;
     }
@@ -85,7 +88,8 @@ final class Head {
              Team team) {
         float[] src = x;
         int srcOffset = xOffset, srcStride = xStride;
-        for (int i = 0; i < ops.length; i++) {
+        if (first == ops.length) Recurrence.copyRows(x, xOffset, xStride, out, firstRow * outputSize, outputSize, rows, outputSize);
+        for (int i = first; i < ops.length; i++) {
             HeadOp op = ops[i];
             int width = op.outputSize();
             float[] dst = i == ops.length - 1 ? out : op.kind() != HeadOp.Kind.DENSE && src != x ? src : src == work.a ? work.b : work.a;
@@ -139,7 +143,7 @@ final class Head {
             case LAYER_NORM -> {
                 for (int row = at; row < end; row += width) HeadMath.layerNorm(a, row, width, weight[i], bias[i], alpha);
             }
-            case DENSE -> throw new AssertionError("dense is a product, not in place");
+            case DENSE, MEAN_OVER_TIME, MAX_OVER_TIME -> throw new AssertionError(op + " is not a row operation in place");
         }
     }
 }

@@ -236,6 +236,7 @@ public final class Model implements AutoCloseable {
         if (o == null) o = s.output(IoSpec.Role.LAST_STEP_OUTPUT);
         if (o == null) o = s.output(IoSpec.Role.LAYER_Y);
         if (o == null) o = s.output(IoSpec.Role.FINAL_STATE_OUTPUT);
+        if (o == null) o = s.output(IoSpec.Role.POOLED_OUTPUT);
         return o != null ? o : s.outputs().getFirst();
     }
 
@@ -282,6 +283,10 @@ public final class Model implements AutoCloseable {
                 throw new UnsupportedOperationException(file.source() + ": layer " + l + " is "
                         + layers[l].spec().direction().onnxName + "; it needs the whole sequence, so this model cannot "
                         + "stream one step at a time (use Session.run)");
+        if (file.spec().pools())
+            throw new UnsupportedOperationException(file.source() + ": the head starts with "
+                    + file.spec().head().getFirst().kind().onnxName + ", which needs the whole sequence, so this model"
+                    + " cannot stream one step at a time (use Session.run)");
         return new LstmState(this);
     }
 

@@ -1,5 +1,6 @@
 package dev.vlstm;
 
+import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.SequenceLayout;
@@ -38,9 +39,10 @@ public final class Session implements AutoCloseable {
     // Read once: the spec's lookups iterate lists and streams, and a run must allocate nothing.
     private final boolean hasSequenceOutput, hasLastStepOutput, hasLayerY, hasSequenceLengths, batchFirst, layerMajorStates;
     private final boolean hasFinalStateOutput;  // format role 21: the top layer's final h of every direction
-    private final boolean oneRowOutput;         // one output row per sequence: last-step or final-state output
+    private final boolean pooledOutput;         // format role 22: the head starts by pooling over time
+    private final boolean oneRowOutput;         // one output row per sequence: last-step, final-state or pooled output
     private float[] finalRows = new float[0];   // [batch][dirs*H] the top layer's final h, for a final-state output
-    private final IoSpec[] ioByRole = new IoSpec[22];
+    private final IoSpec[] ioByRole = new IoSpec[23];
     private final int stateSlots, stateHidden, inputSize, outputSize;
     private final int threads;
     private Team team;                      // started by the first run that uses it, stopped by close
@@ -65,7 +67,8 @@ public final class Session implements AutoCloseable {
         hasSequenceOutput = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null;
         hasLastStepOutput = spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null;
         hasFinalStateOutput = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null;
-        oneRowOutput = hasLastStepOutput || hasFinalStateOutput;
+        pooledOutput = spec.pools();
+        oneRowOutput = hasLastStepOutput || hasFinalStateOutput || pooledOutput;
         hasLayerY = spec.output(IoSpec.Role.LAYER_Y) != null;
         hasSequenceLengths = spec.input(IoSpec.Role.SEQUENCE_LENS) != null;
         batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
@@ -195,8 +198,9 @@ public final class Session implements AutoCloseable {
         }
         boolean lastStep = oneRowOutput;
         int from = lastStep ? (seq - 1) * batch * width : 0;
-        if (hasFinalStateOutput) {
-            gatherFinalStates(x, width, seq, batch, a.sequenceLengths);
+        if (hasFinalStateOutput || pooledOutput) {
+            if (pooledOutput) poolOverTime(x, width, seq, batch, spec.head().getFirst().kind() == HeadOp.Kind.MAX_OVER_TIME);
+            else gatherFinalStates(x, width, seq, batch, a.sequenceLengths);
             x = finalRows;
             from = 0;
         }
@@ -228,6 +232,25 @@ public final class Session implements AutoCloseable {
                 if (!reverse && len == 0) Arrays.fill(finalRows, to, to + hidden, 0f);
                 else System.arraycopy(y, ((reverse ? 0 : len - 1) * batch + b) * width + d * hidden, finalRows, to, hidden);
             }
+        }
+    }
+
+    /**
+     * The mean (or max) over all seq timesteps of the top layer's output {@code y} into {@link #finalRows}, row b at
+     * {@code b * width}: what the ONNX graph's ReduceMean (ReduceMax) on the time axis computes, so with sequence
+     * lengths the steps past a row's length count as the zeros the LSTM writes there. The inner loops run along one
+     * row's contiguous features, which C2 vectorises.
+     */
+    private void poolOverTime(float[] y, int width, int seq, int batch, boolean max) {
+        for (int b = 0; b < batch; b++) {
+            int to = b * width;
+            System.arraycopy(y, b * width, finalRows, to, width);
+            for (int t = 1; t < seq; t++) {
+                int from = (t * batch + b) * width;
+                if (max) for (int j = 0; j < width; j++) finalRows[to + j] = Math.max(finalRows[to + j], y[from + j]);
+                else for (int j = 0; j < width; j++) finalRows[to + j] += y[from + j];
+            }
+            if (!max) for (int j = 0; j < width; j++) finalRows[to + j] /= seq;
         }
     }
 
@@ -437,7 +460,7 @@ public final class Session implements AutoCloseable {
     long mainOutputSize(int seq, int batch) {
         IoSpec main = model.mainOutput();
         return switch (main.role()) {
-            case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT -> (long) batch * spec.outputSize();
+            case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> (long) batch * spec.outputSize();
             case FINAL_H, FINAL_C -> stateSize(batch);
             default -> checkedSize(seq, batch, spec.outputSize(), "output");
         };
@@ -464,7 +487,8 @@ public final class Session implements AutoCloseable {
         checkRole(a.finalC, IoSpec.Role.FINAL_C, stateSize(a.batch), "final c");
         if (a.output != null) {
             IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : hasFinalStateOutput
-                    ? IoSpec.Role.FINAL_STATE_OUTPUT : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
+                    ? IoSpec.Role.FINAL_STATE_OUTPUT : pooledOutput ? IoSpec.Role.POOLED_OUTPUT
+                    : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
             long n = oneRowOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
             checkRole(a.output, role, n, "output");
         }
@@ -519,7 +543,7 @@ public final class Session implements AutoCloseable {
         }
         if (model.head != null) headWork.reserve((oneRowOutput ? batch : rows) * model.head.workWidth);
         int topWidth = model.layers[model.layers.length - 1].hiddenSize() * model.layers[model.layers.length - 1].directions().length;
-        if (hasFinalStateOutput && finalRows.length < batch * topWidth) finalRows = new float[batch * topWidth];
+        if ((hasFinalStateOutput || pooledOutput) && finalRows.length < batch * topWidth) finalRows = new float[batch * topWidth];
         if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
         if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }

@@ -97,6 +97,14 @@ class AllocationSweepTest {
         chained(shapes, "every head operation, seq 30, batch 4, 2 threads", false, 30, 4, 2);
         chained(shapes, "every head operation, last step, batch 150, one step, 2 threads", true, 1, 150, 2);
         chained(shapes, "every head operation, step", false, 0, 1, 1);
+        List<HeadOp> pooled = new ArrayList<>(List.of(HeadOp.of(HeadOp.Kind.MAX_OVER_TIME, 18)));
+        pooled.addAll(HeadTest.EVERY_OP);
+        RandomModels.Built p = RandomModels.withHead(95, 5, new int[]{11, 18}, pooled, true);
+        Model pm = Model.load(VlstmWriter.toBytes(p.spec(), p.weights(), RandomModels.metadata()), "sweep-pooled");
+        Session ps = pm.newSession(40, 6, 2);
+        float[] px = RandomModels.uniform(new Random(1), 40 * 6 * 5, 1f), py = new float[6 * pm.outputSize()];
+        shapes.add(new Shape("max over time then every head operation, seq 40, batch 6, 2 threads", pm, ps,
+                () -> ps.run(px, 40, 6, py)));
     }
 
     /** The chained head of {@link HeadTest#EVERY_OP} (format 2.1): a run, or a step of one stream when seq is 0. */

@@ -142,6 +142,47 @@ class HeadTest {
         }
     }
 
+    /**
+     * A pooled output (format role 22) is the mean or max over all seq steps of the sequence output of the same
+     * weights, with sequence lengths too (the steps past a row's length are the LSTM's zeros, as the ONNX graph's
+     * ReduceMean sees them), then the rest of the head; such a model is refused for streaming, by name.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Kind.class, names = {"MEAN_OVER_TIME", "MAX_OVER_TIME"})
+    void aPooledOutputPoolsTheSequenceOutputOverAllSteps(Kind pool) {
+        int seq = 5, batch = 3, width = 9;
+        RandomModels.Built plain = RandomModels.withHead(93, 4, new int[]{width}, List.of(), false);
+        RandomModels.Built pooled = RandomModels.withHead(93, 4, new int[]{width},
+                List.of(HeadOp.of(pool, width), HeadOp.of(Kind.TANH, width)), true);
+        var lens = new dev.vlstm.format.IoSpec(dev.vlstm.format.IoSpec.Role.SEQUENCE_LENS, "lens", List.of(dev.vlstm.format.IoSpec.Dim.free("batch")));
+        var y = new dev.vlstm.format.IoSpec(dev.vlstm.format.IoSpec.Role.POOLED_OUTPUT, "y", List.of(dev.vlstm.format.IoSpec.Dim.free("batch"), dev.vlstm.format.IoSpec.Dim.fixed(width)));
+        var plainSpec = new dev.vlstm.format.ModelSpec(plain.spec().layers(), plain.spec().layout(), List.of(),
+                List.of(plain.spec().inputs().getFirst(), lens), plain.spec().outputs());
+        var pooledSpec = new dev.vlstm.format.ModelSpec(pooled.spec().layers(), pooled.spec().layout(), pooled.spec().head(),
+                List.of(pooled.spec().inputs().getFirst(), lens), List.of(y));
+        try (Model a = Model.load(VlstmWriter.toBytes(plainSpec, plain.weights(), RandomModels.metadata()), "plain");
+             Model b = Model.load(VlstmWriter.toBytes(pooledSpec, pooled.weights(), RandomModels.metadata()), "pooled");
+             Session sa = a.newSession(); Session sb = b.newSession()) {
+            float[] x = RandomModels.uniform(new Random(4), seq * batch * 4, 1.5f);
+            int[] lengths = {5, 2, 0};
+            float[] steps = new float[seq * batch * width], out = new float[batch * width];
+            sa.run(new RunArgs().input(x, seq, batch).sequenceLengths(lengths).output(steps));
+            sb.run(new RunArgs().input(x, seq, batch).sequenceLengths(lengths).output(out));
+            for (int r = 0; r < batch; r++)
+                for (int j = 0; j < width; j++) {
+                    double v = pool == Kind.MAX_OVER_TIME ? Double.NEGATIVE_INFINITY : 0;
+                    for (int t = 0; t < seq; t++) {
+                        float s = steps[(t * batch + r) * width + j];
+                        v = pool == Kind.MAX_OVER_TIME ? Math.max(v, s) : v + s;
+                    }
+                    double expected = Math.tanh(pool == Kind.MAX_OVER_TIME ? v : v / seq);
+                    assertEquals(expected, out[r * width + j], 1e-6, "row " + r + " (length " + lengths[r] + ") unit " + j);
+                }
+            var e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, b::newState);
+            assertTrue(e.getMessage().contains("the head starts with " + pool.onnxName + ", which needs the whole sequence"), e.getMessage());
+        }
+    }
+
     @Test
     void erfMatchesTabulatedValues() {
         // Abramowitz and Stegun, table 7.1, and erf(3) from DLMF 7.2: values no code here produced.

@@ -44,7 +44,7 @@ public final class RandomModels {
 
     /**
      * Like {@link #build}, with the head {@code head} (its operations' sizes chained from the last layer's width) and
-     * a sequence output, or a last-step output when {@code lastStep}; random dense weights and biases, layer norm
+     * a sequence output, or a one-row output when {@code lastStep} (the pooled output for a head that pools); random dense weights and biases, layer norm
      * scales in [0.5, 1.5) and biases in [-0.3, 0.3).
      */
     public static Built withHead(long seed, int input, int[] hidden, List<HeadOp> head, boolean lastStep) {
@@ -65,8 +65,9 @@ public final class RandomModels {
             });
         }
         int out = head.isEmpty() ? hidden[hidden.length - 1] : head.getLast().outputSize();
+        boolean pools = !head.isEmpty() && head.getFirst().kind().pools();
         IoSpec y = lastStep
-                ? new IoSpec(IoSpec.Role.LAST_STEP_OUTPUT, "y", List.of(IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)))
+                ? new IoSpec(pools ? IoSpec.Role.POOLED_OUTPUT : IoSpec.Role.LAST_STEP_OUTPUT, "y", List.of(IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)))
                 : new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, "y", List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(out)));
         ModelSpec spec = new ModelSpec(base.spec().layers(), SequenceLayout.SEQ_BATCH, head, base.spec().inputs(), List.of(y));
         return new Built(spec, new ModelWeights(base.weights().layers(), hw));

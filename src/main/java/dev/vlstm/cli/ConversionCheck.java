@@ -32,15 +32,17 @@ public final class ConversionCheck {
         Random rnd = new Random(seed);
         float[] timeMajor = new float[SEQ * BATCH * spec.inputSize()];
         for (int i = 0; i < timeMajor.length; i++) timeMajor[i] = rnd.nextFloat() * 2 - 1;
-        boolean finalState = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null;
-        double[] ref = finalState ? Float64Evaluator.runFinalState(spec, m.weights(), timeMajor, SEQ, BATCH)
+        boolean finalState = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null || spec.pools();
+        double[] ref = spec.pools() ? Float64Evaluator.runPooled(spec, m.weights(), timeMajor, SEQ, BATCH)
+                : finalState ? Float64Evaluator.runFinalState(spec, m.weights(), timeMajor, SEQ, BATCH)
                 : Float64Evaluator.run(spec, m.weights(), timeMajor, SEQ, BATCH);
         int f = ref.length / (finalState ? BATCH : SEQ * BATCH);
         boolean batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
         float[] x = batchFirst ? swap(timeMajor, SEQ, BATCH, spec.inputSize()) : timeMajor;
         IoSpec.Role role = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null ? IoSpec.Role.SEQUENCE_OUTPUT
                 : spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null ? IoSpec.Role.LAST_STEP_OUTPUT
-                : spec.output(IoSpec.Role.LAYER_Y) != null ? IoSpec.Role.LAYER_Y : finalState ? IoSpec.Role.FINAL_STATE_OUTPUT : null;
+                : spec.output(IoSpec.Role.LAYER_Y) != null ? IoSpec.Role.LAYER_Y
+                : spec.pools() ? IoSpec.Role.POOLED_OUTPUT : finalState ? IoSpec.Role.FINAL_STATE_OUTPUT : null;
         if (role == null)
             throw new IllegalArgumentException(model.source() + ": --verify compares the sequence output, and this model returns only states");
         float[] y = new float[role == IoSpec.Role.LAST_STEP_OUTPUT || finalState ? BATCH * f : SEQ * BATCH * f];
@@ -52,7 +54,7 @@ public final class ConversionCheck {
                 for (int j = 0; j < f; j++) {
                     int at = switch (role) {
                         case LAST_STEP_OUTPUT -> t == SEQ - 1 ? b * f + j : -1;
-                        case FINAL_STATE_OUTPUT -> t == 0 ? b * f + j : -1;
+                        case FINAL_STATE_OUTPUT, POOLED_OUTPUT -> t == 0 ? b * f + j : -1;
                         case LAYER_Y -> batchFirst ? (b * SEQ + t) * f + j : ((t * dirs + j / h) * BATCH + b) * h + j % h;
                         default -> batchFirst ? (b * SEQ + t) * f + j : (t * BATCH + b) * f + j;
                     };

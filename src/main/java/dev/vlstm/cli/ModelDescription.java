@@ -112,6 +112,7 @@ final class ModelDescription {
             case SEQUENCE_INPUT, SEQUENCE_OUTPUT -> io.shape().size() == 3 ? "per timestep: " + io.shapeText() : io.shapeText();
             case LAST_STEP_OUTPUT -> "the last timestep only (many-to-one)";
             case FINAL_STATE_OUTPUT -> "the top layer's final h of every direction, forward first, through the head";
+            case POOLED_OUTPUT -> "the top layer's output pooled over time, through the head";
             case LAYER_Y -> "the last LSTM layer's own Y";
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> "states of every layer and direction";
             case SEQUENCE_LENS -> "each row's sequence length";

@@ -79,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
             Map<IoSpec, float[]> results = new LinkedHashMap<>();
             for (IoSpec o : ms.outputs()) results.put(o, new float[Math.toIntExact(count(shapes.of(o)))]);
             args.output(find(results, ms, IoSpec.Role.SEQUENCE_OUTPUT, IoSpec.Role.LAST_STEP_OUTPUT, IoSpec.Role.LAYER_Y,
-                    IoSpec.Role.FINAL_STATE_OUTPUT));
+                    IoSpec.Role.FINAL_STATE_OUTPUT, IoSpec.Role.POOLED_OUTPUT));
             args.finalStates(find(results, ms, IoSpec.Role.FINAL_H), find(results, ms, IoSpec.Role.FINAL_C));
             Session session = model.newSession(seq, batch);
             if (stream) streamRun(model, session, ms, x.data(), seq, batch, batchFirst, args, h0, c0, results);
@@ -168,7 +168,7 @@ final class RunCommand implements Callable<Integer> {
             return switch (io.role()) {
                 case SEQUENCE_INPUT -> bf ? new long[]{batch, seq, ms.inputSize()} : new long[]{seq, batch, ms.inputSize()};
                 case SEQUENCE_OUTPUT -> bf ? new long[]{batch, seq, ms.outputSize()} : new long[]{seq, batch, ms.outputSize()};
-                case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT -> new long[]{batch, ms.outputSize()};
+                case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> new long[]{batch, ms.outputSize()};
                 case LAYER_Y -> bf ? new long[]{batch, seq, dirs, last} : new long[]{seq, dirs, batch, last};
                 case SEQUENCE_LENS -> new long[]{batch};
                 case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> ms.stateLayout() == StateLayout.LAYER_MAJOR

@@ -17,7 +17,11 @@ public record HeadOp(Kind kind, int inputSize, int outputSize, float alpha) {
     public enum Kind {
         DENSE(1, "Dense"), RELU(2, "Relu"), LEAKY_RELU(3, "LeakyRelu"), TANH(4, "Tanh"), SIGMOID(5, "Sigmoid"),
         ELU(6, "Elu"), SOFTPLUS(7, "Softplus"), GELU(8, "Gelu"), GELU_TANH(9, "Gelu(tanh)"), SOFTMAX(10, "Softmax"),
-        LOG_SOFTMAX(11, "LogSoftmax"), LAYER_NORM(12, "LayerNormalization");
+        LOG_SOFTMAX(11, "LogSoftmax"), LAYER_NORM(12, "LayerNormalization"),
+        /** The mean over the timesteps of each sequence; only as a head's first operation, with a pooled output. */
+        MEAN_OVER_TIME(13, "ReduceMean over time"),
+        /** The maximum over the timesteps of each sequence, likewise. */
+        MAX_OVER_TIME(14, "ReduceMax over time");
 
         public final int code;
         public final String onnxName;
@@ -35,6 +39,11 @@ public record HeadOp(Kind kind, int inputSize, int outputSize, float alpha) {
         /** Whether the operation has weights: a dense layer's matrix and bias, a layer norm's scale and bias. */
         public boolean hasWeights() {
             return this == DENSE || this == LAYER_NORM;
+        }
+
+        /** Whether the operation pools a sequence's timesteps into one row (it is then the head's first). */
+        public boolean pools() {
+            return this == MEAN_OVER_TIME || this == MAX_OVER_TIME;
         }
 
         static Kind ofCode(long code) {

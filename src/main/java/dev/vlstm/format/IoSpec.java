@@ -41,7 +41,12 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
          * {@code cat(h_n[-2], h_n[-1])}), through the head: {@code [batch, features]}. A forward direction's final h is
          * its output at the row's last step (len − 1), a reverse direction's at t = 0; zero for a row of length 0.
          */
-        FINAL_STATE_OUTPUT(21);
+        FINAL_STATE_OUTPUT(21),
+        /**
+         * Version 2.1: {@code [batch, features]}, the last layer's output pooled over time (the head's first operation,
+         * mean or max over all seq timesteps), then the rest of the head.
+         */
+        POOLED_OUTPUT(22);
 
         public final int code;
 

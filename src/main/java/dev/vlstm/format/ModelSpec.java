@@ -39,6 +39,11 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
         return headFitsVersion20() && output(IoSpec.Role.FINAL_STATE_OUTPUT) == null ? 0 : 1;
     }
 
+    /** Whether the head's first operation pools over time (the output is then the pooled output, role 22). */
+    public boolean pools() {
+        return hasHead() && head.getFirst().kind().pools();
+    }
+
     /** Whether the head is one dense layer or none: what format 2.0 holds (format-spec.md, "Versions"). */
     public boolean headFitsVersion20() {
         return head.isEmpty() || head.size() == 1 && head.getFirst().kind() == HeadOp.Kind.DENSE;

@@ -45,6 +45,8 @@ final class SpecRules {
                 fail(at, "output size " + op.outputSize() + ", expected its input size " + op.inputSize());
             if (!Float.isFinite(op.alpha()) || (!op.kind().hasAlpha() && op.alpha() != 0))
                 fail(at, "alpha " + op.alpha() + ", expected " + (op.kind().hasAlpha() ? "a finite number" : "0"));
+            if (op.kind().pools() && i > 0)
+                fail(at, "pools over time after another operation; pooling is only the head's first operation");
             if (op.kind() == HeadOp.Kind.LAYER_NORM && !(op.alpha() > 0))
                 fail(at, "epsilon " + op.alpha() + ", expected > 0");
             width = op.outputSize();
@@ -66,14 +68,18 @@ final class SpecRules {
         if (!seen.contains(IoSpec.Role.SEQUENCE_INPUT)) fail(where, "no input has the sequence input role");
         if (spec.outputs().isEmpty()) fail(where, "the model has no output");
         if ((seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) ? 1 : 0) + (seen.contains(IoSpec.Role.LAST_STEP_OUTPUT) ? 1 : 0)
-                + (seen.contains(IoSpec.Role.LAYER_Y) ? 1 : 0) + (seen.contains(IoSpec.Role.FINAL_STATE_OUTPUT) ? 1 : 0) > 1)
-            fail(where, "a model has at most one of a sequence output, a last-step output, a layer Y output and a "
-                    + "final-state output");
+                + (seen.contains(IoSpec.Role.LAYER_Y) ? 1 : 0) + (seen.contains(IoSpec.Role.FINAL_STATE_OUTPUT) ? 1 : 0)
+                + (seen.contains(IoSpec.Role.POOLED_OUTPUT) ? 1 : 0) > 1)
+            fail(where, "a model has at most one of a sequence output, a last-step output, a layer Y output, a "
+                    + "final-state output and a pooled output");
+        if (spec.pools() != seen.contains(IoSpec.Role.POOLED_OUTPUT))
+            fail(where, spec.pools() ? "the head pools over time but the model has no pooled output"
+                    : "a pooled output needs a head that starts by pooling over time");
         if (spec.hasHead() && seen.contains(IoSpec.Role.LAYER_Y))
             fail(where, "a layer Y output is the last layer's own output; the model cannot also have a head");
         if (spec.hasHead() && !seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) && !seen.contains(IoSpec.Role.LAST_STEP_OUTPUT)
-                && !seen.contains(IoSpec.Role.FINAL_STATE_OUTPUT))
-            fail(where, "the model has a head but no sequence, last-step or final-state output for it");
+                && !seen.contains(IoSpec.Role.FINAL_STATE_OUTPUT) && !seen.contains(IoSpec.Role.POOLED_OUTPUT))
+            fail(where, "the model has a head but no sequence, last-step, final-state or pooled output for it");
         boolean states = seen.contains(IoSpec.Role.INITIAL_H) || seen.contains(IoSpec.Role.INITIAL_C)
                 || seen.contains(IoSpec.Role.FINAL_H) || seen.contains(IoSpec.Role.FINAL_C);
         if (states && spec.layers().stream().mapToInt(LayerSpec::hiddenSize).distinct().count() != 1)
@@ -92,14 +98,14 @@ final class SpecRules {
         int rank = switch (io.role()) {
             case SEQUENCE_INPUT, SEQUENCE_OUTPUT, INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> 3;
             case LAYER_Y -> 4;
-            case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT -> 2;
+            case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> 2;
             case SEQUENCE_LENS -> 1;
         };
         if (io.shape().size() != rank) fail(at, "rank " + io.shape().size() + ", expected " + rank + " for " + io.role());
         long last = io.shape().getLast().size();
         long expected = switch (io.role()) {
             case SEQUENCE_INPUT -> spec.inputSize();
-            case SEQUENCE_OUTPUT, LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT -> spec.outputSize();
+            case SEQUENCE_OUTPUT, LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> spec.outputSize();
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> spec.layers().getFirst().hiddenSize();
             case LAYER_Y -> spec.layers().getLast().hiddenSize();
             case SEQUENCE_LENS -> last;

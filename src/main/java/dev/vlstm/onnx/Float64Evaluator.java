@@ -39,8 +39,23 @@ public final class Float64Evaluator {
         return head(spec, weights, rows, batch);
     }
 
+    /** For a pooled output (format role 22): the mean or max over all seq timesteps, then the rest of the head. */
+    public static double[] runPooled(ModelSpec spec, ModelWeights weights, float[] x, int seq, int batch) {
+        double[] y = layers(spec, weights, x, seq, batch);
+        boolean max = spec.head().getFirst().kind() == HeadOp.Kind.MAX_OVER_TIME;
+        int width = spec.layers().getLast().outputSize();
+        double[] rows = new double[batch * width];
+        for (int b = 0; b < batch; b++)
+            for (int j = 0; j < width; j++) {
+                double v = max ? Double.NEGATIVE_INFINITY : 0;
+                for (int t = 0; t < seq; t++) v = max ? Math.max(v, y[(t * batch + b) * width + j]) : v + y[(t * batch + b) * width + j];
+                rows[b * width + j] = max ? v : v / seq;
+            }
+        return head(spec, weights, rows, batch);
+    }
+
     private static double[] head(ModelSpec spec, ModelWeights weights, double[] cur, int rows) {
-        for (int i = 0; i < spec.head().size(); i++) cur = head(spec.head().get(i), weights.head().get(i), cur, rows);
+        for (int i = spec.pools() ? 1 : 0; i < spec.head().size(); i++) cur = head(spec.head().get(i), weights.head().get(i), cur, rows);
         return cur;
     }
 

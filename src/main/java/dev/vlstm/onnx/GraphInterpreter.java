@@ -105,6 +105,8 @@ final class GraphInterpreter {
             case "Softmax" -> one(softmax(HeadOp.Kind.SOFTMAX));
             case "LogSoftmax" -> one(softmax(HeadOp.Kind.LOG_SOFTMAX));
             case "LayerNormalization" -> one(layerNorm());
+            case "ReduceMean" -> one(poolOverTime(HeadOp.Kind.MEAN_OVER_TIME));
+            case "ReduceMax" -> one(poolOverTime(HeadOp.Kind.MAX_OVER_TIME));
             case HeadPatterns.LAYER_NORM -> one(decomposedLayerNorm());
             case HeadPatterns.GELU -> one(decomposedGelu(false));
             case HeadPatterns.GELU_TANH -> one(decomposedGelu(true));
@@ -697,7 +699,7 @@ final class GraphInterpreter {
         List<DimExpr> rows = switch (d.form()) {
             case TIME_MAJOR -> List.of(DimExpr.SEQ, DimExpr.BATCH);
             case BATCH_MAJOR -> List.of(DimExpr.BATCH, DimExpr.SEQ);
-            case LAST_STEP, FINAL_STATE -> List.of(DimExpr.BATCH);
+            case LAST_STEP, FINAL_STATE, POOLED -> List.of(DimExpr.BATCH);
             case LAYER_Y -> throw fail("a bidirectional LSTM's Y must be transposed with perm [0, 2, 1, 3] before it is reshaped");
         };
         DimExpr flat = rows.size() == 2 ? rows.get(0).times(rows.get(1)) : rows.getFirst();
@@ -808,6 +810,31 @@ final class GraphInterpreter {
         if (!Float.isFinite(alpha)) throw fail("alpha " + alpha + ", expected a finite number");
         pipeline.addHead(HeadOp.of(kind, headWidth(x), alpha), ModelWeights.HeadWeights.NONE);
         return new Val.Data(x.view(), pipeline.stage, x.form());
+    }
+
+    /**
+     * {@code y.mean(dim=t)} or {@code y.amax(dim=t)} of the LSTM output over its time axis, keepdims 0: the head's
+     * first operation, mean or max over all seq steps as the graph computes them (with sequence lengths the steps past
+     * a row's length are the LSTM's zeros), {@code [batch, features]}, the pooled output (format role 22).
+     */
+    private Val poolOverTime(HeadOp.Kind kind) {
+        onlyAttributes("axes", "keepdims");
+        Val.Data x = dataInput(0);
+        int width = headWidth(x);
+        int timeAxis = x.form() == Val.Form.TIME_MAJOR ? 0 : x.form() == Val.Form.BATCH_MAJOR ? 1 : -1;
+        long[] axes = axes(1);
+        boolean overTime = timeAxis >= 0 && x.view().size() == 3 && x.view().get(timeAxis).equals(DimExpr.SEQ)
+                && axes != null && axes.length == 1 && (axes[0] < 0 ? axes[0] + 3 : axes[0]) == timeAxis;
+        if (!overTime)
+            throw fail(node.opType() + " with axes " + Arrays.toString(axes) + " on " + describe(x) + "; vlstm pools the "
+                    + "LSTM output over its time axis only" + (timeAxis >= 0 ? " (axes [" + timeAxis + "])" : ""));
+        if (intAttr("keepdims", 1) != 0)
+            throw fail("keepdims=1 keeps a time axis of size 1; expected keepdims=0 (PyTorch's y.mean(dim=...))");
+        if (!pipeline.head.isEmpty())
+            throw fail("pooling over time after the head's " + pipeline.lastHead() + " is not supported; vlstm pools the "
+                    + "LSTM output and then runs the head");
+        pipeline.addHead(HeadOp.of(kind, width), ModelWeights.HeadWeights.NONE);
+        return new Val.Data(List.of(DimExpr.BATCH, x.last()), pipeline.stage, Val.Form.POOLED);
     }
 
     /** ONNX Gelu (opset 20): {@code approximate} "none" (erf) or "tanh". */

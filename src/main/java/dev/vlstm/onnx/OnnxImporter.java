@@ -168,6 +168,8 @@ public final class OnnxImporter {
         int last = Math.toIntExact(view.getLast().coefficient());
         boolean batchFirst = layout == SequenceLayout.BATCH_SEQ;
         if (d.form() == Val.Form.LAST_STEP) return new IoSpec(IoSpec.Role.LAST_STEP_OUTPUT, y.name(), List.of(io.batch(), IoSpec.Dim.fixed(last)));
+        if (d.form() == Val.Form.POOLED)
+            return new IoSpec(IoSpec.Role.POOLED_OUTPUT, y.name(), List.of(io.batch(), IoSpec.Dim.fixed(last)));
         if (d.form() == Val.Form.FINAL_STATE)
             return new IoSpec(IoSpec.Role.FINAL_STATE_OUTPUT, y.name(), List.of(io.batch(), IoSpec.Dim.fixed(last)));
         boolean seqFirst = view.size() >= 2 && view.get(0).equals(DimExpr.SEQ) && view.get(1).equals(DimExpr.BATCH);

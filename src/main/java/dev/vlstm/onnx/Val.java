@@ -69,7 +69,9 @@ sealed interface Val {
         /** {@code [batch, features]}: one timestep, the last (many-to-one models). */
         LAST_STEP,
         /** {@code [batch, features]}: the top layer's final h, every direction (format role 21). */
-        FINAL_STATE
+        FINAL_STATE,
+        /** {@code [batch, features]}: the top layer's output pooled over time (format role 22). */
+        POOLED
     }
 
     /** A graph input other than the sequence: a state tensor or the sequence lengths, decided by how it is used. */

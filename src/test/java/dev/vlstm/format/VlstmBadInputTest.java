@@ -182,6 +182,22 @@ class VlstmBadInputTest {
     }
 
     @Test
+    void poolingOnlyOpensAHeadWithAPooledOutput() {
+        RandomModels.Built late = RandomModels.withHead(24, 5, new int[]{20}, java.util.List.of(
+                HeadOp.dense(20, 4), HeadOp.of(HeadOp.Kind.MEAN_OVER_TIME, 4)), true);
+        VlstmFormatException e = assertThrows(VlstmFormatException.class,
+                () -> VlstmWriter.toBytes(late.spec(), late.weights(), RandomModels.metadata()));
+        assertTrue(e.getMessage().contains("pools over time after another operation"), e.getMessage());
+        RandomModels.Built pooled = RandomModels.withHead(24, 5, new int[]{20}, java.util.List.of(
+                HeadOp.of(HeadOp.Kind.MAX_OVER_TIME, 20)), true);
+        IoSpec lastStep = new IoSpec(IoSpec.Role.LAST_STEP_OUTPUT, "y", pooled.spec().outputs().getFirst().shape());
+        ModelSpec noRole = new ModelSpec(pooled.spec().layers(), pooled.spec().layout(), pooled.spec().head(),
+                pooled.spec().inputs(), java.util.List.of(lastStep));   // a last-step output, not the pooled one
+        e = assertThrows(VlstmFormatException.class, () -> VlstmWriter.toBytes(noRole, pooled.weights(), RandomModels.metadata()));
+        assertTrue(e.getMessage().contains("the head pools over time but the model has no pooled output"), e.getMessage());
+    }
+
+    @Test
     void aLayerNormEpsilonMustBePositive() {
         RandomModels.Built m = RandomModels.withHead(23, 5, new int[]{20}, java.util.List.of(
                 HeadOp.of(HeadOp.Kind.LAYER_NORM, 20, 0f)), false);

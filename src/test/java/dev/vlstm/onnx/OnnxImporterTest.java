@@ -283,7 +283,7 @@ class OnnxImporterTest {
         LstmGraphs branch = decomposedLayerNorm(2f);      // the centred value also leaves the graph: no match
         branch.outputs.add(valueInfo("d", dev.vlstm.onnx.proto.OnnxDataType.FLOAT, "seq", "batch", 4));
         branch.outputs.add(valueInfo("ln", dev.vlstm.onnx.proto.OnnxDataType.FLOAT, "seq", "batch", 4));
-        assertContains(refusal(branch.build()), "node 'mean' (ReduceMean)", "op type ReduceMean is not supported");
+        assertContains(refusal(branch.build()), "node 'mean' (ReduceMean)", "vlstm pools the LSTM output over its time axis only (axes [0])");
     }
 
     @Test
@@ -315,6 +315,11 @@ class OnnxImporterTest {
         lnShape.initializers.add(floatTensor("scale", new long[]{5}, lnShape.random(5)));
         assertContains(refusal(withNode(lnShape, "LayerNormalization", List.of("scale"), List.of("n")).build()),
                 "Scale has shape [5], expected [4]");
+        assertContains(refusal(withNode(new LstmGraphs(79, 3).lstm(4, true), "ReduceMean", List.of(), List.of("m"),
+                attrInts("axes", 0)).build()), "(ReduceMean)", "keepdims=1 keeps a time axis of size 1");
+        LstmGraphs poolLate = withNode(new LstmGraphs(81, 3).lstm(4, true), "Relu", List.of(), List.of("r"));
+        assertContains(refusal(withNode(poolLate, "ReduceMax", List.of(), List.of("m"), attrInts("axes", 0),
+                attrInt("keepdims", 0)).build()), "(ReduceMax)", "pooling over time after the head's Relu is not supported");
         LstmGraphs lstmAfter = withNode(new LstmGraphs(78, 3).lstm(4, true), "Sigmoid", List.of(), List.of("s"));
         assertContains(refusal(lstmAfter.lstm(4, true).build()), "(LSTM)", "an LSTM after the head (Sigmoid) is not supported");
     }
@@ -401,7 +406,7 @@ class OnnxImporterTest {
         LstmGraphs h = new LstmGraphs(14, 3).lstm(4, true);
         h.outputs.add(valueInfo("s0", OnnxDataType.FLOAT, "seq", "batch", 4));
         h.outputs.add(valueInfo("y0", OnnxDataType.FLOAT, "seq", 1, "batch", 4));
-        assertContains(refusal(h.build()), "at most one of a sequence output, a last-step output, a layer Y output and a final-state output");
+        assertContains(refusal(h.build()), "at most one of a sequence output, a last-step output, a layer Y output, a final-state output and a pooled output");
     }
 
     @Test
