@@ -547,6 +547,14 @@ IO_FIXTURES += [
       input_size=5, hidden_size=7, output_size=4, layers=1, seq=6, batch=3, head="final_state_bidir",
       bidirectional=True, batch_first=True, chain=[("linear", 4), "softmax"], opset=9, seed=2022),
 ]
+# Several outputs at once (issue 17): a classifier's probabilities with the final states.
+IO_FIXTURES += [
+    G("classifier_with_states",
+      "forward(x, h0, c0) returns (softmax(Linear(8, 3)(out[-1])), (h_n, c_n)), LSTM(5, 8, 2 layers); "
+      "x [6,2,5], h0/c0 [2,2,8] -> y [2,3], h_n/c_n [2,2,8], dynamic axes, opset 13",
+      input_size=5, hidden_size=8, output_size=3, layers=2, seq=6, batch=2, head="last_step", states=True,
+      chain=[("linear", 3), "softmax"], opset=13, dynamic=True, seed=2025),
+]
 # Pooling over time (issue 17): format role 22.
 IO_FIXTURES += [
     G("pool_mean_bf_dynamic",
