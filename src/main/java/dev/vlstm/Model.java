@@ -39,6 +39,22 @@ public final class Model implements AutoCloseable {
     final LayerWeights[] layers;
     /** The head's plan, or null when the model ends with its last layer. */
     final Head head;
+    /** The model's constant sequence lengths (format role 5), or null: every run uses them. */
+    final int[] constantLengths;
+
+    /** The {@code sequence_lens} tensor as ints; each value must be a whole number 0 .. 2^24 (format-spec.md). */
+    private static int[] constantLengths(ModelSpec spec, VlstmFile file) {
+        if (spec.input(IoSpec.Role.CONSTANT_SEQUENCE_LENS) == null) return null;
+        float[] v = file.tensorFloats("sequence_lens");
+        int[] lengths = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            if (!(v[i] >= 0 && v[i] <= 1 << 24 && v[i] == Math.rint(v[i])))
+                throw new dev.vlstm.format.VlstmFormatException(file.source() + ": tensor 'sequence_lens': value " + v[i]
+                        + " at row " + i + ", expected a whole number 0.." + (1 << 24));
+            lengths[i] = (int) v[i];
+        }
+        return lengths;
+    }
 
     /** One layer: its spec and the packed tensors of each direction (forward half first). */
     record LayerWeights(LayerSpec spec, DirectionWeights[] directions, boolean defaultCell, boolean reverse) {
@@ -119,6 +135,7 @@ public final class Model implements AutoCloseable {
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
         }
         head = Head.of(spec, file);
+        constantLengths = constantLengths(spec, file);
     }
 
     /**
@@ -283,6 +300,9 @@ public final class Model implements AutoCloseable {
                 throw new UnsupportedOperationException(file.source() + ": layer " + l + " is "
                         + layers[l].spec().direction().onnxName + "; it needs the whole sequence, so this model cannot "
                         + "stream one step at a time (use Session.run)");
+        if (constantLengths != null)
+            throw new UnsupportedOperationException(file.source() + ": the model's sequence lengths are constants of the"
+                    + " graph, which one step at a time cannot apply; use Session.run");
         if (file.spec().pools())
             throw new UnsupportedOperationException(file.source() + ": the head starts with "
                     + file.spec().head().getFirst().kind().onnxName + ", which needs the whole sequence, so this model"

@@ -136,7 +136,16 @@ public final class Session implements AutoCloseable {
         model.checkOpen();
         check(a);
         reserve(a.seq, a.batch);
-        forward(a);
+        if (model.constantLengths == null) {
+            forward(a);
+            return;
+        }
+        a.sequenceLengths = model.constantLengths;     // the graph's constant, for this call only (check: none given)
+        try {
+            forward(a);
+        } finally {
+            a.sequenceLengths = null;
+        }
     }
 
     private void forward(RunArgs a) {
@@ -491,6 +500,19 @@ public final class Session implements AutoCloseable {
                     : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
             long n = oneRowOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
             checkRole(a.output, role, n, "output");
+        }
+        if (model.constantLengths != null) {
+            IoSpec lens = spec.input(IoSpec.Role.CONSTANT_SEQUENCE_LENS);
+            if (a.sequenceLengths != null)
+                throw new IllegalArgumentException("sequence lengths given, but the model's sequence_lens '" + lens.name()
+                        + "' is a constant of the graph; give none");
+            if (a.batch != model.constantLengths.length)
+                throw new IllegalArgumentException("batch " + a.batch + ", but the model's sequence_lens '" + lens.name()
+                        + "' is a constant for batch " + model.constantLengths.length + " only");
+            for (int b = 0; b < a.batch; b++)
+                if (model.constantLengths[b] > a.seq)
+                    throw new IllegalArgumentException("the model's constant sequence length " + model.constantLengths[b]
+                            + " of batch row " + b + " ('" + lens.name() + "') exceeds seq " + a.seq);
         }
         if (a.sequenceLengths != null) {
             if (!hasSequenceLengths)

@@ -126,7 +126,7 @@ class StreamingTest {
                     List.of(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x", List.of(IoSpec.Dim.free("s"), IoSpec.Dim.free("b"), IoSpec.Dim.fixed(3)))),
                     List.of(new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, "y", List.of(IoSpec.Dim.free("s"), IoSpec.Dim.free("b"), IoSpec.Dim.fixed(out)))));
             List<ModelWeights.DirectionWeights> dirs = d.count == 2 ? List.of(dw, dw) : List.of(dw);
-            try (Model m = Model.load(VlstmWriter.toBytes(spec, new ModelWeights(List.of(dirs), null, null), RandomModels.metadata()), "bi.vlstm")) {
+            try (Model m = Model.load(VlstmWriter.toBytes(spec, new ModelWeights(List.of(dirs), List.of()), RandomModels.metadata()), "bi.vlstm")) {
                 var e = assertThrows(UnsupportedOperationException.class, m::newState);
                 assertTrue(e.getMessage().contains("bi.vlstm: layer 0 is " + d.onnxName) && e.getMessage().contains("cannot stream"),
                         e.getMessage());

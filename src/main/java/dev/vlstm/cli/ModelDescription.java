@@ -116,6 +116,7 @@ final class ModelDescription {
             case LAYER_Y -> "the last LSTM layer's own Y";
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> "states of every layer and direction";
             case SEQUENCE_LENS -> "each row's sequence length";
+            case CONSTANT_SEQUENCE_LENS -> "sequence lengths fixed in the model, for this batch size only";
         });
         return m;
     }

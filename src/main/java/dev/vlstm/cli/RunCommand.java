@@ -170,7 +170,7 @@ final class RunCommand implements Callable<Integer> {
                 case SEQUENCE_OUTPUT -> bf ? new long[]{batch, seq, ms.outputSize()} : new long[]{seq, batch, ms.outputSize()};
                 case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> new long[]{batch, ms.outputSize()};
                 case LAYER_Y -> bf ? new long[]{batch, seq, dirs, last} : new long[]{seq, dirs, batch, last};
-                case SEQUENCE_LENS -> new long[]{batch};
+                case SEQUENCE_LENS, CONSTANT_SEQUENCE_LENS -> new long[]{batch};
                 case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> ms.stateLayout() == StateLayout.LAYER_MAJOR
                         ? new long[]{slots, batch, h} : new long[]{batch, slots, h};
             };

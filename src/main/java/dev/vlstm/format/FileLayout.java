@@ -69,6 +69,8 @@ final class FileLayout {
                 out.add(new Expected(prefix + "bias", new long[]{op.outputSize()}));
             }
         }
+        IoSpec lengths = spec.input(IoSpec.Role.CONSTANT_SEQUENCE_LENS);
+        if (lengths != null) out.add(new Expected("sequence_lens", new long[]{lengths.shape().getFirst().size()}));
         return out;
     }
 

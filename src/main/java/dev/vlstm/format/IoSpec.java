@@ -23,6 +23,11 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
         INITIAL_C(3),
         /** sequence_lens: {@code [batch]} int32, each in 1..seq. Absent: every sequence is seq long. */
         SEQUENCE_LENS(4),
+        /**
+         * Version 2.1: the source graph's sequence_lens was a constant (an initializer): {@code [batch]}, its values
+         * stored as tensor {@code sequence_lens}. Not given by callers; a run uses it, at that batch size only.
+         */
+        CONSTANT_SEQUENCE_LENS(5),
         /** The output at every step: {@code [seq, batch, features]} (or batch-first) of the head or the last layer. */
         SEQUENCE_OUTPUT(16),
         /** The output at the last step only: {@code [batch, features]} (many-to-one models). */

@@ -36,7 +36,8 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
      * else 0, so that version 2.0 readers keep reading every model that uses no 2.1 feature.
      */
     public int minorVersion() {
-        return headFitsVersion20() && output(IoSpec.Role.FINAL_STATE_OUTPUT) == null ? 0 : 1;
+        return headFitsVersion20() && output(IoSpec.Role.FINAL_STATE_OUTPUT) == null
+                && input(IoSpec.Role.CONSTANT_SEQUENCE_LENS) == null ? 0 : 1;
     }
 
     /** Whether the head's first operation pools over time (the output is then the pooled output, role 22). */

@@ -8,11 +8,17 @@ import java.util.List;
  * @param layers one entry per layer, each with one {@link DirectionWeights} per direction (forward half first)
  * @param head   one entry per {@link HeadOp} of the spec's head, in order
  */
-public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head) {
+public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head, int[] sequenceLengths) {
 
+    /** @param sequenceLengths the constant sequence lengths of a {@link IoSpec.Role#CONSTANT_SEQUENCE_LENS} model, else null */
     public ModelWeights {
         layers = layers.stream().map(List::copyOf).toList();
         head = head == null ? List.of() : List.copyOf(head);
+    }
+
+    /** Layers and head, no constant sequence lengths. */
+    public ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head) {
+        this(layers, head, null);
     }
 
     /**

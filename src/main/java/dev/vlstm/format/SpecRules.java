@@ -72,6 +72,8 @@ final class SpecRules {
                 + (seen.contains(IoSpec.Role.POOLED_OUTPUT) ? 1 : 0) > 1)
             fail(where, "a model has at most one of a sequence output, a last-step output, a layer Y output, a "
                     + "final-state output and a pooled output");
+        if (seen.contains(IoSpec.Role.SEQUENCE_LENS) && seen.contains(IoSpec.Role.CONSTANT_SEQUENCE_LENS))
+            fail(where, "a model has sequence lengths as an input or as a constant, not both");
         if (spec.pools() != seen.contains(IoSpec.Role.POOLED_OUTPUT))
             fail(where, spec.pools() ? "the head pools over time but the model has no pooled output"
                     : "a pooled output needs a head that starts by pooling over time");
@@ -99,7 +101,7 @@ final class SpecRules {
             case SEQUENCE_INPUT, SEQUENCE_OUTPUT, INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> 3;
             case LAYER_Y -> 4;
             case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> 2;
-            case SEQUENCE_LENS -> 1;
+            case SEQUENCE_LENS, CONSTANT_SEQUENCE_LENS -> 1;
         };
         if (io.shape().size() != rank) fail(at, "rank " + io.shape().size() + ", expected " + rank + " for " + io.role());
         long last = io.shape().getLast().size();
@@ -108,8 +110,10 @@ final class SpecRules {
             case SEQUENCE_OUTPUT, LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> spec.outputSize();
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> spec.layers().getFirst().hiddenSize();
             case LAYER_Y -> spec.layers().getLast().hiddenSize();
-            case SEQUENCE_LENS -> last;
+            case SEQUENCE_LENS, CONSTANT_SEQUENCE_LENS -> last;
         };
+        if (io.role() == IoSpec.Role.CONSTANT_SEQUENCE_LENS && (last < 1 || last > MAX_FEATURES))
+            fail(at, "a constant batch of " + last + " sequence lengths, expected a fixed size 1.." + MAX_FEATURES);
         if (last != expected && !(io.role() == IoSpec.Role.SEQUENCE_LENS))
             fail(at, "last dimension " + last + ", expected " + expected);
         if (io.role() == IoSpec.Role.LAYER_Y) {

@@ -214,6 +214,20 @@ public final class VlstmWriter {
                 }
             }
         }
+        IoSpec lengths = spec.input(IoSpec.Role.CONSTANT_SEQUENCE_LENS);
+        if (lengths != null) {
+            int[] l = weights.sequenceLengths();
+            if (l == null || l.length != lengths.shape().getFirst().size())
+                throw new VlstmFormatException("constant sequence lengths: " + (l == null ? "missing" : l.length + " values")
+                        + ", expected " + lengths.shape().getFirst().size());
+            float[] stored = new float[l.length];
+            for (int i = 0; i < l.length; i++) {
+                if (l[i] < 0 || l[i] > 1 << 24)
+                    throw new VlstmFormatException("constant sequence length " + l[i] + " of row " + i + ", expected 0.." + (1 << 24));
+                stored[i] = l[i];
+            }
+            out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), stored));
+        }
         return out;
     }
 

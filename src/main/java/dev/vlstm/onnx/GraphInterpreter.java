@@ -609,9 +609,12 @@ final class GraphInterpreter {
             b = folded[1];
         }
         Val lens = optionalInput(4);
-        if (lens != null) {
+        if (lens instanceof Val.Const c) {
+            constantLengths(c);
+        } else if (lens != null) {
             if (!(lens instanceof Val.GraphInput g) || g.dims().size() != 1)
-                throw fail("sequence_lens is " + describe(lens) + "; expected a graph input of shape [batch]");
+                throw fail("sequence_lens is " + describe(lens) + "; expected a graph input of shape [batch], or a constant");
+            if (pipeline.constantLengths != null) throw fail("sequence_lens is a graph input here and a constant in an earlier layer");
             claim(g.name(), "sequence_lens");
             pipeline.layersWithLengths++;
         }
@@ -670,6 +673,26 @@ final class GraphInterpreter {
         claim(slice.name(), role);
         if (role.equals("initial_h")) pipeline.layersWithInitialH++;
         else pipeline.layersWithInitialC++;
+    }
+
+    /**
+     * sequence_lens as a constant (int32 or int64 initializer, ONNX's node tests with their inputs baked in): kept for
+     * the model, valid at its own batch size (the runtime refuses another). Every layer must use the same constant.
+     */
+    private void constantLengths(Val.Const c) {
+        if (c.isFloat() || c.dims().length != 1 || c.count() < 1)
+            throw fail("sequence_lens is " + describe(c) + "; expected an int32 or int64 constant of shape [batch]");
+        for (int i = 0; i < c.count(); i++)
+            if (c.ints()[i] < 0 || c.ints()[i] > 1 << 24)
+                throw fail("sequence_lens holds " + c.ints()[i] + " at row " + i + "; expected 0.." + (1 << 24));
+        if (tracedBatch > 0 && c.count() != tracedBatch)
+            throw fail("sequence_lens is a constant of " + c.count() + " rows, but the graph's batch is " + tracedBatch);
+        boolean first = pipeline.layers.isEmpty();
+        if (first ? pipeline.layersWithLengths > 0 : !Arrays.equals(pipeline.constantLengths, c.ints()))
+            throw fail("sequence_lens is a constant " + describe(c) + " that differs from the earlier layers' sequence lengths");
+        pipeline.constantLengths = c.ints().clone();
+        pipeline.constantLengthsName = node.input(4);
+        pipeline.layersWithLengths++;
     }
 
     /** A float constant input with exactly the given dims; returns its values row-major. */

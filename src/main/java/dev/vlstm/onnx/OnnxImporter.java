@@ -129,6 +129,13 @@ public final class OnnxImporter {
                     io.state(p.slots, p.layers.getFirst().hiddenSize(), stateLayout)));
         }
 
+        if (p.constantLengths != null) {
+            if (p.layersWithLengths != p.layers.size())
+                throw new ImportException(source + ": the constant sequence_lens '" + p.constantLengthsName + "' feeds "
+                        + p.layersWithLengths + " of " + p.layers.size() + " LSTM layers; vlstm needs it for every layer or none");
+            inputs.add(new IoSpec(IoSpec.Role.CONSTANT_SEQUENCE_LENS, p.constantLengthsName,
+                    List.of(IoSpec.Dim.fixed(p.constantLengths.length))));
+        }
         List<IoSpec> outputs = new ArrayList<>();
         for (OnnxValueInfo y : g.outputs()) outputs.add(output(y, interp.value(y.name()), p, layout, io, stateLayout, source));
         ModelSpec spec = new ModelSpec(p.layers, layout, stateLayout, p.head, inputs, outputs);

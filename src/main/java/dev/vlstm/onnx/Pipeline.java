@@ -28,7 +28,10 @@ final class Pipeline {
      * model), to be folded into the first layer's W and bias; null when there is none.
      */
     double[] inputScale, inputShift;
-    /** How many layers took their initial h / c from a state input, and the sequence lengths. */
+    /** The LSTM nodes' constant sequence_lens (an initializer, by name), or null when none has one. */
+    long[] constantLengths;
+    String constantLengthsName;
+    /** How many layers took their initial h / c from a state input, and the sequence lengths (input or constant). */
     int layersWithInitialH, layersWithInitialC, layersWithLengths;
 
     void addLayer(LayerSpec spec, List<ModelWeights.DirectionWeights> weights) {
@@ -57,6 +60,11 @@ final class Pipeline {
     }
 
     ModelWeights weights() {
-        return new ModelWeights(layerWeights, headWeights);
+        int[] lengths = null;
+        if (constantLengths != null) {
+            lengths = new int[constantLengths.length];
+            for (int i = 0; i < lengths.length; i++) lengths[i] = (int) constantLengths[i];
+        }
+        return new ModelWeights(layerWeights, headWeights, lengths);
     }
 }

@@ -106,7 +106,7 @@ class VlstmFileTest {
     void aFailingWriteLeavesTheOldFileUntouched(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("m.vlstm");
         Files.writeString(file, "old");
-        var bad = new dev.vlstm.format.ModelWeights(MODEL.weights().layers().subList(0, 1), null, null);
+        var bad = new dev.vlstm.format.ModelWeights(MODEL.weights().layers().subList(0, 1), java.util.List.of());
         assertThrows(VlstmFormatException.class, () -> VlstmWriter.write(MODEL.spec(), bad, RandomModels.metadata(), file));
         assertEquals("old", Files.readString(file));
         try (var s = Files.list(dir)) {
@@ -205,7 +205,7 @@ class VlstmFileTest {
         IoSpec out = new IoSpec(IoSpec.Role.FINAL_H, "h_n", java.util.List.of(IoSpec.Dim.fixed(2), IoSpec.Dim.free("b"), IoSpec.Dim.fixed(5)));
         ModelSpec spec = new ModelSpec(java.util.List.of(layer), SequenceLayout.BATCH_SEQ, StateLayout.LAYER_MAJOR, null,
                 java.util.List.of(in), java.util.List.of(out));
-        byte[] b = VlstmWriter.toBytes(spec, new ModelWeights(java.util.List.of(java.util.List.of(dw, dw)), null, null), RandomModels.metadata());
+        byte[] b = VlstmWriter.toBytes(spec, new ModelWeights(java.util.List.of(java.util.List.of(dw, dw)), java.util.List.of()), RandomModels.metadata());
         try (VlstmFile f = VlstmFile.parse(b, "bi")) {
             assertEquals(spec, f.spec());
             float[] p = f.tensorFloats("l0.d1.p");

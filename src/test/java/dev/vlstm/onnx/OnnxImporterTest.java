@@ -324,6 +324,48 @@ class OnnxImporterTest {
         assertContains(refusal(lstmAfter.lstm(4, true).build()), "(LSTM)", "an LSTM after the head (Sigmoid) is not supported");
     }
 
+    /** A one-layer graph whose LSTM takes sequence_lens from {@code lens}: a graph input, or an int64 initializer. */
+    private static LstmGraphs withLengths(boolean constant) {
+        LstmGraphs g = new LstmGraphs(85, 3).lstm(4, true);
+        if (constant) g.initializers.add(int64Tensor("lens", new long[]{2}, new long[]{3, 5}));
+        else g.inputs.add(valueInfo("lens", OnnxDataType.INT32, "batch"));
+        OnnxNode lstm = g.node("lstm0");
+        List<String> in = new ArrayList<>(lstm.inputs());
+        in.add("lens");
+        g.nodes.set(g.nodes.indexOf(lstm), namedNode("lstm0", "LSTM", in, lstm.outputs(), attrInt("hidden_size", 4)));
+        return g;
+    }
+
+    /**
+     * A constant sequence_lens is kept in the model (format 2.1, role 5) and applied to every run at its batch size:
+     * bit for bit the run of the same graph with the lengths as an input; another batch, lengths given as well, a
+     * length over seq and streaming are refused by name.
+     */
+    @Test
+    void aConstantSequenceLensIsKeptAndAppliedAtItsBatchSize() {
+        OnnxImporter.Imported constant = imp(withLengths(true).build()), input = imp(withLengths(false).build());
+        assertEquals("lens", constant.spec().input(dev.vlstm.format.IoSpec.Role.CONSTANT_SEQUENCE_LENS).name());
+        try (Model c = Model.load(VlstmWriter.toBytes(constant.spec(), constant.weights(), RandomModels.metadata()), "constant");
+             Model v = Model.load(VlstmWriter.toBytes(input.spec(), input.weights(), RandomModels.metadata()), "input")) {
+            float[] x = RandomModels.uniform(new Random(2), 5 * 2 * 3, 1f), yc = new float[5 * 2 * 4], yv = new float[5 * 2 * 4];
+            c.newSession().run(new dev.vlstm.RunArgs().input(x, 5, 2).output(yc));
+            v.newSession().run(new dev.vlstm.RunArgs().input(x, 5, 2).sequenceLengths(new int[]{3, 5}).output(yv));
+            assertArrayEquals(yv, yc);
+            assertEquals(0f, yc[(4 * 2) * 4], "row 0 has length 3: its step 4 is zero");
+            var session = c.newSession();
+            float[] x3 = new float[5 * 3 * 3];
+            assertContains(assertThrows(IllegalArgumentException.class, () -> session.run(x3, 5, 3)).getMessage(),
+                    "batch 3, but the model's sequence_lens 'lens' is a constant for batch 2 only");
+            assertContains(assertThrows(IllegalArgumentException.class, () -> session.run(new dev.vlstm.RunArgs()
+                    .input(x, 5, 2).sequenceLengths(new int[]{1, 1}).output(yc))).getMessage(), "is a constant of the graph; give none");
+            float[] x4 = new float[4 * 2 * 3];
+            assertContains(assertThrows(IllegalArgumentException.class, () -> session.run(x4, 4, 2)).getMessage(),
+                    "constant sequence length 5 of batch row 1 ('lens') exceeds seq 4");
+            assertContains(assertThrows(UnsupportedOperationException.class, c::newState).getMessage(),
+                    "sequence lengths are constants of the graph");
+        }
+    }
+
     @Test
     void aGruOrRnnLayerIsToldThatVlstmRunsLstmLayersOnly() {
         for (String op : new String[]{"GRU", "RNN"}) {
