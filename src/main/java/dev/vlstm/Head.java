@@ -129,7 +129,7 @@ final class Head {
                 for (int p = at; p < end; p++) if (!(a[p] > 30)) a[p] = (float) Math.log1p(Math.exp(a[p]));
             }
             case GELU -> {
-                for (int p = at; p < end; p++) a[p] = (float) (0.5 * a[p] * (1 + HeadMath.erf(a[p] / Math.sqrt(2))));
+                for (int p = at; p < end; p++) a[p] = (float) (0.5 * a[p] * (1 + HeadMath.erf(a[p] / HeadMath.SQRT_2)));
             }
             case GELU_TANH -> {
                 for (int p = at; p < end; p++) {

@@ -8,7 +8,7 @@ public final class HeadMath {
     private HeadMath() {
     }
 
-    static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+    static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI), SQRT_2 = Math.sqrt(2);
     private static final double TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI), SQRT_PI = Math.sqrt(Math.PI);
 
     /**

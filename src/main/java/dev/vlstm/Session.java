@@ -39,9 +39,10 @@ public final class Session implements AutoCloseable {
     // Read once: the spec's lookups iterate lists and streams, and a run must allocate nothing.
     private final boolean hasSequenceOutput, hasLastStepOutput, hasLayerY, hasSequenceLengths, batchFirst, layerMajorStates;
     private final boolean hasFinalStateOutput;  // format role 21: the top layer's final h of every direction
-    private final boolean pooledOutput;         // format role 22: the head starts by pooling over time
+    private final HeadOp.Kind pooling;          // format role 22: the head's first operation, pooling over time; or null
     private final boolean oneRowOutput;         // one output row per sequence: last-step, final-state or pooled output
-    private float[] finalRows = new float[0];   // [batch][dirs*H] the top layer's final h, for a final-state output
+    private final int topWidth;                 // the top layer's output width: hidden × directions
+    private float[] finalRows = new float[0];   // [batch][topWidth] a final-state or pooled output's rows before the head
     private final IoSpec[] ioByRole = new IoSpec[23];
     private final int stateSlots, stateHidden, inputSize, outputSize;
     private final int threads;
@@ -67,8 +68,9 @@ public final class Session implements AutoCloseable {
         hasSequenceOutput = spec.output(IoSpec.Role.SEQUENCE_OUTPUT) != null;
         hasLastStepOutput = spec.output(IoSpec.Role.LAST_STEP_OUTPUT) != null;
         hasFinalStateOutput = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null;
-        pooledOutput = spec.pools();
-        oneRowOutput = hasLastStepOutput || hasFinalStateOutput || pooledOutput;
+        pooling = spec.pools() ? spec.head().getFirst().kind() : null;
+        oneRowOutput = hasLastStepOutput || hasFinalStateOutput || pooling != null;
+        topWidth = spec.layers().getLast().outputSize();
         hasLayerY = spec.output(IoSpec.Role.LAYER_Y) != null;
         hasSequenceLengths = spec.input(IoSpec.Role.SEQUENCE_LENS) != null;
         batchFirst = spec.layout() == SequenceLayout.BATCH_SEQ;
@@ -207,8 +209,8 @@ public final class Session implements AutoCloseable {
         }
         boolean lastStep = oneRowOutput;
         int from = lastStep ? (seq - 1) * batch * width : 0;
-        if (hasFinalStateOutput || pooledOutput) {
-            if (pooledOutput) poolOverTime(x, width, seq, batch, spec.head().getFirst().kind() == HeadOp.Kind.MAX_OVER_TIME);
+        if (hasFinalStateOutput || pooling != null) {
+            if (pooling != null) poolOverTime(x, width, seq, batch, pooling == HeadOp.Kind.MAX_OVER_TIME);
             else gatherFinalStates(x, width, seq, batch, a.sequenceLengths);
             x = finalRows;
             from = 0;
@@ -496,13 +498,13 @@ public final class Session implements AutoCloseable {
         checkRole(a.finalC, IoSpec.Role.FINAL_C, stateSize(a.batch), "final c");
         if (a.output != null) {
             IoSpec.Role role = hasLastStepOutput ? IoSpec.Role.LAST_STEP_OUTPUT : hasFinalStateOutput
-                    ? IoSpec.Role.FINAL_STATE_OUTPUT : pooledOutput ? IoSpec.Role.POOLED_OUTPUT
+                    ? IoSpec.Role.FINAL_STATE_OUTPUT : pooling != null ? IoSpec.Role.POOLED_OUTPUT
                     : hasLayerY ? IoSpec.Role.LAYER_Y : IoSpec.Role.SEQUENCE_OUTPUT;
             long n = oneRowOutput ? (long) a.batch * outputSize : checkedSize(a.seq, a.batch, outputSize, "output");
             checkRole(a.output, role, n, "output");
         }
         if (model.constantLengths != null) {
-            IoSpec lens = spec.input(IoSpec.Role.CONSTANT_SEQUENCE_LENS);
+            IoSpec lens = ioByRole[IoSpec.Role.CONSTANT_SEQUENCE_LENS.code];
             if (a.sequenceLengths != null)
                 throw new IllegalArgumentException("sequence lengths given, but the model's sequence_lens '" + lens.name()
                         + "' is a constant of the graph; give none");
@@ -564,8 +566,7 @@ public final class Session implements AutoCloseable {
             if (cUpper.length < stateNeed) cUpper = new float[(int) stateNeed];
         }
         if (model.head != null) headWork.reserve((oneRowOutput ? batch : rows) * model.head.workWidth);
-        int topWidth = model.layers[model.layers.length - 1].hiddenSize() * model.layers[model.layers.length - 1].directions().length;
-        if ((hasFinalStateOutput || pooledOutput) && finalRows.length < batch * topWidth) finalRows = new float[batch * topWidth];
+        if ((hasFinalStateOutput || pooling != null) && finalRows.length < batch * topWidth) finalRows = new float[batch * topWidth];
         if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
         if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }

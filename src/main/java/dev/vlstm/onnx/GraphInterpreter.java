@@ -687,8 +687,7 @@ final class GraphInterpreter {
                 throw fail("sequence_lens holds " + c.ints()[i] + " at row " + i + "; expected 0.." + (1 << 24));
         if (tracedBatch > 0 && c.count() != tracedBatch)
             throw fail("sequence_lens is a constant of " + c.count() + " rows, but the graph's batch is " + tracedBatch);
-        boolean first = pipeline.layers.isEmpty();
-        if (first ? pipeline.layersWithLengths > 0 : !Arrays.equals(pipeline.constantLengths, c.ints()))
+        if (!pipeline.layers.isEmpty() && !Arrays.equals(pipeline.constantLengths, c.ints()))
             throw fail("sequence_lens is a constant " + describe(c) + " that differs from the earlier layers' sequence lengths");
         pipeline.constantLengths = c.ints().clone();
         pipeline.constantLengthsName = node.input(4);
@@ -899,12 +898,21 @@ final class GraphInterpreter {
             throw fail("axis " + axis + " on data " + x.view() + "; vlstm normalises over the last axis (the features) "
                     + "only, expected " + (rank - 1) + " or -1");
         if (intAttr("stash_type", 1) != 1) throw fail("stash_type " + intAttr("stash_type", 1) + ", expected 1 (float)");
-        float epsilon = floatAttr("epsilon", 1e-5f);
-        if (!(epsilon > 0) || !Float.isFinite(epsilon)) throw fail("epsilon " + epsilon + ", expected a finite number > 0");
+        float epsilon = positiveEpsilon(floatAttr("epsilon", 1e-5f));
         for (int o = 1; o < node.outputs().size(); o++)
             if (!node.outputs().get(o).isEmpty()) throw fail("output " + o + " (Mean or InvStdDev) is not supported");
         float[] scale = weight(1, "Scale", width);
         float[] bias = optionalInput(2) == null ? null : weight(2, "B", width);
+        return addLayerNorm(x, width, epsilon, scale, bias);
+    }
+
+    private float positiveEpsilon(float epsilon) {
+        if (!(epsilon > 0) || !Float.isFinite(epsilon)) throw fail("epsilon " + epsilon + ", expected a finite number > 0");
+        return epsilon;
+    }
+
+    /** The LayerNormalization head operation on {@code x}, from the op or its decomposition. */
+    private Val addLayerNorm(Val.Data x, int width, float epsilon, float[] scale, float[] bias) {
         pipeline.addHead(HeadOp.of(HeadOp.Kind.LAYER_NORM, width, epsilon), new ModelWeights.HeadWeights(scale, bias));
         return new Val.Data(x.view(), pipeline.stage, x.form());
     }
@@ -930,16 +938,14 @@ final class GraphInterpreter {
         Val.Data x = dataInput(0);
         int width = headWidth(x);
         scalarNear(3, "the exponent of Pow", 2);
-        float epsilon = scalar(4, "epsilon (the Add before Sqrt)");
-        if (!(epsilon > 0) || !Float.isFinite(epsilon)) throw fail("epsilon " + epsilon + ", expected a finite number > 0");
+        float epsilon = positiveEpsilon(scalar(4, "epsilon (the Add before Sqrt)"));
         float[] scale = node.input(1).isEmpty() ? null : broadcastBias(constInput(1, "scale (the Mul)"), width, "scale (the Mul)");
         if (scale == null) {
             scale = new float[width];
             Arrays.fill(scale, 1f);
         }
         float[] bias = node.input(2).isEmpty() ? null : broadcastBias(constInput(2, "bias (the Add)"), width, "bias (the Add)");
-        pipeline.addHead(HeadOp.of(HeadOp.Kind.LAYER_NORM, width, epsilon), new ModelWeights.HeadWeights(scale, bias));
-        return new Val.Data(x.view(), pipeline.stage, x.form());
+        return addLayerNorm(x, width, epsilon, scale, bias);
     }
 
     /** nn.GELU below opset 20, as {@link HeadPatterns} found it: x/2 (1 + erf(x/√2)), or its tanh approximation. */

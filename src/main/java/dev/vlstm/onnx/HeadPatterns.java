@@ -134,12 +134,10 @@ final class HeadPatterns {
         int erf = only(out(div), "Erf");
         int add = erf < 0 ? -1 : only(out(erf), "Add");
         String one = add < 0 ? null : other(nodes.get(add), out(erf));
-        int mul = one == null ? -1 : only(out(add), "Mul");
-        if (mul < 0 || !x.equals(other(nodes.get(mul), out(add)))) return null;
-        int half = only(out(mul), "Mul");
-        if (half < 0 || other(nodes.get(half), out(mul)) == null) return null;
-        match.addAll(List.of(div, erf, add, mul, half));
-        return fused(d, GELU, List.of(x, d.input(1), one, other(nodes.get(half), out(mul))), out(half));
+        int[] end = one == null ? null : timesXThenHalf(out(add), x);
+        if (end == null) return null;
+        match.addAll(List.of(div, erf, add, end[0], end[1]));
+        return fused(d, GELU, List.of(x, d.input(1), one, other(nodes.get(end[1]), out(end[0]))), out(end[1]));
     }
 
     private OnnxNode geluTanh(int square, List<Integer> match) {
@@ -157,12 +155,22 @@ final class HeadPatterns {
         int tanh = k == null ? -1 : only(out(times), "Tanh");
         int plus = tanh < 0 ? -1 : only(out(tanh), "Add");
         String one = plus < 0 ? null : other(nodes.get(plus), out(tanh));
-        int mul = one == null ? -1 : only(out(plus), "Mul");
-        if (mul < 0 || !x.equals(other(nodes.get(mul), out(plus)))) return null;
+        int[] end = one == null ? null : timesXThenHalf(out(plus), x);
+        if (end == null) return null;
+        match.addAll(List.of(square, cube, scaled, inner, times, tanh, plus, end[0], end[1]));
+        return fused(sq, GELU_TANH, List.of(x, c, k, one, other(nodes.get(end[1]), out(end[0]))), out(end[1]));
+    }
+
+    /**
+     * How both GELU forms end: {@code Mul(x, value)} and then that times a constant (0.5, checked when interpreted);
+     * the two nodes' indices, or null when the graph does not go on so.
+     */
+    private int[] timesXThenHalf(String value, String x) {
+        int mul = only(value, "Mul");
+        if (mul < 0 || !x.equals(other(nodes.get(mul), value))) return null;
         int half = only(out(mul), "Mul");
         if (half < 0 || other(nodes.get(half), out(mul)) == null) return null;
-        match.addAll(List.of(square, cube, scaled, inner, times, tanh, plus, mul, half));
-        return fused(sq, GELU_TANH, List.of(x, c, k, one, other(nodes.get(half), out(mul))), out(half));
+        return new int[]{mul, half};
     }
 
     /** The fused node, named after the match's first node so that messages point into the original graph. */
