@@ -81,8 +81,11 @@ final class Head {
     /**
      * Rows {@code firstRow .. firstRow + rows - 1} through every operation: row r of the input at
      * {@code x[xOffset + r * xStride]}, {@link #inputSize} wide; into {@code out} at {@code (firstRow + r) * outputSize}.
-     * Parts of a row split call it at once for their own rows: each touches only its rows of out and of the work
-     * buffers. With {@code team} (and firstRow 0) a dense operation splits its rows across the session's threads.
+     * Parts of a row split call it at once for their own rows: each touches only its rows of out and its own block
+     * of the work buffers, rows {@code firstRow ..} at {@link #workWidth} per row whatever the operation's width
+     * (an operation's rows lie densely at the block's start; placed at firstRow × width instead, a narrow operation
+     * of one part would land in the rows of a wide one of the part before). With {@code team} (and firstRow 0) a
+     * dense operation splits its rows across the session's threads.
      */
     void run(LstmKernels k, float[] x, int xOffset, int xStride, int firstRow, int rows, float[] out, Work work,
              Team team) {
@@ -93,7 +96,7 @@ final class Head {
             HeadOp op = ops[i];
             int width = op.outputSize();
             float[] dst = i == ops.length - 1 ? out : op.kind() != HeadOp.Kind.DENSE && src != x ? src : src == work.a ? work.b : work.a;
-            int dstOffset = firstRow * width;
+            int dstOffset = dst == out ? firstRow * width : firstRow * workWidth;
             if (op.kind() == HeadOp.Kind.DENSE) {
                 if (team != null && firstRow == 0 && srcStride == op.inputSize())
                     Recurrence.project(k, src, srcOffset, op.inputSize(), rows, weight[i], bias[i],

@@ -71,6 +71,46 @@ class HeadTest {
         }
     }
 
+    /**
+     * The parts of a row split run the head at once on shared work buffers, so a part must write only its own block
+     * of them. Deterministic, unlike the race it guards against (seen on 2026-12-07 in CI at 3d39a56: the fixture
+     * chain_mlp_final_state at seq 1, batch 5, 2 threads, 0.0171 off PyTorch, when a part's 3-wide dense wrote into
+     * the rows of the other part's 24-wide one): every row's result equals the head run on all rows at once, and
+     * every value outside the part's block is the sentinel it was before. (Within 1e-6, not bit for bit: the vector
+     * kernels tile rows, so 2 rows and 5 rows may round a product differently.)
+     */
+    @ParameterizedTest(name = "{0} kernels")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"scalar", "vector"})
+    void aPartOfARowSplitTouchesOnlyItsBlockOfTheWorkBuffers(String kernels) {
+        RandomModels.Built m = RandomModels.withHead(80, 5, new int[]{18}, EVERY_OP, true);
+        try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "head")) {
+            Head head = model.head;
+            var k = SessionTest.kernels(kernels);
+            int rows = 5, in = head.inputSize, out = head.outputSize, w = head.workWidth;
+            float[] x = RandomModels.uniform(new Random(3), rows * in, 1f);
+            Head.Work whole = new Head.Work(new Recurrence.Buffers());
+            whole.reserve((long) rows * w);
+            float[] expected = new float[rows * out];
+            head.run(k, x, 0, in, 0, rows, expected, whole, null);
+            for (int[] part : new int[][]{{0, 3}, {3, 2}, {4, 1}}) {
+                int firstRow = part[0], n = part[1];
+                Head.Work work = new Head.Work(new Recurrence.Buffers());
+                work.reserve((long) rows * w);
+                java.util.Arrays.fill(work.a, -7f);
+                java.util.Arrays.fill(work.b, -7f);
+                float[] got = new float[rows * out];
+                head.run(k, x, firstRow * in, in, firstRow, n, got, work, null);
+                for (int i = 0; i < rows * w; i++) {
+                    boolean mine = i >= firstRow * w && i < (firstRow + n) * w;
+                    if (!mine) assertTrue(work.a[i] == -7f && work.b[i] == -7f,
+                            "rows " + firstRow + ".." + (firstRow + n - 1) + " wrote work value " + i + " of rows " + i / w);
+                }
+                for (int i = firstRow * out; i < (firstRow + n) * out; i++)
+                    assertEquals(expected[i], got[i], 1e-6f, "rows from " + firstRow + ", value " + i);
+            }
+        }
+    }
+
     @Test
     void aStreamedChainedHeadGivesTheRunsOutputAtEveryStep() {
         RandomModels.Built m = RandomModels.withHead(78, 5, new int[]{11, 18}, EVERY_OP, false);
