@@ -197,7 +197,8 @@ def build_model(f):
 
 
 def save_npy(path, arr):
-    arr = np.ascontiguousarray(np.asarray(arr, dtype=np.float32))
+    # float32, except token ids, which stay int64 as PyTorch's LongTensor holds them
+    arr = np.ascontiguousarray(arr if np.asarray(arr).dtype == np.int64 else np.asarray(arr, dtype=np.float32))
     np.save(path, arr, allow_pickle=False)
 
 
@@ -359,15 +360,17 @@ class SeqModel(nn.Module):
           "final_state_squeeze" -> the same for one layer written fc(h_n.squeeze(0))
           "final_state_bidir" -> a bidirectional top layer's both final states: fc(cat((h_n[-2], h_n[-1]), dim=1))
     states=True: forward(x, h0, c0) returns (output, (h_n, c_n)).
+    vocab=N: the input is int64 token ids looked up by nn.Embedding(N, input_size) before the LSTM (issue 17).
     chain: the head as a list instead of one Linear (issue 17), applied where the head is:
            ("linear", out), "relu", ("leaky", alpha), "tanh", "sigmoid", ("elu", alpha), "softplus",
            "softmax", "logsoftmax", "layernorm", "layernorm_plain", "gelu", "gelu_tanh", "dropout" -- e.g. ["layernorm", ("linear", 3), "softmax"].
     """
 
     def __init__(self, input_size, hidden_size, output_size, num_layers, *, bidirectional=False,
-                 batch_first=False, head=None, states=False, norm=False, chain=None):
+                 batch_first=False, head=None, states=False, norm=False, chain=None, vocab=None):
         super().__init__()
         self.norm = norm
+        self.emb = nn.Embedding(vocab, input_size) if vocab else None
         if norm:  # standardisation inside the model, with buffers (issue 17): (x - mean) / std
             self.register_buffer("mean", torch.randn(input_size) * 0.5)
             self.register_buffer("std", torch.rand(input_size) + 0.5)
@@ -382,6 +385,8 @@ class SeqModel(nn.Module):
             self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
 
     def forward(self, x, h0=None, c0=None):
+        if self.emb is not None:
+            x = self.emb(x)
         if self.norm:
             x = (x - self.mean) / self.std
         if self.states:
@@ -437,8 +442,8 @@ def build_chain(chain, width):
 
 def G(name, description, *, input_size, hidden_size, output_size, layers, seq, batch, seed,
       model="seq", head=None, bidirectional=False, batch_first=False, states=False, opset=12,
-      dynamic=False, input_scale=None, train=None, norm=False, chain=None):
-    return dict(name=name, description=description, model=model, input_size=input_size, chain=chain,
+      dynamic=False, input_scale=None, train=None, norm=False, chain=None, vocab=None):
+    return dict(name=name, description=description, model=model, input_size=input_size, chain=chain, vocab=vocab,
                 hidden_size=hidden_size, output_size=output_size, layers=layers, seq=seq,
                 batch=batch, seed=seed, head=head, bidirectional=bidirectional,
                 batch_first=batch_first, states=states, opset=opset, dynamic=dynamic,
@@ -617,6 +622,24 @@ IO_FIXTURES += [
       input_size=5, hidden_size=8, output_size=4, layers=2, seq=5, batch=3, head="final_state",
       chain=["layernorm_plain", "gelu", ("linear", 4), "softmax"], opset=9, seed=2020),
 ]
+# Token ids (issue 17): nn.Embedding before the first layer, int64 ids as PyTorch gives them.
+IO_FIXTURES += [
+    G("embedding_2layer_per_step",
+      "token ids: Linear(16, 40)(LSTM(12, 16, 2 layers)(nn.Embedding(40, 12)(ids))), a next-token logit per step, "
+      "ids [6,3] int64 -> y [6,3,40], dynamic axes, opset 14",
+      input_size=12, hidden_size=16, output_size=40, layers=2, seq=6, batch=3, head="linear3d", vocab=40,
+      opset=14, dynamic=True, seed=2021),
+    G("embedding_bf_final_state_opset9",
+      "token ids, batch-first, a classifier on the final state: softmax(Linear(10, 3)(h_n[-1])), "
+      "LSTM(8, 10, batch_first), nn.Embedding(25, 8), ids [2,7] int64 -> y [2,3], opset 9",
+      input_size=8, hidden_size=10, output_size=3, layers=1, seq=7, batch=2, head="final_state", vocab=25,
+      batch_first=True, chain=[("linear", 3), "softmax"], opset=9, seed=2022),
+    G("embedding_bidir_mean_dynamic",
+      "token ids into a bidirectional LSTM(6, 7), mean over time, Linear(14, 2): a sentence classifier, "
+      "nn.Embedding(30, 6), ids [5,2] -> y [2,2], dynamic axes, opset 13",
+      input_size=6, hidden_size=7, output_size=2, layers=1, seq=5, batch=2, head="mean_time", vocab=30,
+      bidirectional=True, opset=13, dynamic=True, seed=2023),
+]
 IO_FIXTURES.append(
     G("bidir2_opset13_dynamic",
       "Same model and first input as bidir2_head, dynamic seq/batch axes, traced at [5,3,7], "
@@ -638,7 +661,7 @@ def build_io_model(f):
     else:
         m = SeqModel(f["input_size"], f["hidden_size"], f["output_size"], f["layers"],
                      bidirectional=f["bidirectional"], batch_first=f["batch_first"],
-                     head=f["head"], states=f["states"], norm=f["norm"], chain=f["chain"])
+                     head=f["head"], states=f["states"], norm=f["norm"], chain=f["chain"], vocab=f["vocab"])
     m.eval()
     return m
 
@@ -705,6 +728,9 @@ def make_io_fixture(f):
         if f["train"]:
             x = sine_wave(s, SINE_PHASES[:b])
             assert x.shape == (s, b, 1)
+        elif f["vocab"]:  # token ids, the first and last of the vocabulary among them
+            x = torch.randint(0, f["vocab"], (b, s) if f["batch_first"] else (s, b), dtype=torch.int64)
+            x.view(-1)[0], x.view(-1)[-1] = 0, f["vocab"] - 1
         else:
             x = torch.randn(*((b, s, I) if f["batch_first"] else (s, b, I)), dtype=torch.float32)
             if f["input_scale"] is not None:
@@ -716,7 +742,7 @@ def make_io_fixture(f):
         case_inputs.append(feeds)
 
     in_names = ["x"] + (["h0", "c0"] if f["states"] else [])
-    in_roles = ["sequence"] + (["initial_h", "initial_c"] if f["states"] else [])
+    in_roles = ["token_ids" if f["vocab"] else "sequence"] + (["initial_h", "initial_c"] if f["states"] else [])
     in_files = ["input"] + (["h0", "c0"] if f["states"] else [])
     out_names = ["y"] + (["h_n", "c_n"] if f["states"] else [])
     out_roles = ["last_step" if f["head"] in ONE_ROW_HEADS else "sequence"] + \
@@ -750,7 +776,7 @@ def make_io_fixture(f):
         else:
             outs = [outs]
         outs = [o.detach().numpy().astype(np.float32) for o in outs]
-        ins = [t.numpy().astype(np.float32) for t in feeds]
+        ins = [t.numpy() if t.dtype == torch.int64 else t.numpy().astype(np.float32) for t in feeds]
         io = {"inputs": [], "outputs": []}
         for name, role, stem, arr in zip(in_names, in_roles, in_files, ins):
             save_npy(os.path.join(d, f"{stem}{suffix}.npy"), arr)
@@ -798,6 +824,8 @@ def make_io_fixture(f):
     }
     if f["input_scale"] is not None:
         entry["input_scale"] = f["input_scale"]
+    if f["vocab"]:
+        entry["vocab"] = f["vocab"]
     if f["chain"]:
         entry["head_chain"] = [i if isinstance(i, str) else f"{i[0]}({i[1]})" for i in f["chain"]]
     if f["train"]:

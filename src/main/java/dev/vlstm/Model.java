@@ -41,6 +41,8 @@ public final class Model implements AutoCloseable {
     final Head head;
     /** The model's constant sequence lengths (format role 5), or null: every run uses them. */
     final int[] constantLengths;
+    /** A token-ids model's embedding table (format 2.2), or null for a model of float features. */
+    final Embedding embedding;
 
     /** The {@code sequence_lens} tensor as ints; each value must be a whole number 0 .. 2^24 (format-spec.md). */
     private static int[] constantLengths(ModelSpec spec, VlstmFile file) {
@@ -136,6 +138,7 @@ public final class Model implements AutoCloseable {
         }
         head = Head.of(spec, file);
         constantLengths = constantLengths(spec, file);
+        embedding = Embedding.of(spec, file);
     }
 
     /**
@@ -224,9 +227,19 @@ public final class Model implements AutoCloseable {
         return file.metadata();
     }
 
-    /** Features per timestep the model reads. */
+    /** Features per timestep the model reads: for a token-ids model, the embedding's width (each id is one row). */
     public int inputSize() {
         return file.spec().inputSize();
+    }
+
+    /** Whether the model reads token ids ({@code nn.Embedding}): run it with {@link RunArgs#tokens}. */
+    public boolean takesTokenIds() {
+        return embedding != null;
+    }
+
+    /** A token-ids model's vocabulary size (ids 0 .. size − 1); 0 for a model of float features. */
+    public int vocabularySize() {
+        return embedding == null ? 0 : embedding.vocabulary;
     }
 
     /** Features per timestep the model writes. */
@@ -236,7 +249,8 @@ public final class Model implements AutoCloseable {
 
     /** The ONNX graph's sequence input name, e.g. {@code images}. */
     public String inputName() {
-        return file.spec().input(IoSpec.Role.SEQUENCE_INPUT).name();
+        IoSpec x = file.spec().input(IoSpec.Role.SEQUENCE_INPUT);
+        return (x != null ? x : file.spec().input(IoSpec.Role.TOKEN_IDS)).name();
     }
 
     /**

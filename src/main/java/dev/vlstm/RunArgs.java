@@ -7,6 +7,7 @@ package dev.vlstm;
  * <pre>{@code
  * RunArgs args = new RunArgs()
  *     .input(x, seq, batch)                 // [seq, batch, input] (or [batch, seq, input] for batch-first models)
+ *                                           // token-ids models: .tokens(ids, seq, batch), ids int[] or long[]
  *     .initialStates(h0, c0)                // optional: [layers*dirs, batch, hidden] as PyTorch's h0/c0
  *     .sequenceLengths(lens)                // optional: per batch row, 0..seq
  *     .output(y)                            // [seq, batch, out] or, many-to-one, [batch, out]
@@ -18,6 +19,8 @@ package dev.vlstm;
  */
 public final class RunArgs {
     float[] x;
+    int[] tokens;           // a token-ids model's input: one of these two
+    long[] longTokens;
     int seq;
     int batch;
     float[] initialH;
@@ -30,6 +33,31 @@ public final class RunArgs {
     /** The sequence input, in the model's sequence layout. */
     public RunArgs input(float[] x, int seq, int batch) {
         this.x = x;
+        this.tokens = null;
+        this.longTokens = null;
+        this.seq = seq;
+        this.batch = batch;
+        return this;
+    }
+
+    /**
+     * The sequence input of a token-ids model ({@code nn.Embedding}): one id per timestep and row, {@code [seq, batch]}
+     * (batch-first models: {@code [batch, seq]}), each in 0 .. {@link Model#vocabularySize()} − 1.
+     */
+    public RunArgs tokens(int[] ids, int seq, int batch) {
+        this.tokens = ids;
+        this.longTokens = null;
+        this.x = null;
+        this.seq = seq;
+        this.batch = batch;
+        return this;
+    }
+
+    /** {@link #tokens(int[], int, int)} with int64 ids, as PyTorch's LongTensor holds them. */
+    public RunArgs tokens(long[] ids, int seq, int batch) {
+        this.longTokens = ids;
+        this.tokens = null;
+        this.x = null;
         this.seq = seq;
         this.batch = batch;
         return this;

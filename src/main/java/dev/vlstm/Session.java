@@ -28,6 +28,8 @@ public final class Session implements AutoCloseable {
     private final Head.Work headWork = new Head.Work(buffers);
     private final RunArgs simple = new RunArgs();
     private final LstmState[] single = new LstmState[1];
+    private final int[] stepIds = new int[1];
+    private float[] embedded = new float[0]; // a token-ids run's ids looked up: [seq*batch][inputSize], the input layout
     private float[] xTime = new float[0];   // batch-first input, transposed to time-major
     private float[] outTime = new float[0]; // batch-first output, before transposing back
     private float[] hiddenA = new float[0]; // [seq][batch][H*dirs] outputs of even layers
@@ -138,16 +140,44 @@ public final class Session implements AutoCloseable {
         model.checkOpen();
         check(a);
         reserve(a.seq, a.batch);
-        if (model.constantLengths == null) {
-            forward(a);
-            return;
+        int[] lengths = a.sequenceLengths;
+        if (model.constantLengths != null) a.sequenceLengths = model.constantLengths; // for this call only (check: none given)
+        if (model.embedding != null) {      // the ids' rows are the input, for this call only
+            model.embedding.lookUp(a.tokens, a.longTokens, a.seq * a.batch, embedded);
+            a.x = embedded;
         }
-        a.sequenceLengths = model.constantLengths;     // the graph's constant, for this call only (check: none given)
         try {
             forward(a);
         } finally {
-            a.sequenceLengths = null;
+            a.sequenceLengths = lengths;
+            if (model.embedding != null) a.x = null;
         }
+    }
+
+    /**
+     * Runs a token-ids model ({@code nn.Embedding} before the first layer) on {@code [seq, batch]} ids (batch-first
+     * models: {@code [batch, seq]}) and returns its main output in a new array, as {@link #run(float[], int, int)}.
+     *
+     * @throws IllegalArgumentException for an id outside the vocabulary (naming it, its position and the vocabulary
+     *                                  size), a wrong count, or a model that takes float features
+     */
+    public float[] run(int[] ids, int seq, int batch) {
+        float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
+        run(tokenArgs(seq, batch, out).tokens(ids, seq, batch));
+        return out;
+    }
+
+    /** {@link #run(int[], int, int)} with int64 ids. */
+    public float[] run(long[] ids, int seq, int batch) {
+        float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
+        run(tokenArgs(seq, batch, out).tokens(ids, seq, batch));
+        return out;
+    }
+
+    private RunArgs tokenArgs(int seq, int batch, float[] out) {
+        boolean sequenceOutput = hasSequenceOutput || oneRowOutput || hasLayerY;
+        return simple.initialStates(null, null).sequenceLengths(null).output(sequenceOutput ? out : null)
+                .finalStates(sequenceOutput ? null : out, null);
     }
 
     private void forward(RunArgs a) {
@@ -287,8 +317,40 @@ public final class Session implements AutoCloseable {
      */
     public void step(LstmState[] states, int n, float[] x, float[] out) {
         model.checkOpen();
+        if (model.embedding != null)
+            throw new IllegalArgumentException("input '" + model.inputName() + "' takes token ids; step with int ids");
+        checkedStep(states, n, x, out);
+    }
+
+    /** One timestep of a token-ids model's stream: the row of {@code id}, then as {@link #step(LstmState, float[], float[])}. */
+    public void step(LstmState state, int id, float[] out) {
+        single[0] = state;
+        stepIds[0] = id;
+        try {
+            step(single, 1, stepIds, out);
+        } finally {
+            single[0] = null;
+        }
+    }
+
+    /** One timestep of {@code n} streams of a token-ids model, {@code ids[b]} for stream b: as {@link #step(LstmState[], int, float[], float[])}. */
+    public void step(LstmState[] states, int n, int[] ids, float[] out) {
+        model.checkOpen();
+        if (model.embedding == null)
+            throw new IllegalArgumentException("token ids given, but input '" + model.inputName() + "' takes "
+                    + inputSize + " float features per timestep");
+        if (n < 1 || n > states.length || ids.length < n)
+            throw new IllegalArgumentException("n " + n + ", expected 1.." + Math.min(states.length, ids.length)
+                    + " (states and ids given)");
+        model.embedding.check(ids, null, n, model.inputName());
+        if (embedded.length < n * inputSize) embedded = new float[n * inputSize];
+        model.embedding.lookUp(ids, null, n, embedded);
+        checkedStep(states, n, embedded, out);
+    }
+
+    private void checkedStep(LstmState[] states, int n, float[] x, float[] out) {
         if (n < 1 || n > states.length) throw new IllegalArgumentException("n " + n + ", expected 1.." + states.length);
-        if (x.length != (long) n * inputSize)
+        if (x.length != (long) n * inputSize && x != embedded)
             throw new IllegalArgumentException("x has " + x.length + " values, expected " + n + " streams x " + inputSize);
         if (out.length != (long) n * outputSize)
             throw new IllegalArgumentException("out has room for " + out.length + " values, expected " + n + " streams x " + outputSize);
@@ -467,8 +529,8 @@ public final class Session implements AutoCloseable {
         for (int b = b0; b < b1; b++) System.arraycopy(from, b * stride, into, stateOffset(slot, b, batch, hidden), hidden);
     }
 
-    /** Values in the main output for this shape (see {@link #run(float[], int, int)}). */
-    long mainOutputSize(int seq, int batch) {
+    /** Values in the main output of a run of this shape (see {@link #run(float[], int, int)}): the size of its array. */
+    public long mainOutputSize(int seq, int batch) {
         IoSpec main = model.mainOutput();
         return switch (main.role()) {
             case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> (long) batch * spec.outputSize();
@@ -482,12 +544,26 @@ public final class Session implements AutoCloseable {
     }
 
     private void check(RunArgs a) {
-        if (a.x == null) throw new IllegalArgumentException("no input '" + model.inputName() + "' given");
+        boolean ids = a.tokens != null || a.longTokens != null;
+        if (model.embedding != null && a.x != null)
+            throw new IllegalArgumentException("input '" + model.inputName() + "' takes token ids (RunArgs.tokens), not float features");
+        if (model.embedding == null && ids)
+            throw new IllegalArgumentException("token ids given, but input '" + model.inputName() + "' takes "
+                    + inputSize + " float features per timestep (RunArgs.input)");
+        if (a.x == null && !ids) throw new IllegalArgumentException("no input '" + model.inputName() + "' given");
         if (a.seq < 1 || a.batch < 1) throw new IllegalArgumentException("seq " + a.seq + " and batch " + a.batch + " must be >= 1");
         if (a.seq > model.limits.maxSequence())
             throw new IllegalArgumentException(Limits.exceeded("sequence length", a.seq, "maxSequence", model.limits.maxSequence()));
         long inSize = checkedSize(a.seq, a.batch, inputSize, "input");
-        if (a.x.length != inSize) {
+        if (ids) {
+            int n = a.tokens != null ? a.tokens.length : a.longTokens.length;
+            if (n != (long) a.seq * a.batch) {
+                String shape = batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;
+                throw new IllegalArgumentException("input '" + model.inputName() + "' has " + n + " token ids, expected "
+                        + shape);
+            }
+            model.embedding.check(a.tokens, a.longTokens, n, model.inputName());
+        } else if (a.x.length != inSize) {
             String shape = batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;
             throw new IllegalArgumentException("input '" + model.inputName() + "' has " + a.x.length + " values, expected "
                     + inSize + " = " + shape + " x " + inputSize + " features");
@@ -568,6 +644,7 @@ public final class Session implements AutoCloseable {
         if (model.head != null) headWork.reserve((oneRowOutput ? batch : rows) * model.head.workWidth);
         if ((hasFinalStateOutput || pooling != null) && finalRows.length < batch * topWidth) finalRows = new float[batch * topWidth];
         if (xTime.length < ioNeed) xTime = new float[(int) ioNeed];
+        if (model.embedding != null && embedded.length < rows * inputSize) embedded = new float[(int) (rows * inputSize)];
         if (outTime.length < ioNeed) outTime = new float[(int) ioNeed];
     }
 
@@ -588,6 +665,6 @@ public final class Session implements AutoCloseable {
         }
         buffers.gates = buffers.rec = new float[0];
         headWork.release();
-        xTime = outTime = hiddenA = hiddenB = h = c = finalRows = new float[0];
+        xTime = outTime = hiddenA = hiddenB = h = c = finalRows = embedded = new float[0];
     }
 }

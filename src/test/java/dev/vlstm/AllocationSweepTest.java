@@ -97,6 +97,17 @@ class AllocationSweepTest {
         chained(shapes, "every head operation, seq 30, batch 4, 2 threads", false, 30, 4, 2);
         chained(shapes, "every head operation, last step, batch 150, one step, 2 threads", true, 1, 150, 2);
         chained(shapes, "every head operation, step", false, 0, 1, 1);
+        RandomModels.Built e = RandomModels.withEmbedding(96, 1000, 32, new int[]{64, 64}, 1000);
+        Model em = Model.load(VlstmWriter.toBytes(e.spec(), e.weights(), RandomModels.metadata()), "sweep-embedding");
+        Session es = em.newSession(20, 4, 2), esStep = em.newSession();
+        int[] ids = RandomModels.ids(new Random(2), 20 * 4, 1000);
+        long[] longIds = java.util.Arrays.stream(ids).asLongStream().toArray();
+        float[] ey = new float[20 * 4 * em.outputSize()], eStep = new float[em.outputSize()];
+        RunArgs eArgs = new RunArgs().tokens(longIds, 20, 4).output(ey);
+        LstmState eState = em.newState();
+        shapes.add(new Shape("token ids (int64), embedding 1000 x 32, 2x64, head 1000, seq 20, batch 4, 2 threads", em, es,
+                () -> es.run(eArgs)));
+        shapes.add(new Shape("token id step, embedding 1000 x 32", em, esStep, () -> esStep.step(eState, ids[7], eStep)));
         List<HeadOp> pooled = new ArrayList<>(List.of(HeadOp.of(HeadOp.Kind.MAX_OVER_TIME, 18)));
         pooled.addAll(HeadTest.EVERY_OP);
         RandomModels.Built p = RandomModels.withHead(95, 5, new int[]{11, 18}, pooled, true);

@@ -65,7 +65,9 @@ public final class Fixtures {
         var spec = model.spec();
         boolean batchFirst = spec.layout() == dev.vlstm.format.SequenceLayout.BATCH_SEQ;
         int seq = (int) c.shape()[batchFirst ? 1 : 0], batch = (int) c.shape()[batchFirst ? 0 : 1];
-        RunArgs args = new RunArgs().input(dev.vlstm.cli.Npy.read(c.inputs().get("sequence").file()).data(), seq, batch);
+        RunArgs args = c.inputs().containsKey("token_ids")
+                ? new RunArgs().tokens(dev.vlstm.cli.Npy.readIds(c.inputs().get("token_ids").file()).data(), seq, batch)
+                : new RunArgs().input(dev.vlstm.cli.Npy.read(c.inputs().get("sequence").file()).data(), seq, batch);
         float[] h0 = c.inputs().containsKey("initial_h") ? dev.vlstm.cli.Npy.read(c.inputs().get("initial_h").file()).data() : null;
         float[] c0 = c.inputs().containsKey("initial_c") ? dev.vlstm.cli.Npy.read(c.inputs().get("initial_c").file()).data() : null;
         args.initialStates(h0, c0);

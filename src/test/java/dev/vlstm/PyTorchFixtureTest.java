@@ -36,7 +36,7 @@ class PyTorchFixtureTest {
                     && spec.layers().stream().allMatch(l -> l.direction() == dev.vlstm.format.Direction.FORWARD))
                 picked.add(f);
         }
-        if (picked.size() < 5) throw new AssertionError("expected the 5 many-to-one fixtures, found " + picked);
+        if (picked.size() < 6) throw new AssertionError("expected the 6 many-to-one fixtures, found " + picked);
         return picked;
     }
 
@@ -86,13 +86,19 @@ class PyTorchFixtureTest {
              Session session = model.newSession()) {
             for (Fixtures.Case c : f.cases()) {
                 int seq = (int) c.shape()[batchFirst ? 1 : 0], batch = (int) c.shape()[batchFirst ? 0 : 1];
-                int in = model.inputSize(), out = model.outputSize();
-                float[] x = Npy.read(c.input()).data(), step = new float[in], y = new float[batch * out];
+                boolean ids = model.takesTokenIds();
+                int in = ids ? 1 : model.inputSize(), out = model.outputSize();
+                float[] x = ids ? null : Npy.read(c.input()).data(), step = new float[in], y = new float[batch * out];
+                long[] tokens = ids ? Npy.readIds(c.input()).data() : null;
                 for (int b = 0; b < batch; b++) {
                     LstmState state = model.newState();
                     float[] last = new float[out];
                     for (int t = 0; t < seq; t++) {
                         int row = batchFirst ? b * seq + t : t * batch + b;
+                        if (ids) {
+                            session.step(state, (int) tokens[row], last);
+                            continue;
+                        }
                         System.arraycopy(x, row * in, step, 0, in);
                         session.step(state, step, last);
                     }

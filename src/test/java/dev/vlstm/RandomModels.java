@@ -73,6 +73,28 @@ public final class RandomModels {
         return new Built(spec, new ModelWeights(base.weights().layers(), hw));
     }
 
+    /**
+     * {@link #build} behind an {@code nn.Embedding}: input role token ids ({@code [seq, batch]}), format 2.2, a table
+     * of {@code vocabulary} rows of {@code width} values in [-1, 1).
+     */
+    public static Built withEmbedding(long seed, int vocabulary, int width, int[] hidden, int headOut) {
+        Built base = build(seed, width, hidden, headOut, true);
+        ModelSpec b = base.spec();
+        ModelSpec spec = new ModelSpec(b.layers(), b.layout(), b.stateLayout(), b.head(),
+                List.of(new IoSpec(IoSpec.Role.TOKEN_IDS, "ids", List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch")))),
+                b.outputs(), vocabulary);
+        ModelWeights w = base.weights();
+        return new Built(spec, new ModelWeights(w.layers(), w.head(), null,
+                uniform(new Random(seed + 2), vocabulary * width, 1f)));
+    }
+
+    /** {@code n} ids in 0 .. vocabulary − 1, reproducible from {@code rnd}. */
+    public static int[] ids(Random rnd, int n, int vocabulary) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextInt(vocabulary);
+        return a;
+    }
+
     public static float[] uniform(Random rnd, int n, float scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (rnd.nextFloat() * 2 - 1) * scale;

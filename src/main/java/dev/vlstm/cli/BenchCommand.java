@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vlstm.LstmState;
 import dev.vlstm.Model;
 import dev.vlstm.Session;
+import dev.vlstm.RunArgs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -93,10 +94,16 @@ final class BenchCommand implements Callable<Integer> {
             Random rnd = new Random(1);
             float[] x = new float[(stream ? 1 : seq) * batch * model.inputSize()];
             for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat() * 2 - 1;
-            float[] y = new float[stream ? batch * model.outputSize() : Math.toIntExact(session.run(new float[x.length], seq, batch).length)];
+            // A token-ids model: random ids over its whole vocabulary instead of features.
+            int[] ids = new int[model.takesTokenIds() ? (stream ? 1 : seq) * batch : 0];
+            for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(model.vocabularySize());
+            float[] y = new float[Math.toIntExact(stream ? (long) batch * model.outputSize() : session.mainOutputSize(seq, batch))];
             LstmState[] states = new LstmState[batch];
             if (stream) for (int b = 0; b < batch; b++) states[b] = model.newState();
-            Runnable one = stream ? () -> session.step(states, batch, x, y) : () -> session.run(x, seq, batch, y);
+            RunArgs idArgs = new RunArgs().tokens(ids, seq, batch).output(y);
+            Runnable one = model.takesTokenIds()
+                    ? (stream ? () -> session.step(states, batch, ids, y) : () -> session.run(idArgs))
+                    : (stream ? () -> session.step(states, batch, x, y) : () -> session.run(x, seq, batch, y));
             long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
             do {
                 for (int i = 0; i < 100; i++) one.run();

@@ -32,6 +32,15 @@ public final class ConversionCheck {
         Random rnd = new Random(seed);
         float[] timeMajor = new float[SEQ * BATCH * spec.inputSize()];
         for (int i = 0; i < timeMajor.length; i++) timeMajor[i] = rnd.nextFloat() * 2 - 1;
+        int[] ids = null;           // a token-ids model: random ids, and the reference reads their table rows
+        if (spec.takesTokenIds()) {
+            ids = new int[SEQ * BATCH];
+            int width = spec.inputSize();
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i == 0 ? spec.vocabulary() - 1 : rnd.nextInt(spec.vocabulary());
+                System.arraycopy(m.weights().embedding(), ids[i] * width, timeMajor, i * width, width);
+            }
+        }
         boolean finalState = spec.output(IoSpec.Role.FINAL_STATE_OUTPUT) != null || spec.pools();
         double[] ref = spec.pools() ? Float64Evaluator.runPooled(spec, m.weights(), timeMajor, SEQ, BATCH)
                 : finalState ? Float64Evaluator.runFinalState(spec, m.weights(), timeMajor, SEQ, BATCH)
@@ -46,7 +55,9 @@ public final class ConversionCheck {
         if (role == null)
             throw new IllegalArgumentException(model.source() + ": --verify compares the sequence output, and this model returns only states");
         float[] y = new float[role == IoSpec.Role.LAST_STEP_OUTPUT || finalState ? BATCH * f : SEQ * BATCH * f];
-        model.newSession().run(new RunArgs().input(x, SEQ, BATCH).output(y));
+        RunArgs args = ids == null ? new RunArgs().input(x, SEQ, BATCH)
+                : new RunArgs().tokens(batchFirst ? swap(ids, SEQ, BATCH) : ids, SEQ, BATCH);
+        model.newSession().run(args.output(y));
         double err = 0;
         int dirs = spec.layers().getLast().direction().count, h = f / dirs;
         for (int t = 0; t < SEQ; t++)
@@ -63,6 +74,13 @@ public final class ConversionCheck {
                     err = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(err, d);
                 }
         return err;
+    }
+
+    private static int[] swap(int[] src, int a, int b) {
+        int[] dst = new int[src.length];
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++) dst[j * a + i] = src[i * b + j];
+        return dst;
     }
 
     private static float[] swap(float[] src, int a, int b, int w) {

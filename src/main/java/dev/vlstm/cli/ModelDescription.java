@@ -52,6 +52,14 @@ final class ModelDescription {
     private static void common(Map<String, Object> d, ModelSpec spec, long bytes) {
         d.put("input", io(spec.inputs().getFirst()));
         d.put("output", io(spec.outputs().getFirst()));
+        if (spec.takesTokenIds()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("op", "Gather (nn.Embedding)");
+            e.put("vocabulary", spec.vocabulary());
+            e.put("width", spec.inputSize());
+            e.put("table", new long[]{spec.vocabulary(), spec.inputSize()});
+            d.put("embedding", e);
+        }
         List<Object> layers = new ArrayList<>();
         for (int l = 0; l < spec.layers().size(); l++) {
             LayerSpec s = spec.layers().get(l);
@@ -117,6 +125,7 @@ final class ModelDescription {
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> "states of every layer and direction";
             case SEQUENCE_LENS -> "each row's sequence length";
             case CONSTANT_SEQUENCE_LENS -> "sequence lengths fixed in the model, for this batch size only";
+            case TOKEN_IDS -> "per timestep one token id (int32 or int64), looked up in the embedding";
         });
         return m;
     }

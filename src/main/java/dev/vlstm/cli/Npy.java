@@ -14,11 +14,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
 /**
- * Reads and writes NumPy .npy files holding float32 little-endian C-order arrays.
+ * Reads and writes NumPy .npy files holding float32 little-endian C-order arrays, and reads int32/int64 token ids.
  *
  * <p>Reads format versions 1.0, 2.0 and 3.0; writes 1.0 laid out byte for byte as numpy's {@code np.save} does.
  * Every problem, including I/O failure, is an {@link NpyException} naming the file.
@@ -47,6 +48,28 @@ public final class Npy {
 
     /** Reads a float32 array, refusing (before allocating) one of more than {@code maxElements} elements. */
     public static NpyArray read(Path file, long maxElements) {
+        return withPayload(file, maxElements, List.of("<f4"), (ch, p) -> new NpyArray(p.shape(), readFloats(ch, p.start(), p.count())));
+    }
+
+    /**
+     * Reads an int32 or int64 array (a token-ids model's input, as {@code np.int64} ids of PyTorch's LongTensor or
+     * {@code np.int32}) of at most {@link #DEFAULT_MAX_ELEMENTS} elements, widened to long.
+     */
+    public static NpyIds readIds(Path file) {
+        return withPayload(file, DEFAULT_MAX_ELEMENTS, List.of("<i8", "<i4"), (ch, p) -> new NpyIds(p.shape(),
+                readLongs(ch, p.start(), p.count(), p.descr().equals("<i8") ? Long.BYTES : Integer.BYTES)));
+    }
+
+    /** The payload of a checked file: its dtype, shape, element count and where the data starts. */
+    private record Payload(String descr, long[] shape, int count, long start) {
+    }
+
+    private interface PayloadReader<T> {
+        T read(FileChannel ch, Payload p) throws IOException;
+    }
+
+    /** Opens and checks the preamble, header, dtype (one of {@code dtypes}), order and size, then reads the payload. */
+    private static <T> T withPayload(Path file, long maxElements, List<String> dtypes, PayloadReader<T> reader) {
         if (maxElements < 0 || maxElements > Integer.MAX_VALUE - 8)
             throw new IllegalArgumentException("maxElements must be in [0, " + (Integer.MAX_VALUE - 8) + "], got " + maxElements);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -67,16 +90,17 @@ public final class Npy {
             if (headerLength > MAX_HEADER_BYTES)
                 throw new NpyException(file + ": header length " + headerLength + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
             NpyHeader header = NpyHeader.parse(decodeHeader(file, readAt(ch, headerStart, (int) headerLength), major), file);
-            checkDtypeAndOrder(file, header);
+            checkDtypeAndOrder(file, header, dtypes);
             long count = checkedElementCount(file, header.shape(), maxElements);
             long dataStart = headerStart + headerLength;
-            long expectedBytes = count * Float.BYTES;
+            int itemBytes = Integer.parseInt(header.descr().substring(2));
+            long expectedBytes = count * itemBytes;
             long payloadBytes = size - dataStart;
             if (payloadBytes != expectedBytes)
                 throw new NpyException(file + ": payload is " + payloadBytes + " bytes but shape " + shapeString(header.shape())
-                        + " of float32 needs " + expectedBytes + (payloadBytes < expectedBytes
-                        ? " (file truncated)" : " (" + (payloadBytes - expectedBytes) + " trailing bytes)"));
-            return new NpyArray(header.shape(), readFloats(ch, dataStart, (int) count));
+                        + " of " + NpyDtypeNames.describe(header.descr()).replaceAll("[ ()]", "") + " needs " + expectedBytes
+                        + (payloadBytes < expectedBytes ? " (file truncated)" : " (" + (payloadBytes - expectedBytes) + " trailing bytes)"));
+            return reader.read(ch, new Payload(header.descr(), header.shape(), (int) count, dataStart));
         } catch (NoSuchFileException e) {
             throw new NpyException(file + ": no such file", e);
         } catch (IOException e) {
@@ -163,10 +187,11 @@ public final class Npy {
         }
     }
 
-    private static void checkDtypeAndOrder(Path file, NpyHeader header) {
-        if (!header.descr().equals("<f4"))
+    private static void checkDtypeAndOrder(Path file, NpyHeader header, List<String> dtypes) {
+        if (!dtypes.contains(header.descr()))
             throw new NpyException(file + ": dtype '" + header.descr() + "'" + NpyDtypeNames.describe(header.descr())
-                    + "; expected '<f4' (float32 little-endian)");
+                    + "; expected " + (dtypes.size() == 1 ? "'<f4' (float32 little-endian)"
+                    : "'<i8' or '<i4' (int64 or int32 little-endian token ids)"));
         if (header.fortranOrder())
             throw new NpyException(file + ": fortran_order True (column-major); expected False (C order): save with np.ascontiguousarray(a)");
     }
@@ -219,6 +244,21 @@ public final class Npy {
             }
             buf.flip().asFloatBuffer().get(data, done, buf.limit() / Float.BYTES);
             done += buf.limit() / Float.BYTES;
+        }
+        return data;
+    }
+
+    private static long[] readLongs(FileChannel ch, long position, int count, int itemBytes) throws IOException {
+        long[] data = new long[count];
+        ByteBuffer buf = ByteBuffer.allocate(IO_CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ch.position(position);
+        for (int done = 0; done < count; ) {
+            buf.clear().limit((int) Math.min(IO_CHUNK_BYTES, (long) (count - done) * itemBytes));
+            while (buf.hasRemaining()) {
+                if (ch.read(buf) < 0) throw new IOException("file shrank while reading");
+            }
+            buf.flip();
+            while (buf.hasRemaining()) data[done++] = itemBytes == Long.BYTES ? buf.getLong() : buf.getInt();
         }
         return data;
     }

@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code run MODEL.vlstm --in NAME=X.npy … --out NAME=Y.npy …}: runs a model on NumPy float32 arrays. */
-@Command(name = "run", description = "Run a .vlstm model on .npy float32 inputs (C order), by the ONNX graph's names.")
+/** {@code run MODEL.vlstm --in NAME=X.npy … --out NAME=Y.npy …}: runs a model on NumPy float32 arrays (token ids: int32/int64). */
+@Command(name = "run", description = "Run a .vlstm model on .npy float32 inputs (C order; token ids as int32 or int64), by the ONNX graph's names.")
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -61,19 +61,22 @@ final class RunCommand implements Callable<Integer> {
             Map<IoSpec, Path> in = byName(inputs, ms.inputs(), model.inputName(), "--in");
             Map<IoSpec, Path> out = byName(outputs, ms.outputs(), model.outputName(), "--out");
             Map<IoSpec, Path> expect = byName(expected, ms.outputs(), model.outputName(), "--expect");
-            IoSpec xSpec = ms.input(IoSpec.Role.SEQUENCE_INPUT);
+            boolean ids = model.takesTokenIds();
+            IoSpec xSpec = ms.input(ids ? IoSpec.Role.TOKEN_IDS : IoSpec.Role.SEQUENCE_INPUT);
             if (!in.containsKey(xSpec))
                 throw new ParameterException(spec.commandLine(), "--in must give the sequence input '" + xSpec.name() + "'");
-            NpyArray x = Npy.read(in.get(xSpec));
-            long[] s = x.shape();
+            NpyArray x = ids ? null : Npy.read(in.get(xSpec));
+            NpyIds tokens = ids ? Npy.readIds(in.get(xSpec)) : null;
+            long[] s = ids ? tokens.shape() : x.shape();
             boolean batchFirst = ms.layout() == SequenceLayout.BATCH_SEQ;
-            if (s.length != 3 || s[2] != model.inputSize() || s[0] < 1 || s[1] < 1)
+            if (s.length != (ids ? 2 : 3) || !ids && s[2] != model.inputSize() || s[0] < 1 || s[1] < 1)
                 throw new IllegalArgumentException(in.get(xSpec) + ": shape " + Arrays.toString(s) + ", expected "
-                        + (batchFirst ? "[batch, seq, " : "[seq, batch, ") + model.inputSize() + "] for input '" + xSpec.name()
-                        + "' of " + modelFile);
+                        + (batchFirst ? "[batch, seq" : "[seq, batch") + (ids ? "] of token ids" : ", " + model.inputSize() + "]")
+                        + " for input '" + xSpec.name() + "' of " + modelFile);
             int seq = Math.toIntExact(batchFirst ? s[1] : s[0]), batch = Math.toIntExact(batchFirst ? s[0] : s[1]);
             Shapes shapes = new Shapes(ms, seq, batch);
-            RunArgs args = new RunArgs().input(x.data(), seq, batch).sequenceLengths(lengths);
+            RunArgs args = (ids ? new RunArgs().tokens(tokens.data(), seq, batch) : new RunArgs().input(x.data(), seq, batch))
+                    .sequenceLengths(lengths);
             float[] h0 = state(in, ms.input(IoSpec.Role.INITIAL_H), shapes), c0 = state(in, ms.input(IoSpec.Role.INITIAL_C), shapes);
             args.initialStates(h0, c0);
             Map<IoSpec, float[]> results = new LinkedHashMap<>();
@@ -82,7 +85,8 @@ final class RunCommand implements Callable<Integer> {
                     IoSpec.Role.FINAL_STATE_OUTPUT, IoSpec.Role.POOLED_OUTPUT));
             args.finalStates(find(results, ms, IoSpec.Role.FINAL_H), find(results, ms, IoSpec.Role.FINAL_C));
             Session session = model.newSession(seq, batch);
-            if (stream) streamRun(model, session, ms, x.data(), seq, batch, batchFirst, args, h0, c0, results);
+            if (stream) streamRun(model, session, ms, ids ? tokenRows(model, tokens, in.get(xSpec)) : x.data(), seq, batch,
+                    batchFirst, args, h0, c0, results);
             else session.run(args);
 
             var w = spec.commandLine().getOut();
@@ -128,15 +132,35 @@ final class RunCommand implements Callable<Integer> {
                     + "sequence output, no states or lengths given");
         dev.vlstm.LstmState[] states = new dev.vlstm.LstmState[batch];
         for (int b = 0; b < batch; b++) states[b] = model.newState();
-        int in = model.inputSize(), out = model.outputSize();
+        boolean ids = model.takesTokenIds();
+        int in = ids ? 1 : model.inputSize(), out = model.outputSize();
         float[] xt = new float[batch * in], yt = new float[batch * out], y = results.get(ms.output(IoSpec.Role.SEQUENCE_OUTPUT));
+        int[] idsT = new int[batch];
         for (int t = 0; t < seq; t++) {
             for (int b = 0; b < batch; b++)
                 System.arraycopy(x, (batchFirst ? b * seq + t : t * batch + b) * in, xt, b * in, in);
-            session.step(states, batch, xt, yt);
+            if (ids) {
+                for (int b = 0; b < batch; b++) idsT[b] = (int) xt[b];
+                session.step(states, batch, idsT, yt);
+            } else {
+                session.step(states, batch, xt, yt);
+            }
             for (int b = 0; b < batch; b++)
                 System.arraycopy(yt, b * out, y, (batchFirst ? b * seq + t : t * batch + b) * out, out);
         }
+    }
+
+    /** --stream of a token-ids model: the ids, checked against the vocabulary, one float each (exact below 2^24). */
+    private static float[] tokenRows(Model model, NpyIds tokens, Path file) {
+        float[] rows = new float[tokens.data().length];
+        for (int i = 0; i < rows.length; i++) {
+            long id = tokens.data()[i];
+            if (id < 0 || id >= model.vocabularySize())
+                throw new IllegalArgumentException(file + ": token id " + id + " at position " + i + " is outside the "
+                        + "vocabulary of " + model.vocabularySize() + " (ids 0.." + (model.vocabularySize() - 1) + ")");
+            rows[i] = id;
+        }
+        return rows;
     }
 
     private static IoSpec mainOutput(ModelSpec ms, Model model) {
@@ -167,6 +191,7 @@ final class RunCommand implements Callable<Integer> {
             int last = ms.layers().getLast().hiddenSize(), dirs = ms.layers().getLast().direction().count;
             return switch (io.role()) {
                 case SEQUENCE_INPUT -> bf ? new long[]{batch, seq, ms.inputSize()} : new long[]{seq, batch, ms.inputSize()};
+                case TOKEN_IDS -> bf ? new long[]{batch, seq} : new long[]{seq, batch};
                 case SEQUENCE_OUTPUT -> bf ? new long[]{batch, seq, ms.outputSize()} : new long[]{seq, batch, ms.outputSize()};
                 case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> new long[]{batch, ms.outputSize()};
                 case LAYER_Y -> bf ? new long[]{batch, seq, dirs, last} : new long[]{seq, dirs, batch, last};

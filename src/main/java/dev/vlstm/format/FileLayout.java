@@ -10,8 +10,10 @@ final class FileLayout {
 
     static final byte[] MAGIC = {(byte) 0x89, 'V', 'L', 'S', 'T', 'M', 0x0D, 0x0A};
     static final int MAJOR = 2;
-    /** The newest minor version this code reads; it writes 0 unless the model needs 1 (a head of several operations). */
-    static final int MINOR = 1;
+    /** The newest minor version this code reads; it writes the lowest the model needs ({@link ModelSpec#minorVersion}). */
+    static final int MINOR = 2;
+    /** The most rows an embedding table may have: ids travel as int32 and every id must be exact in a float. */
+    static final int MAX_VOCABULARY = 1 << 24;
     /** The previous major version, still read (format-spec.md, "Reading version 1 files"). */
     static final int OLDEST_MAJOR = 1;
     static final int HEADER_SIZE = 64;
@@ -47,6 +49,7 @@ final class FileLayout {
     /** The exact tensors, in file order, that a model with this spec stores (format-spec.md, "Tensors"). */
     static List<Expected> expectedTensors(ModelSpec spec) {
         List<Expected> out = new ArrayList<>();
+        if (spec.takesTokenIds()) out.add(new Expected("embedding", new long[]{spec.vocabulary(), spec.inputSize()}));
         for (int l = 0; l < spec.layers().size(); l++) {
             LayerSpec layer = spec.layers().get(l);
             long n = panels(layer.hiddenSize());

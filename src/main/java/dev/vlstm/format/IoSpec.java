@@ -28,6 +28,12 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
          * stored as tensor {@code sequence_lens}. Not given by callers; a run uses it, at that batch size only.
          */
         CONSTANT_SEQUENCE_LENS(5),
+        /**
+         * Version 2.2: the sequence input as token ids, {@code [seq, batch]} (or {@code [batch, seq]} per the sequence
+         * layout), each in 0 .. vocabulary − 1; layer 0 reads row id of tensor {@code embedding}. Instead of
+         * {@link #SEQUENCE_INPUT}.
+         */
+        TOKEN_IDS(6),
         /** The output at every step: {@code [seq, batch, features]} (or batch-first) of the head or the last layer. */
         SEQUENCE_OUTPUT(16),
         /** The output at the last step only: {@code [batch, features]} (many-to-one models). */

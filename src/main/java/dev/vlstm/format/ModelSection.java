@@ -30,6 +30,7 @@ final class ModelSection {
             b.u32(spec.head().size());
             for (HeadOp op : spec.head()) b.u32(op.kind().code).u32(op.outputSize()).f32(op.alpha()).u32(0);
         }
+        if (spec.takesTokenIds()) b.u32(spec.vocabulary());
         return b.toByteArray();
     }
 
@@ -68,10 +69,12 @@ final class ModelSection {
             case 1 -> List.of(HeadOp.dense(headIn, headOut));
             default -> decodeHead(r, where, headIn, headOut);
         };
+        boolean ids = inputs.stream().anyMatch(io -> io.role() == IoSpec.Role.TOKEN_IDS);
+        int vocabulary = ids ? r.u32("vocabulary size", 1, FileLayout.MAX_VOCABULARY) : 0;
         if (r.remaining() != 0)
             throw new VlstmFormatException(where + ": " + r.remaining() + " bytes left over after the "
-                    + (headPresent == 2 ? "head operations" : "outputs"));
-        ModelSpec spec = new ModelSpec(layers, layout, stateLayout, head, inputs, outputs);
+                    + (ids ? "vocabulary size" : headPresent == 2 ? "head operations" : "outputs"));
+        ModelSpec spec = new ModelSpec(layers, layout, stateLayout, head, inputs, outputs, vocabulary);
         SpecRules.check(spec, where);
         return spec;
     }

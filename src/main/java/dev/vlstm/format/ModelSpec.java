@@ -5,10 +5,12 @@ import java.util.List;
 /**
  * Everything about a model except its weights: the layers, the optional head and the graph's inputs and outputs.
  *
- * @param head the head's operations in order; empty (or null when built) when the model ends with the last LSTM layer
+ * @param head       the head's operations in order; empty (or null when built) when the model ends with the last LSTM layer
+ * @param vocabulary the embedding table's rows of a model that takes token ids (input role {@link IoSpec.Role#TOKEN_IDS},
+ *                   version 2.2); 0 for a model that takes float features
  */
 public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, List<HeadOp> head,
-                        List<IoSpec> inputs, List<IoSpec> outputs) {
+                        List<IoSpec> inputs, List<IoSpec> outputs, int vocabulary) {
 
     public ModelSpec {
         layers = List.copyOf(layers);
@@ -17,7 +19,18 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
         outputs = List.copyOf(outputs);
     }
 
-    /** Features per timestep of the sequence input. */
+    /** A model of float features (no embedding). */
+    public ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, List<HeadOp> head,
+                     List<IoSpec> inputs, List<IoSpec> outputs) {
+        this(layers, layout, stateLayout, head, inputs, outputs, 0);
+    }
+
+    /** Whether the sequence input is token ids looked up in an embedding table (format 2.2) rather than float features. */
+    public boolean takesTokenIds() {
+        return vocabulary > 0;
+    }
+
+    /** Features per timestep that layer 0 reads: the sequence input's, or the embedding's width. */
     public int inputSize() {
         return layers.getFirst().inputSize();
     }
@@ -32,10 +45,12 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
     }
 
     /**
-     * The minor version a file of this model needs: 1 for a head of several operations or a final-state output,
-     * else 0, so that version 2.0 readers keep reading every model that uses no 2.1 feature.
+     * The minor version a file of this model needs: 2 for token ids (an embedding), 1 for a 2.1 feature (a head of
+     * several operations, a final-state or pooled output, constant sequence lengths), else 0, so that older readers
+     * keep reading every model that uses none of their successors' features.
      */
     public int minorVersion() {
+        if (takesTokenIds()) return 2;
         return headFitsVersion20() && output(IoSpec.Role.FINAL_STATE_OUTPUT) == null
                 && input(IoSpec.Role.CONSTANT_SEQUENCE_LENS) == null ? 0 : 1;
     }
@@ -78,9 +93,9 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
         return null;
     }
 
-    /** Number of learned scalars, as ONNX stores them (W, R, both biases, the head's matrices, biases and scales). */
+    /** Number of learned scalars, as ONNX stores them (the embedding, W, R, both biases, the head's matrices, biases and scales). */
     public long parameterCount() {
-        long n = 0;
+        long n = (long) vocabulary * inputSize();
         for (LayerSpec l : layers) {
             long h = l.hiddenSize();
             n += l.direction().count * (4 * h * l.inputSize() + 4 * h * h + 8 * h + (l.peepholes() ? 3 * h : 0));

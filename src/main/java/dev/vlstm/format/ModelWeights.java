@@ -8,12 +8,21 @@ import java.util.List;
  * @param layers one entry per layer, each with one {@link DirectionWeights} per direction (forward half first)
  * @param head   one entry per {@link HeadOp} of the spec's head, in order
  */
-public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head, int[] sequenceLengths) {
+public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head, int[] sequenceLengths,
+                           float[] embedding) {
 
-    /** @param sequenceLengths the constant sequence lengths of a {@link IoSpec.Role#CONSTANT_SEQUENCE_LENS} model, else null */
+    /**
+     * @param sequenceLengths the constant sequence lengths of a {@link IoSpec.Role#CONSTANT_SEQUENCE_LENS} model, else null
+     * @param embedding       a {@link IoSpec.Role#TOKEN_IDS} model's table {@code [vocabulary][inputSize]} row-major, else null
+     */
     public ModelWeights {
         layers = layers.stream().map(List::copyOf).toList();
         head = head == null ? List.of() : List.copyOf(head);
+    }
+
+    /** Layers, head and constant sequence lengths (or null), no embedding. */
+    public ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head, int[] sequenceLengths) {
+        this(layers, head, sequenceLengths, null);
     }
 
     /** Layers and head, no constant sequence lengths. */

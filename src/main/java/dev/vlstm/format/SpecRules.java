@@ -65,7 +65,15 @@ final class SpecRules {
             if (io.role().code < 16) fail(where + ": output '" + io.name() + "'", "has the input role " + io.role());
             checkOne(spec, io, names, seen, where + ": output");
         }
-        if (!seen.contains(IoSpec.Role.SEQUENCE_INPUT)) fail(where, "no input has the sequence input role");
+        if (seen.contains(IoSpec.Role.SEQUENCE_INPUT) == seen.contains(IoSpec.Role.TOKEN_IDS))
+            fail(where, seen.contains(IoSpec.Role.TOKEN_IDS) ? "a model takes a sequence input or token ids, not both"
+                    : "no input has the sequence input or token ids role");
+        if (seen.contains(IoSpec.Role.TOKEN_IDS) != spec.takesTokenIds()
+                || spec.vocabulary() < 0 || spec.vocabulary() > FileLayout.MAX_VOCABULARY)
+            fail(where, "vocabulary size " + spec.vocabulary() + (seen.contains(IoSpec.Role.TOKEN_IDS)
+                    ? ", expected 1.." + FileLayout.MAX_VOCABULARY + " for a token ids input" : ", expected 0 without a token ids input"));
+        if (spec.takesTokenIds() && (long) spec.vocabulary() * spec.inputSize() > Integer.MAX_VALUE - 8)
+            fail(where, "an embedding of " + spec.vocabulary() + " x " + spec.inputSize() + " values does not fit a Java array");
         if (spec.outputs().isEmpty()) fail(where, "the model has no output");
         if ((seen.contains(IoSpec.Role.SEQUENCE_OUTPUT) ? 1 : 0) + (seen.contains(IoSpec.Role.LAST_STEP_OUTPUT) ? 1 : 0)
                 + (seen.contains(IoSpec.Role.LAYER_Y) ? 1 : 0) + (seen.contains(IoSpec.Role.FINAL_STATE_OUTPUT) ? 1 : 0)
@@ -102,6 +110,7 @@ final class SpecRules {
             case LAYER_Y -> 4;
             case LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> 2;
             case SEQUENCE_LENS, CONSTANT_SEQUENCE_LENS -> 1;
+            case TOKEN_IDS -> 2;
         };
         if (io.shape().size() != rank) fail(at, "rank " + io.shape().size() + ", expected " + rank + " for " + io.role());
         long last = io.shape().getLast().size();
@@ -110,7 +119,7 @@ final class SpecRules {
             case SEQUENCE_OUTPUT, LAST_STEP_OUTPUT, FINAL_STATE_OUTPUT, POOLED_OUTPUT -> spec.outputSize();
             case INITIAL_H, INITIAL_C, FINAL_H, FINAL_C -> spec.layers().getFirst().hiddenSize();
             case LAYER_Y -> spec.layers().getLast().hiddenSize();
-            case SEQUENCE_LENS, CONSTANT_SEQUENCE_LENS -> last;
+            case SEQUENCE_LENS, CONSTANT_SEQUENCE_LENS, TOKEN_IDS -> last;
         };
         if (io.role() == IoSpec.Role.CONSTANT_SEQUENCE_LENS && (last < 1 || last > MAX_FEATURES))
             fail(at, "a constant batch of " + last + " sequence lengths, expected a fixed size 1.." + MAX_FEATURES);

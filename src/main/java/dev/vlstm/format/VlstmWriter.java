@@ -163,6 +163,12 @@ public final class VlstmWriter {
         List<Payload> out = new ArrayList<>();
         List<Expected> expected = expectedTensors(spec);
         int e = 0;
+        if (spec.takesTokenIds()) {
+            checkLength(weights.embedding(), (long) spec.vocabulary() * spec.inputSize(), "embedding table");
+            out.add(new Payload(expected.get(e).name(), expected.get(e++).dims(), weights.embedding().clone()));
+        } else if (weights.embedding() != null) {
+            throw new VlstmFormatException("an embedding table given for a model without a token ids input");
+        }
         for (int l = 0; l < spec.layers().size(); l++) {
             LayerSpec layer = spec.layers().get(l);
             List<ModelWeights.DirectionWeights> dirs = weights.layers().get(l);

@@ -34,6 +34,11 @@ final class IoDims {
         return batchFirst ? List.of(batch, seq, IoSpec.Dim.fixed(features)) : List.of(seq, batch, IoSpec.Dim.fixed(features));
     }
 
+    /** A token-ids input: {@code [seq, batch]} or, batch-first, {@code [batch, seq]}. */
+    List<IoSpec.Dim> ids() {
+        return batchFirst ? List.of(batch, seq) : List.of(seq, batch);
+    }
+
     List<IoSpec.Dim> state(int slots, int hidden, StateLayout layout) {
         return layout == StateLayout.LAYER_MAJOR ? List.of(IoSpec.Dim.fixed(slots), batch, IoSpec.Dim.fixed(hidden))
                 : List.of(batch, IoSpec.Dim.fixed(slots), IoSpec.Dim.fixed(hidden));

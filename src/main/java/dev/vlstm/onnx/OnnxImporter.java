@@ -77,7 +77,12 @@ public final class OnnxImporter {
         for (OnnxValueInfo v : g.inputs()) if (!initializerNames.contains(v.name())) realInputs.add(v);
         SequenceInput seqIn = SequenceInput.find(g, realInputs, source);
         OnnxValueInfo x = seqIn.input();
-        int features = Math.toIntExact(x.dims().get(2).value());
+        Val.Const table = null;     // an nn.Embedding's [vocabulary, width]
+        if (seqIn.embedding() != null) {
+            OnnxTensor t = g.initializers().stream().filter(i -> i.name().equals(seqIn.embeddingTable())).findFirst().orElseThrow();
+            table = constants.read(t, "embedding table '" + t.name() + "'");
+        }
+        int features = table != null ? Math.toIntExact(table.dims()[1]) : Math.toIntExact(x.dims().get(2).value());
         int seqAxis = seqIn.batchFirst() ? 1 : 0, batchAxis = 1 - seqAxis;
         long tracedSeq = x.dims().get(seqAxis).isFixed() ? x.dims().get(seqAxis).value() : -1;
         long tracedBatch = x.dims().get(batchAxis).isFixed() ? x.dims().get(batchAxis).value() : -1;
@@ -89,12 +94,17 @@ public final class OnnxImporter {
             List<Long> dims = v.dims() == null ? List.of() : v.dims().stream().map(d -> d.isFixed() ? d.value() : -1L).toList();
             interp.define(v.name(), new Val.GraphInput(v.name(), dims, v.elemType()));
         }
-        interp.define(x.name(), seqIn.batchFirst()
+        // The rows layer 0 reads: the input itself, or (an embedding) the Gather's output, which the walk then skips.
+        interp.define(table != null ? seqIn.embedding().outputs().getFirst() : x.name(), seqIn.batchFirst()
                 ? new Val.Data(List.of(DimExpr.BATCH, DimExpr.SEQ, DimExpr.constant(features)), 0, Val.Form.BATCH_MAJOR)
                 : new Val.Data(List.of(DimExpr.SEQ, DimExpr.BATCH, DimExpr.constant(features)), 0, Val.Form.TIME_MAJOR));
+        if (table != null) interp.define(x.name(), new Val.GraphInput(x.name(),
+                x.dims().stream().map(d -> d.isFixed() ? d.value() : -1L).toList(), x.elemType()));
         Set<String> outputNames = new HashSet<>();
         for (OnnxValueInfo y : g.outputs()) outputNames.add(y.name());
-        interp.run(HeadPatterns.fuse(g.nodes(), outputNames));
+        List<dev.vlstm.onnx.proto.OnnxNode> nodes = new ArrayList<>(g.nodes());
+        nodes.remove(seqIn.embedding());
+        interp.run(HeadPatterns.fuse(nodes, outputNames));
 
         Pipeline p = interp.pipeline;
         if (p.layers.isEmpty()) throw new ImportException(source + ": the graph has no LSTM node");
@@ -103,7 +113,8 @@ public final class OnnxImporter {
         IoDims io = new IoDims(x, seqIn.batchFirst());
 
         List<IoSpec> inputs = new ArrayList<>();
-        inputs.add(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, x.name(), io.sequence(features)));
+        inputs.add(table != null ? new IoSpec(IoSpec.Role.TOKEN_IDS, x.name(), io.ids())
+                : new IoSpec(IoSpec.Role.SEQUENCE_INPUT, x.name(), io.sequence(features)));
         for (OnnxValueInfo v : realInputs) {
             if (v == x) continue;
             String role = null;
@@ -138,7 +149,8 @@ public final class OnnxImporter {
         }
         List<IoSpec> outputs = new ArrayList<>();
         for (OnnxValueInfo y : g.outputs()) outputs.add(output(y, interp.value(y.name()), p, layout, io, stateLayout, source));
-        ModelSpec spec = new ModelSpec(p.layers, layout, stateLayout, p.head, inputs, outputs);
+        ModelSpec spec = new ModelSpec(p.layers, layout, stateLayout, p.head, inputs, outputs,
+                table == null ? 0 : Math.toIntExact(table.dims()[0]));
         try {
             dev.vlstm.format.VlstmWriter.check(spec);
         } catch (dev.vlstm.format.VlstmFormatException e) {
@@ -153,7 +165,9 @@ public final class OnnxImporter {
         meta.put("onnx_opset", Long.toString(opset));
         meta.put("onnx_producer", (model.producerName() + " " + model.producerVersion()).trim());
         meta.put("created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
-        return new Imported(spec, p.weights(), meta);
+        ModelWeights weights = p.weights();
+        if (table != null) weights = new ModelWeights(weights.layers(), weights.head(), weights.sequenceLengths(), table.floats());
+        return new Imported(spec, weights, meta);
     }
 
     /** The role of one graph output, from what the interpreter knows of its value. */

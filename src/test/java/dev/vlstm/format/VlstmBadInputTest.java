@@ -181,6 +181,38 @@ class VlstmBadInputTest {
         assertRefused(resealed(h), "head present is 3, expected 0..2");
     }
 
+    /** The last u32 of a token-ids model's section is its vocabulary size (format 2.2). */
+    @Test
+    void aBadVocabularyOrInputRoleIsNamed() {
+        RandomModels.Built ids = RandomModels.withEmbedding(25, 30, 4, new int[]{8}, 3);
+        java.util.function.Supplier<ByteBuffer> fresh = () -> ByteBuffer.wrap(VlstmWriter.toBytes(ids.spec(), ids.weights(),
+                RandomModels.metadata())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = fresh.get();
+        int vocabulary = 64 + b.getInt(28) - 4;
+        assertEquals(30, b.getInt(vocabulary));
+        b.putInt(vocabulary, 0);
+        assertRefused(resealed(b), "vocabulary size is 0, expected 1..16777216");
+        ByteBuffer c = fresh.get();
+        c.putInt(vocabulary, 29);
+        assertRefused(resealed(c), "tensor 'embedding'", "[29, 4]");
+        ByteBuffer d = fresh.get();
+        d.putInt(64 + 24 + 96 + 4, 1);    // the first input's role: token ids (6) becomes the sequence input (1)
+        assertRefused(resealed(d), "4 bytes left over after the outputs");   // no token ids input: no vocabulary field
+        var s = ids.spec();
+        ModelSpec both = new ModelSpec(s.layers(), s.layout(), s.stateLayout(), s.head(), java.util.List.of(s.inputs().getFirst(),
+                new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x", java.util.List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"),
+                        IoSpec.Dim.fixed(4)))), s.outputs(), 30);
+        VlstmFormatException e = assertThrows(VlstmFormatException.class, () -> VlstmWriter.toBytes(both, ids.weights(), RandomModels.metadata()));
+        assertTrue(e.getMessage().contains("a model takes a sequence input or token ids, not both"), e.getMessage());
+        ModelSpec noTable = new ModelSpec(s.layers(), s.layout(), s.stateLayout(), s.head(), s.inputs(), s.outputs(), 0);
+        e = assertThrows(VlstmFormatException.class, () -> VlstmWriter.toBytes(noTable, ids.weights(), RandomModels.metadata()));
+        assertTrue(e.getMessage().contains("vocabulary size 0, expected 1..16777216 for a token ids input"), e.getMessage());
+        var w = ids.weights();
+        e = assertThrows(VlstmFormatException.class, () -> VlstmWriter.toBytes(s, new ModelWeights(w.layers(), w.head(), null,
+                new float[7]), RandomModels.metadata()));
+        assertTrue(e.getMessage().contains("embedding table: 7 values, expected 120"), e.getMessage());
+    }
+
     @Test
     void poolingOnlyOpensAHeadWithAPooledOutput() {
         RandomModels.Built late = RandomModels.withHead(24, 5, new int[]{20}, java.util.List.of(

@@ -202,6 +202,46 @@ class OnnxImporterTest {
         assertContains(refusal(after.build()), "node 'late' (Sub)", "supported only on the model input, before the first LSTM");
     }
 
+    /** nn.Embedding(9, 3) as PyTorch writes it, a Gather of the table by the ids input, before one LSTM and a head. */
+    private static LstmGraphs embedded(int idType, long axis) {
+        LstmGraphs g = new LstmGraphs(64, 3);
+        g.inputs.clear();
+        g.inputs.add(valueInfo("ids", idType, "seq", "batch"));
+        g.initializers.add(floatTensor("table", new long[]{9, 3}, g.random(27)));
+        g.nodes.add(namedNode("embed", "Gather", List.of("table", "ids"), List.of("e"),
+                axis == 0 ? new dev.vlstm.onnx.proto.OnnxAttribute[0] : new dev.vlstm.onnx.proto.OnnxAttribute[]{attrInt("axis", axis)}));
+        g.current = "e";
+        return g.lstm(4, true).gemmHead(2);
+    }
+
+    /** int64 and int32 ids import as a token-ids model (format 2.2) that matches the float64 evaluation of its table rows. */
+    @Test
+    void anEmbeddingOfInt64OrInt32IdsImportsAsATokenIdsModel() {
+        for (int type : new int[]{dev.vlstm.onnx.proto.OnnxDataType.INT64, dev.vlstm.onnx.proto.OnnxDataType.INT32}) {
+            var m = imp(embedded(type, 0).build());
+            assertTrue(m.spec().takesTokenIds());
+            assertEquals(9, m.spec().vocabulary());
+            assertEquals(3, m.spec().inputSize());
+            assertEquals(dev.vlstm.format.IoSpec.Role.TOKEN_IDS, m.spec().inputs().getFirst().role());
+            assertEquals(2, m.spec().minorVersion());
+            try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), "t")) {
+                double err = dev.vlstm.cli.ConversionCheck.maxError(m, model, 5, 2, 3);
+                assertTrue(err <= 1e-5, "ids of type " + type + " vs float64 on the table rows: max abs error " + err);
+            }
+        }
+    }
+
+    @Test
+    void anEmbeddingVlstmCannotRunIsRefusedNamingWhy() {
+        assertContains(refusal(embedded(dev.vlstm.onnx.proto.OnnxDataType.FLOAT, 0).build()),
+                "node 'embed' (Gather, an nn.Embedding)", "have type float", "expected int64 or int32");
+        assertContains(refusal(embedded(dev.vlstm.onnx.proto.OnnxDataType.INT64, 1).build()),
+                "node 'embed' (Gather, an nn.Embedding)", "axis 1, expected 0");
+        LstmGraphs rank3 = embedded(dev.vlstm.onnx.proto.OnnxDataType.INT64, 0);
+        rank3.inputs.set(0, valueInfo("ids", dev.vlstm.onnx.proto.OnnxDataType.INT64, "seq", "batch", 1));
+        assertContains(refusal(rank3.build()), "have shape", "expected [seq, batch]");
+    }
+
     /** nn.Dropout between the layers imports as a pass-through; in training mode, or with its mask used, it is refused. */
     @Test
     void dropoutAtInferenceIsAPassThrough() {
