@@ -30,3 +30,7 @@ np.save("f4_big_endian_2x3.npy", np.arange(6, dtype=">f4").reshape(2, 3))  # des
 np.save("f4_fortran_2x3.npy", np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
 save_with_version("f4_v2_2x3.npy", np.arange(6, dtype=np.float32).reshape(2, 3), (2, 0))
 save_with_version("f4_v3_2x3.npy", np.arange(6, dtype=np.float32).reshape(2, 3), (3, 0))
+# Token ids (issue 17): int64 as PyTorch's LongTensor.numpy() gives them, int32, and unsigned ids (refused).
+np.save("i8_2x3.npy", np.array([[0, 1, 2**40], [-3, 4, 5]], dtype=np.int64))
+np.save("i4_2x3.npy", np.array([[0, 1, 2**31 - 1], [-3, 4, 5]], dtype=np.int32))
+np.save("u8_2x3.npy", np.arange(6, dtype=np.uint64).reshape(2, 3))   # descr '<u8'

@@ -76,8 +76,7 @@ final class LayerPipeline implements Team.Job {
         Model.DirectionWeights wl = lower.directions()[0];
         int hl = lower.hiddenSize(), panelsL = (hl + PANEL - 1) / PANEL, gsl = panelsL * 4 * PANEL;
         // Every part shares the lower layer's input projection; then the first two run the pipeline.
-        Recurrence.projectRows(k, in, 0, inWidth, seq * batch, wl.w(), wl.bias(), panelsL, 4, false, buf.gates, gsl, gsl,
-                part, parts);
+        Recurrence.projectInputRows(k, wl, in, inWidth, seq * batch, false, buf.gates, part, parts);
         team.barrier();
         if (part == 0) {
             boolean zero = Recurrence.zeroStart(k, wl, in, 0, inWidth, batch, inWidth, hLower, cLower, 0, hl, hl);

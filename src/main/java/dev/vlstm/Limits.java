@@ -12,29 +12,41 @@ import dev.vlstm.format.ModelSpec;
  * @param maxLayers    most LSTM layers (default 16)
  * @param maxHidden    largest hidden size (default 8192)
  * @param maxSequence  longest sequence one run accepts (default 1 000 000 timesteps)
+ * @param maxFoldedEmbeddingBytes the most heap a token-ids model's embedding folded through layer 0 may take (default
+ *                     64 MiB; 0 never folds): above it the table rows go through layer 0's projection at every run
  */
-public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence) {
+public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence, long maxFoldedEmbeddingBytes) {
 
     /** The caps set by system properties, or the defaults. */
     public static Limits defaults() {
         return new Limits(Long.getLong("vlstm.maxFileBytes", 8L << 30), Integer.getInteger("vlstm.maxLayers", 16),
-                Integer.getInteger("vlstm.maxHidden", 8192), Integer.getInteger("vlstm.maxSequence", 1_000_000));
+                Integer.getInteger("vlstm.maxHidden", 8192), Integer.getInteger("vlstm.maxSequence", 1_000_000),
+                Long.getLong("vlstm.maxFoldedEmbeddingBytes", 64L << 20));
+    }
+
+    /** The first four caps, and the default folded-embedding cap. */
+    public Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence) {
+        this(maxFileBytes, maxLayers, maxHidden, maxSequence, 64L << 20);
     }
 
     public Limits withMaxFileBytes(long v) {
-        return new Limits(v, maxLayers, maxHidden, maxSequence);
+        return new Limits(v, maxLayers, maxHidden, maxSequence, maxFoldedEmbeddingBytes);
     }
 
     public Limits withMaxLayers(int v) {
-        return new Limits(maxFileBytes, v, maxHidden, maxSequence);
+        return new Limits(maxFileBytes, v, maxHidden, maxSequence, maxFoldedEmbeddingBytes);
     }
 
     public Limits withMaxHidden(int v) {
-        return new Limits(maxFileBytes, maxLayers, v, maxSequence);
+        return new Limits(maxFileBytes, maxLayers, v, maxSequence, maxFoldedEmbeddingBytes);
     }
 
     public Limits withMaxSequence(int v) {
-        return new Limits(maxFileBytes, maxLayers, maxHidden, v);
+        return new Limits(maxFileBytes, maxLayers, maxHidden, v, maxFoldedEmbeddingBytes);
+    }
+
+    public Limits withMaxFoldedEmbeddingBytes(long v) {
+        return new Limits(maxFileBytes, maxLayers, maxHidden, maxSequence, v);
     }
 
     /** The message for a value over its cap: which cap, and how to raise it. */

@@ -78,9 +78,18 @@ public final class Model implements AutoCloseable {
      * so f × 0 adds exactly nothing to the cell.
      */
     record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR,
-                            float forgetInputLimit) {
+                            float forgetInputLimit, float[] lookup) {
         DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
-            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias));
+            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias), null);
+        }
+
+        /**
+         * Layer 0's direction of a token-ids model with its embedding folded in: {@code lookup} holds each id's gate
+         * pre-activations (table row · Wᵀ + b, {@code [vocabulary][bias.length]}), and the layer's input is the ids.
+         * A first step from zero may skip the forget gate exactly when no pre-activation is Inf or NaN.
+         */
+        DirectionWeights withLookup(float[] lookup) {
+            return new DirectionWeights(w, r, bias, peepholes, finiteR, allFinite(lookup) ? Float.MAX_VALUE : -1f, lookup);
         }
 
         private static boolean allFinite(float[] a) {
@@ -138,7 +147,11 @@ public final class Model implements AutoCloseable {
         }
         head = Head.of(spec, file);
         constantLengths = constantLengths(spec, file);
-        embedding = Embedding.of(spec, file);
+        embedding = Embedding.of(spec, file, limits);
+        if (embedding != null && embedding.folded) {
+            DirectionWeights[] first = layers[0].directions();
+            for (int d = 0; d < first.length; d++) first[d] = first[d].withLookup(embedding.fold(first[d], Kernels.get()));
+        }
     }
 
     /**
@@ -214,7 +227,12 @@ public final class Model implements AutoCloseable {
 
     /** Loads a model held in memory (for models shipped inside a jar, and for tests). */
     public static Model load(byte[] bytes, String sourceName) {
-        return open(VlstmFile.parse(bytes, sourceName), Limits.defaults());
+        return load(bytes, sourceName, Limits.defaults());
+    }
+
+    /** {@link #load(byte[], String)} with the caller's caps. */
+    public static Model load(byte[] bytes, String sourceName, Limits limits) {
+        return open(VlstmFile.parse(bytes, sourceName), limits);
     }
 
     /** Layers, head, and input/output names and shapes as in the source ONNX graph. */

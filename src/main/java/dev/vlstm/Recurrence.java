@@ -59,7 +59,8 @@ final class Recurrence {
             buf.split.set(k, wts, hidden, d, in, inWidth, seq, batch, reverse, y, yWidth, h, c, zero, buf, team);
             team.run(buf.split);
         } else {
-            project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, zero && seq == 1, buf.gates, gs, gs,
+            if (wts.lookup() != null) projectInput(k, wts, in, 0, inWidth, seq * batch, inWidth, 0, panels, false, buf.gates, 0, gs);
+            else project(k, in, 0, inWidth, seq * batch, wts.w(), wts.bias(), panels, 4, zero && seq == 1, buf.gates, gs, gs,
                     buf, team);
             if (fused) {
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, 0, panels, null,
@@ -91,8 +92,7 @@ final class Recurrence {
         int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = b1 - b0, col = d * hidden;
         boolean zero = zeroStart(k, wts, in, b0 * inStride, inStride, rows, inWidth, h, c, b0 * stateStride, stateStride,
                 hidden);
-        k.project(in, b0 * inStride, inStride, rows, inWidth, wts.w(), wts.bias(), 0, panels, 4, zero, gates,
-                b0 * gateStride, gateStride, gs);
+        projectInput(k, wts, in, b0 * inStride, inStride, rows, inWidth, 0, panels, zero, gates, b0 * gateStride, gateStride);
         k.lstmStep(rows, hidden, 0, panels, wts.r(), gates, b0 * gateStride, gateStride,
                 zero ? null : h, b0 * stateStride, stateStride,
                 c, b0 * stateStride, stateStride, y, b0 * yStride + col, yStride);
@@ -254,15 +254,13 @@ final class Recurrence {
             int panels = (hidden + PANEL - 1) / PANEL, gs = panels * 4 * PANEL, rows = seq * batch;
             boolean skipForget = zero && seq == 1;
             if (batch >= parts) {
-                projectRows(k, in, 0, inWidth, rows, wts.w(), wts.bias(), panels, 4, skipForget, buf.gates, gs, gs,
-                        part, parts);
+                projectInputRows(k, wts, in, inWidth, rows, skipForget, buf.gates, part, parts);
                 team.barrier();
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c,
                         rowStart(batch, part, parts), rowStart(batch, part + 1, parts), 0, panels, null, zero, 0, seq);
             } else {
                 int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
-                k.project(in, 0, inWidth, rows, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, skipForget, buf.gates, 0,
-                        gs, gs);
+                projectInput(k, wts, in, 0, inWidth, rows, inWidth, q0, q1 - q0, skipForget, buf.gates, 0, gs);
                 fused(k, wts, buf.gates, hidden, gs, d, seq, batch, reverse, y, yWidth, h, c, 0, batch, q0, q1, team,
                         zero, 0, seq);
             }
@@ -301,6 +299,32 @@ final class Recurrence {
             projectRows(k, x, xOffset, width, rows, w, bias, panels, gates, skipForget, out, outStride, outColumns,
                     part, parts);
         }
+    }
+
+    /**
+     * A layer direction's input projection of {@code rows} rows, panels {@code q0 .. q0 + panels - 1}, into rows of
+     * gate pre-activations from {@code out[outOffset]}, {@code outStride} apart: x·Wᵀ + b by the kernels, or for a
+     * direction with a folded embedding ({@link Embedding}) a copy of each id's row of its lookup table, x then holding
+     * one id per row. {@code skipForget}: gate f's columns may be left out (a first step from zero does not read them).
+     */
+    static void projectInput(LstmKernels k, Model.DirectionWeights wts, float[] x, int xOffset, int xStride, int rows,
+                             int width, int q0, int panels, boolean skipForget, float[] out, int outOffset, int outStride) {
+        int gs = wts.bias().length;
+        if (wts.lookup() == null) {
+            k.project(x, xOffset, xStride, rows, width, wts.w(), wts.bias(), q0, panels, 4, skipForget, out, outOffset,
+                    outStride, gs);
+            return;
+        }
+        int from = q0 * 4 * PANEL, n = panels * 4 * PANEL;
+        for (int r = 0; r < rows; r++)
+            System.arraycopy(wts.lookup(), (int) x[xOffset + r * xStride] * gs + from, out, outOffset + r * outStride + from, n);
+    }
+
+    /** Part {@code part} of {@code parts} of a direction's {@link #projectInput} over all panels, by rows ({@link #rowStart}). */
+    static void projectInputRows(LstmKernels k, Model.DirectionWeights wts, float[] x, int width, int rows,
+                                 boolean skipForget, float[] out, int part, int parts) {
+        int r0 = rowStart(rows, part, parts), r1 = rowStart(rows, part + 1, parts), gs = wts.bias().length;
+        projectInput(k, wts, x, r0 * width, width, r1 - r0, width, 0, gs / (4 * PANEL), skipForget, out, r0 * gs, gs);
     }
 
     /** Part {@code part} of {@code parts} of {@link #project}'s rows: the same product over an even share of them. */

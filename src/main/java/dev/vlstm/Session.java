@@ -29,7 +29,7 @@ public final class Session implements AutoCloseable {
     private final RunArgs simple = new RunArgs();
     private final LstmState[] single = new LstmState[1];
     private final int[] stepIds = new int[1];
-    private float[] embedded = new float[0]; // a token-ids run's ids looked up: [seq*batch][inputSize], the input layout
+    private float[] embedded = new float[0]; // a token-ids run's layer-0 input: [seq*batch][inputSize], the input layout
     private float[] xTime = new float[0];   // batch-first input, transposed to time-major
     private float[] outTime = new float[0]; // batch-first output, before transposing back
     private float[] hiddenA = new float[0]; // [seq][batch][H*dirs] outputs of even layers
@@ -79,7 +79,8 @@ public final class Session implements AutoCloseable {
         layerMajorStates = spec.stateLayout() == StateLayout.LAYER_MAJOR;
         stateSlots = spec.stateSlots();
         stateHidden = spec.layers().getFirst().hiddenSize();
-        inputSize = spec.inputSize();
+        // Layer 0's input values per timestep: a folded embedding's layer reads the id itself (Embedding).
+        inputSize = model.embedding != null ? model.embedding.rowWidth() : spec.inputSize();
         outputSize = spec.outputSize();
         allDefaultCells = Arrays.stream(model.layers).allMatch(Model.LayerWeights::defaultCell);
         rowWidths = RowWidths.of(model.layers);

@@ -19,16 +19,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Token-ids models (format 2.2, {@code nn.Embedding} before the first layer): the ids' table rows are what layer 0
- * reads, so a run on ids must give exactly the run of the same layers on those rows as float features — for int and
- * long ids, every kernel path, streaming — and a bad id is refused naming it.
+ * Token-ids models (format 2.2, {@code nn.Embedding} before the first layer): a run on ids must give the run of the
+ * same layers on the ids' table rows as float features — exactly when the table is not folded, within rounding when it
+ * is — for int and long ids, every kernel path, streaming; and a bad id is refused naming it.
  */
 class EmbeddingTest {
     static final int VOCABULARY = 50, WIDTH = 7;
     static final RandomModels.Built IDS = RandomModels.withEmbedding(31, VOCABULARY, WIDTH, new int[]{16, 16}, 5);
 
     static Model load(RandomModels.Built m) {
-        return Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "ids.vlstm");
+        return load(m, true);
     }
 
     /** The same layers and head, reading float features: the model the embedding feeds. */
@@ -48,24 +48,61 @@ class EmbeddingTest {
         return x;
     }
 
+    static Model load(RandomModels.Built m, boolean fold) {
+        Limits limits = fold ? Limits.defaults() : Limits.defaults().withMaxFoldedEmbeddingBytes(0);
+        return Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "ids.vlstm", limits);
+    }
+
+    /**
+     * Unfolded, the ids' table rows are layer 0's input: bit for bit the float model on those rows. Folded, layer 0
+     * reads each id's precomputed gate row: the same products, rounded in another order (the lookup table is computed
+     * at load by the default kernels over all rows at once), so within float rounding.
+     */
     @ParameterizedTest(name = "{0} kernels")
     @ValueSource(strings = {"scalar", "vector", "vector, 2 threads"})
-    void idsRunAsTheirTableRowsBitForBit(String kernels) {
+    void idsRunAsTheirTableRows(String kernels) {
         int threads = kernels.endsWith("2 threads") ? 2 : 1;
-        try (Model ids = load(IDS); Model plain = floatTwin();
-             Session s = new Session(ids, 1, 1, threads, SessionTest.kernels(kernels));
-             Session p = new Session(plain, 1, 1, threads, SessionTest.kernels(kernels))) {
-            assertTrue(ids.takesTokenIds() && !plain.takesTokenIds());
-            assertEquals(VOCABULARY, ids.vocabularySize());
-            for (int[] shape : new int[][]{{9, 3}, {1, 6}, {12, 1}}) {   // seq 1 with 2 threads takes the row split
-                int seq = shape[0], batch = shape[1];
-                int[] tokens = RandomModels.ids(new Random(seq * 7 + batch), seq * batch, VOCABULARY);
-                tokens[0] = VOCABULARY - 1;
-                long[] longTokens = Arrays.stream(tokens).asLongStream().toArray();
-                float[] expected = p.run(rows(tokens), seq, batch);
-                assertArrayEquals(expected, s.run(tokens, seq, batch), "int ids at seq " + seq + " batch " + batch);
-                assertArrayEquals(expected, s.run(longTokens, seq, batch), "long ids at seq " + seq + " batch " + batch);
+        for (boolean fold : new boolean[]{false, true}) {
+            try (Model ids = load(IDS, fold); Model plain = floatTwin();
+                 Session s = new Session(ids, 1, 1, threads, SessionTest.kernels(kernels));
+                 Session p = new Session(plain, 1, 1, threads, SessionTest.kernels(kernels))) {
+                assertTrue(ids.takesTokenIds() && !plain.takesTokenIds());
+                assertEquals(fold, ids.embedding.folded);
+                assertEquals(VOCABULARY, ids.vocabularySize());
+                // seq 1 with 2 threads takes the row split, batch 1 the panel split, 2 layers of 16 the pipeline
+                for (int[] shape : new int[][]{{9, 3}, {1, 6}, {12, 1}, {1, 1}}) {
+                    int seq = shape[0], batch = shape[1];
+                    int[] tokens = RandomModels.ids(new Random(seq * 7 + batch), seq * batch, VOCABULARY);
+                    tokens[0] = VOCABULARY - 1;
+                    long[] longTokens = Arrays.stream(tokens).asLongStream().toArray();
+                    float[] expected = p.run(rows(tokens), seq, batch), got = s.run(tokens, seq, batch);
+                    assertArrayEquals(got, s.run(longTokens, seq, batch), "long ids = int ids");
+                    String at = kernels + ", " + (fold ? "folded" : "unfolded") + ", seq " + seq + " batch " + batch;
+                    if (!fold) {
+                        assertArrayEquals(expected, got, "int ids, " + at);
+                        continue;
+                    }
+                    double maxAbs = 0;
+                    for (int i = 0; i < got.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - expected[i]));
+                    System.out.printf("token ids (%s) vs the float model on the table rows: max abs error %.3g%n", at, maxAbs);
+                    assertTrue(maxAbs <= 1e-6, at + ": max abs error " + maxAbs);
+                }
             }
+        }
+    }
+
+    /** A first step from zero skips the forget gate only when the folded rows are finite: an Inf row still gives NaN as ONNX does. */
+    @Test
+    void aFoldedTableWithAnInfRowKeepsTheFloatModelsNaN() {
+        var w = IDS.weights();
+        float[] table = w.embedding().clone();
+        table[3 * WIDTH] = Float.POSITIVE_INFINITY;
+        RandomModels.Built inf = new RandomModels.Built(IDS.spec(), new dev.vlstm.format.ModelWeights(w.layers(), w.head(), null, table));
+        try (Model folded = load(inf, true); Model unfolded = load(inf, false)) {
+            assertTrue(folded.embedding.folded);
+            float[] a = folded.newSession().run(new int[]{3}, 1, 1), b = unfolded.newSession().run(new int[]{3}, 1, 1);
+            for (int i = 0; i < a.length; i++)
+                assertEquals(Float.isNaN(b[i]), Float.isNaN(a[i]), "value " + i + ": folded " + a[i] + ", unfolded " + b[i]);
         }
     }
 

@@ -150,7 +150,7 @@ class SessionTest {
             cBad[0] = -0.5f;
             assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, hBad, c, 0, 7, 5), "h not zero");
             assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, h, cBad, 0, 7, 5), "c not zero");
-            Model.DirectionWeights infR = new Model.DirectionWeights(wts.w(), wts.r(), wts.bias(), null, false, limit);
+            Model.DirectionWeights infR = new Model.DirectionWeights(wts.w(), wts.r(), wts.bias(), null, false, limit, null);
             assertFalse(Recurrence.zeroStart(k, infR, x, 0, 7, 2, 4, h, c, 0, 7, 5), "R not finite");
         }
     }

@@ -49,6 +49,8 @@ final class ConvertCommand implements Callable<Integer> {
         }
         var w = spec.commandLine().getOut();
         w.printf("%s -> %s (%,d bytes)%n", in, out, Files.size(out));
+        if (m.spec().takesTokenIds())
+            w.printf("  embedding: %d token ids x %d (nn.Embedding)%n", m.spec().vocabulary(), m.spec().inputSize());
         for (int l = 0; l < m.spec().layers().size(); l++) {
             LayerSpec s = m.spec().layers().get(l);
             w.printf("  LSTM layer %d: input %d, hidden %d, %s%n", l, s.inputSize(), s.hiddenSize(), s.direction().onnxName);

@@ -67,6 +67,7 @@ final class RunCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--in must give the sequence input '" + xSpec.name() + "'");
             NpyArray x = ids ? null : Npy.read(in.get(xSpec));
             NpyIds tokens = ids ? Npy.readIds(in.get(xSpec)) : null;
+            float[] tokenRows = ids ? tokenRows(model, tokens, in.get(xSpec)) : null;   // checks every id, naming the file
             long[] s = ids ? tokens.shape() : x.shape();
             boolean batchFirst = ms.layout() == SequenceLayout.BATCH_SEQ;
             if (s.length != (ids ? 2 : 3) || !ids && s[2] != model.inputSize() || s[0] < 1 || s[1] < 1)
@@ -85,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
                     IoSpec.Role.FINAL_STATE_OUTPUT, IoSpec.Role.POOLED_OUTPUT));
             args.finalStates(find(results, ms, IoSpec.Role.FINAL_H), find(results, ms, IoSpec.Role.FINAL_C));
             Session session = model.newSession(seq, batch);
-            if (stream) streamRun(model, session, ms, ids ? tokenRows(model, tokens, in.get(xSpec)) : x.data(), seq, batch,
+            if (stream) streamRun(model, session, ms, ids ? tokenRows : x.data(), seq, batch,
                     batchFirst, args, h0, c0, results);
             else session.run(args);
 

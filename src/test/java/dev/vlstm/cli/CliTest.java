@@ -139,6 +139,62 @@ class CliTest {
         assertTrue(d <= 1e-6, "run --stream vs run: max abs difference " + d);
     }
 
+    /** A .npy of int32 values in C order, as {@code np.save(f, a.astype(np.int32))} writes it. */
+    static void writeInt32Npy(Path file, long[] shape, long[] values) throws IOException {
+        StringBuilder dict = new StringBuilder("{'descr': '<i4', 'fortran_order': False, 'shape': (" + shape[0] + ", " + shape[1] + "), }");
+        while ((10 + dict.length() + 1) % 64 != 0) dict.append(' ');
+        dict.append('\n');
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + dict.length() + 4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[]{(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) dict.length())
+                .put(dict.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        for (long v : values) b.putInt((int) v);
+        Files.write(file, b.array());
+    }
+
+    /** A token-ids model from the command line: int64 and int32 .npy ids, --stream, bench, inspect, and a bad id. */
+    @Test
+    void aTokenIdsModelRunsOnInt64AndInt32Npy(@TempDir Path dir) throws IOException {
+        Path fixture = Path.of("src/test/resources/fixtures/embedding_2layer_per_step"), model = dir.resolve("m.vlstm");
+        Result c = cli("convert", "--verify", fixture.resolve("model.onnx").toString(), model.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("embedding: 40 token ids x 12"), c.out());
+        NpyIds ids = Npy.readIds(fixture.resolve("input.npy"));
+        assertArrayEquals(new long[]{6, 3}, ids.shape());
+        Path ids32 = dir.resolve("ids32.npy");
+        writeInt32Npy(ids32, ids.shape(), ids.data());
+        for (String[] how : new String[][]{{fixture.resolve("input.npy").toString()}, {ids32.toString()},
+                {ids32.toString(), "--stream"}}) {
+            List<String> args = new java.util.ArrayList<>(List.of("run", model.toString(), "--in", how[0], "--expect",
+                    fixture.resolve("expected.npy").toString()));
+            if (how.length > 1) args.add(how[1]);
+            Result r = cli(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            double err = Double.parseDouble(r.out().replaceAll("(?s).*max abs error of y vs \\S+: (\\S+) .*", "$1"));
+            assertTrue(err <= 1e-5, "run " + String.join(" ", how) + " vs PyTorch: max abs error " + err);
+        }
+        long[] bad = ids.data().clone();
+        bad[4] = 40;
+        Path badIds = dir.resolve("bad.npy");
+        writeInt32Npy(badIds, ids.shape(), bad);
+        Result b = cli("run", model.toString(), "--in", badIds.toString());
+        assertEquals(1, b.code());
+        assertTrue(b.err().contains("bad.npy: token id 40 at position 4 is outside the vocabulary of 40 (ids 0..39)"), b.err());
+        Result f = cli("run", model.toString(), "--in", fixture.resolve("expected.npy").toString());
+        assertEquals(1, f.code());
+        assertTrue(f.err().contains("expected '<i8' or '<i4' (int64 or int32 little-endian token ids)"), f.err());
+        for (String mode : new String[]{"--seq", "--stream"}) {
+            Result r = mode.equals("--seq") ? cli("bench", model.toString(), "--seq", "5", "--calls", "20", "--warmup", "0.1")
+                    : cli("bench", model.toString(), "--stream", "--calls", "20", "--warmup", "0.1");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("median_us"), r.out());
+        }
+        Result i = cli("inspect", model.toString(), "--json");
+        assertEquals(0, i.code(), i.err());
+        JsonNode j = new ObjectMapper().readTree(i.out());
+        assertEquals(40, j.get("embedding").get("vocabulary").asInt(), i.out());
+        assertEquals("[seq, batch]", j.get("input").get("shape").toString().replace("\"", "").replace(",", ", "), i.out());
+    }
+
     @Test
     void benchReportsLatencyThroughputAndAllocation(@TempDir Path dir) throws IOException {
         Path model = dir.resolve("m.vlstm");

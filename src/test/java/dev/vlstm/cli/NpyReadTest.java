@@ -24,6 +24,20 @@ class NpyReadTest {
     }
 
     @Test
+    void readsInt64AndInt32TokenIdsWidenedToLong() {
+        NpyIds l = Npy.readIds(sample("i8_2x3.npy")), i = Npy.readIds(sample("i4_2x3.npy"));
+        assertArrayEquals(new long[] {2, 3}, l.shape());
+        assertArrayEquals(new long[] {0, 1, 1L << 40, -3, 4, 5}, l.data());
+        assertArrayEquals(new long[] {0, 1, Integer.MAX_VALUE, -3, 4, 5}, i.data());
+        String e = assertThrows(NpyException.class, () -> Npy.readIds(sample("u8_2x3.npy"))).getMessage();
+        assertTrue(e.contains("dtype '<u8' (uint64); expected '<i8' or '<i4'"), e);
+        e = assertThrows(NpyException.class, () -> Npy.readIds(sample("f4_2x3x4.npy"))).getMessage();
+        assertTrue(e.contains("dtype '<f4' (float32)"), e);
+        e = assertThrows(NpyException.class, () -> Npy.read(sample("i8_2x3.npy"))).getMessage();
+        assertTrue(e.contains("dtype '<i8' (int64); expected '<f4'"), e);
+    }
+
+    @Test
     void reads3dArrayInCOrder() {
         NpyArray a = Npy.read(sample("f4_2x3x4.npy"));
         assertArrayEquals(new long[] {2, 3, 4}, a.shape());
