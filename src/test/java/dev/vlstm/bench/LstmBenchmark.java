@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.vlstm.Model;
 import dev.vlstm.Session;
+import dev.vlstm.RunArgs;
 import dev.vlstm.format.VlstmWriter;
 import dev.vlstm.onnx.OnnxImporter;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -51,7 +52,8 @@ public class LstmBenchmark {
     /** Largest absolute difference allowed between the two systems' outputs. */
     static final double AGREEMENT = 1e-4;
 
-    @Param({"W1_s150_b1", "W1b_s1_b150", "W2_h256_s100_b1", "W3_h1024_s50_b1", "W4_h256_s100_b64"})
+    @Param({"W1_s150_b1", "W1b_s1_b150", "W2_h256_s100_b1", "W3_h1024_s50_b1", "W4_h256_s100_b64",
+            "W6_emb2000_h256_s50_b1", "W6b_emb2000_h256_s20_b32"})
     public String workload;
 
     /** Intra-op threads, the same for both systems (vlstm's session threads, ONNX Runtime's intra-op pool). */
@@ -64,6 +66,7 @@ public class LstmBenchmark {
     private Model model;
     private Session session;
     private float[] output;
+    private RunArgs args;       // the call both vlstm() and the agreement check make: features or token ids
 
     private OrtEnvironment env;
     private OrtSession.SessionOptions ortOptions;
@@ -81,12 +84,15 @@ public class LstmBenchmark {
                 w.onnx().getFileName().toString());
         session = model.newSession(w.seq(), w.batch(), threads);
         output = new float[w.seq() * w.batch() * model.outputSize()];
+        args = (w.ids() != null ? new RunArgs().tokens(w.ids(), w.seq(), w.batch()) : new RunArgs().input(w.input(), w.seq(), w.batch()))
+                .output(output);
 
         env = OrtEnvironment.getEnvironment();
         ortOptions = new OrtSession.SessionOptions();
         ortOptions.setIntraOpNumThreads(threads);
         ort = env.createSession(w.onnx().toString(), ortOptions);
-        ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(w.input()), w.shape());
+        ortInput = w.ids() != null ? OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(w.ids()), w.shape())
+                : OnnxTensor.createTensor(env, FloatBuffer.wrap(w.input()), w.shape());
         ortInputs = Map.of(w.inputName(), ortInput);
 
         double err = checkAgreement();
@@ -96,7 +102,7 @@ public class LstmBenchmark {
 
     /** Runs both once and fails the trial unless they agree; returns the largest absolute difference. */
     private double checkAgreement() throws OrtException {
-        session.run(w.input(), w.seq(), w.batch(), output);
+        session.run(args);
         float[] expected;
         try (OrtSession.Result r = ort.run(ortInputs)) {
             FloatBuffer fb = ((OnnxTensor) r.get(w.outputName()).orElseThrow()).getFloatBuffer();
@@ -119,7 +125,7 @@ public class LstmBenchmark {
 
     @Benchmark
     public float[] vlstm() {
-        session.run(w.input(), w.seq(), w.batch(), output);
+        session.run(args);
         return output;
     }
 

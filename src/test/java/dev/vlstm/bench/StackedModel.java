@@ -26,14 +26,27 @@ final class StackedModel {
     }
 
     static final int LAYERS = 2;
-    static final String INPUT_NAME = "x", OUTPUT_NAME = "y";
+    static final String INPUT_NAME = "x", IDS_NAME = "ids", OUTPUT_NAME = "y";
 
     static void write(Path file, long seed, int input, int hidden, int output) throws IOException {
+        write(file, seed, 0, input, hidden, output);
+    }
+
+    /**
+     * With {@code vocabulary} > 0, {@code nn.Embedding(vocabulary, input)} first: a Gather of a table uniform in
+     * [-1, 1) by int64 ids {@code [seq, batch]} named {@value #IDS_NAME} (W6).
+     */
+    static void write(Path file, long seed, int vocabulary, int input, int hidden, int output) throws IOException {
         final int INPUT = input, HIDDEN = hidden, OUTPUT = output;
         Random rnd = new Random(seed);
         List<OnnxNode> nodes = new ArrayList<>();
         List<OnnxTensor> weights = new ArrayList<>();
         String x = INPUT_NAME;
+        if (vocabulary > 0) {
+            weights.add(floatTensor("emb.weight", new long[]{vocabulary, INPUT}, uniform(rnd, vocabulary * INPUT, 1f)));
+            nodes.add(namedNode("/emb/Gather", "Gather", List.of("emb.weight", IDS_NAME), List.of("emb.out")));
+            x = "emb.out";
+        }
         int in = INPUT;
         float scale = (float) (1 / Math.sqrt(HIDDEN));
         for (int l = 0; l < LAYERS; l++) {
@@ -56,7 +69,8 @@ final class StackedModel {
         nodes.add(namedNode("/fc/Add", "Add", List.of("fc.bias", "fc.matmul"), List.of(OUTPUT_NAME)));
 
         OnnxGraph g = graph("stacked_h" + hidden, nodes, weights,
-                List.of(valueInfo(INPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", INPUT)),
+                List.of(vocabulary > 0 ? valueInfo(IDS_NAME, OnnxDataType.INT64, "seq", "batch")
+                        : valueInfo(INPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", INPUT)),
                 List.of(valueInfo(OUTPUT_NAME, OnnxDataType.FLOAT, "seq", "batch", OUTPUT)));
         OnnxWriter.write(model(7, 12, g), file);
     }

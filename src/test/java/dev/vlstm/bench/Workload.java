@@ -23,10 +23,18 @@ import java.util.Random;
  *   <li>{@code W3_h1024_s50_b1}: input 256, hidden 1024 × 2 layers, head 32, [50, 1, 256]: 32 MB of recurrent weights,
  *       more than any cache here.</li>
  *   <li>{@code W4_h256_s100_b64}: W2's model at [100, 64, 64]: a batch, compute-bound.</li>
+ *   <li>{@code W6_emb2000_h256_s50_b1}: token ids — nn.Embedding(2000, 128), then W2's layers at input 128 and a
+ *       head of 64 — on 50 × 1 int64 ids uniform over the vocabulary; {@code W6b_emb2000_h256_s20_b32} at 20 × 32.</li>
  * </ul>
+ *
+ * @param ids a token-ids workload's int64 ids {@code [seq, batch]}, else null ({@code input} then holds the features)
  */
 record Workload(String name, Path onnx, String inputName, String outputName, int seq, int batch, int inputSize,
-                float[] input) {
+                float[] input, long[] ids) {
+
+    Workload(String name, Path onnx, String inputName, String outputName, int seq, int batch, int inputSize, float[] input) {
+        this(name, onnx, inputName, outputName, seq, batch, inputSize, input, null);
+    }
 
     static final long SEED = 20261101L;
 
@@ -37,9 +45,22 @@ record Workload(String name, Path onnx, String inputName, String outputName, int
             case "W2_h256_s100_b1" -> stacked(name, scratch, 64, 256, 10, 100, 1);
             case "W3_h1024_s50_b1" -> stacked(name, scratch, 256, 1024, 32, 50, 1);
             case "W4_h256_s100_b64" -> stacked(name, scratch, 64, 256, 10, 100, 64);
+            case "W6_emb2000_h256_s50_b1" -> embedded(name, scratch, 50, 1);
+            case "W6b_emb2000_h256_s20_b32" -> embedded(name, scratch, 20, 32);
             default -> throw new IllegalArgumentException("unknown workload '" + name
-                    + "', expected W1_s150_b1, W1b_s1_b150, W2_h256_s100_b1, W3_h1024_s50_b1 or W4_h256_s100_b64");
+                    + "', expected W1_s150_b1, W1b_s1_b150, W2_h256_s100_b1, W3_h1024_s50_b1, W4_h256_s100_b64, "
+                    + "W6_emb2000_h256_s50_b1 or W6b_emb2000_h256_s20_b32");
         };
+    }
+
+    /** W6: {@link StackedModel} behind nn.Embedding(2000, 128), head 64, on ids uniform over the vocabulary. */
+    static Workload embedded(String name, Path scratch, int seq, int batch) throws IOException {
+        Path onnx = scratch.resolve("embedded_h256.onnx");
+        StackedModel.write(onnx, SEED, 2000, 128, 256, 64);
+        Random rnd = new Random(SEED + 2);
+        long[] ids = new long[seq * batch];
+        for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(2000);
+        return new Workload(name, onnx, StackedModel.IDS_NAME, StackedModel.OUTPUT_NAME, seq, batch, 128, null, ids);
     }
 
     /** A two-layer {@link StackedModel} with random weights, run on uniform input in [-1, 1). */
@@ -83,6 +104,6 @@ record Workload(String name, Path onnx, String inputName, String outputName, int
     }
 
     long[] shape() {
-        return new long[]{seq, batch, inputSize};
+        return ids != null ? new long[]{seq, batch} : new long[]{seq, batch, inputSize};
     }
 }
