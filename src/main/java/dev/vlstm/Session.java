@@ -127,10 +127,14 @@ public final class Session implements AutoCloseable {
      * @throws IllegalStateException    when the model is closed
      */
     public void run(float[] input, int seq, int batch, float[] output) {
+        run(mainOutputInto(output).input(input, seq, batch));
+    }
+
+    /** The session's reused args with only the main output set, into {@code output}: a sequence-type output or final h. */
+    private RunArgs mainOutputInto(float[] output) {
         boolean sequenceOutput = hasSequenceOutput || oneRowOutput || hasLayerY;
-        simple.input(input, seq, batch).initialStates(null, null).sequenceLengths(null)
-                .output(sequenceOutput ? output : null).finalStates(sequenceOutput ? null : output, null);
-        run(simple);
+        return simple.initialStates(null, null).sequenceLengths(null).output(sequenceOutput ? output : null)
+                .finalStates(sequenceOutput ? null : output, null);
     }
 
     /**
@@ -164,21 +168,15 @@ public final class Session implements AutoCloseable {
      */
     public float[] run(int[] ids, int seq, int batch) {
         float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
-        run(tokenArgs(seq, batch, out).tokens(ids, seq, batch));
+        run(mainOutputInto(out).tokens(ids, seq, batch));
         return out;
     }
 
     /** {@link #run(int[], int, int)} with int64 ids. */
     public float[] run(long[] ids, int seq, int batch) {
         float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
-        run(tokenArgs(seq, batch, out).tokens(ids, seq, batch));
+        run(mainOutputInto(out).tokens(ids, seq, batch));
         return out;
-    }
-
-    private RunArgs tokenArgs(int seq, int batch, float[] out) {
-        boolean sequenceOutput = hasSequenceOutput || oneRowOutput || hasLayerY;
-        return simple.initialStates(null, null).sequenceLengths(null).output(sequenceOutput ? out : null)
-                .finalStates(sequenceOutput ? null : out, null);
     }
 
     private void forward(RunArgs a) {
@@ -320,7 +318,7 @@ public final class Session implements AutoCloseable {
         model.checkOpen();
         if (model.embedding != null)
             throw new IllegalArgumentException("input '" + model.inputName() + "' takes token ids; step with int ids");
-        checkedStep(states, n, x, out);
+        checkedStep(states, n, x, x.length, out);
     }
 
     /** One timestep of a token-ids model's stream: the row of {@code id}, then as {@link #step(LstmState, float[], float[])}. */
@@ -344,15 +342,16 @@ public final class Session implements AutoCloseable {
             throw new IllegalArgumentException("n " + n + ", expected 1.." + Math.min(states.length, ids.length)
                     + " (states and ids given)");
         model.embedding.check(ids, null, n, model.inputName());
-        if (embedded.length < n * inputSize) embedded = new float[n * inputSize];
+        reserve(1, n);
         model.embedding.lookUp(ids, null, n, embedded);
-        checkedStep(states, n, embedded, out);
+        checkedStep(states, n, embedded, (long) n * inputSize, out);
     }
 
-    private void checkedStep(LstmState[] states, int n, float[] x, float[] out) {
+    /** A step of {@code x}'s first {@code xValues} values (the caller's whole array, or the session's looked-up ids). */
+    private void checkedStep(LstmState[] states, int n, float[] x, long xValues, float[] out) {
         if (n < 1 || n > states.length) throw new IllegalArgumentException("n " + n + ", expected 1.." + states.length);
-        if (x.length != (long) n * inputSize && x != embedded)
-            throw new IllegalArgumentException("x has " + x.length + " values, expected " + n + " streams x " + inputSize);
+        if (xValues != (long) n * inputSize)
+            throw new IllegalArgumentException("x has " + xValues + " values, expected " + n + " streams x " + inputSize);
         if (out.length != (long) n * outputSize)
             throw new IllegalArgumentException("out has room for " + out.length + " values, expected " + n + " streams x " + outputSize);
         for (int b = 0; b < n; b++) {
@@ -558,16 +557,13 @@ public final class Session implements AutoCloseable {
         long inSize = checkedSize(a.seq, a.batch, inputSize, "input");
         if (ids) {
             int n = a.tokens != null ? a.tokens.length : a.longTokens.length;
-            if (n != (long) a.seq * a.batch) {
-                String shape = batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;
+            if (n != (long) a.seq * a.batch)
                 throw new IllegalArgumentException("input '" + model.inputName() + "' has " + n + " token ids, expected "
-                        + shape);
-            }
+                        + shape(a));
             model.embedding.check(a.tokens, a.longTokens, n, model.inputName());
         } else if (a.x.length != inSize) {
-            String shape = batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;
             throw new IllegalArgumentException("input '" + model.inputName() + "' has " + a.x.length + " values, expected "
-                    + inSize + " = " + shape + " x " + inputSize + " features");
+                    + inSize + " = " + shape(a) + " x " + inputSize + " features");
         }
         checkRole(a.initialH, IoSpec.Role.INITIAL_H, stateSize(a.batch), "initial h");
         checkRole(a.initialC, IoSpec.Role.INITIAL_C, stateSize(a.batch), "initial c");
@@ -604,6 +600,11 @@ public final class Session implements AutoCloseable {
                     throw new IllegalArgumentException("sequence length " + a.sequenceLengths[b] + " of batch row " + b
                             + ", expected 0.." + a.seq);
         }
+    }
+
+    /** The call's sequence shape in the model's layout, for messages: {@code seq 3 x batch 2}. */
+    private String shape(RunArgs a) {
+        return batchFirst ? "batch " + a.batch + " x seq " + a.seq : "seq " + a.seq + " x batch " + a.batch;
     }
 
     private void checkRole(float[] array, IoSpec.Role role, long expected, String what) {

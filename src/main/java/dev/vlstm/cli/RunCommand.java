@@ -67,7 +67,7 @@ final class RunCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--in must give the sequence input '" + xSpec.name() + "'");
             NpyArray x = ids ? null : Npy.read(in.get(xSpec));
             NpyIds tokens = ids ? Npy.readIds(in.get(xSpec)) : null;
-            float[] tokenRows = ids ? tokenRows(model, tokens, in.get(xSpec)) : null;   // checks every id, naming the file
+            if (ids) checkIds(model, tokens, in.get(xSpec));
             long[] s = ids ? tokens.shape() : x.shape();
             boolean batchFirst = ms.layout() == SequenceLayout.BATCH_SEQ;
             if (s.length != (ids ? 2 : 3) || !ids && s[2] != model.inputSize() || s[0] < 1 || s[1] < 1)
@@ -86,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
                     IoSpec.Role.FINAL_STATE_OUTPUT, IoSpec.Role.POOLED_OUTPUT));
             args.finalStates(find(results, ms, IoSpec.Role.FINAL_H), find(results, ms, IoSpec.Role.FINAL_C));
             Session session = model.newSession(seq, batch);
-            if (stream) streamRun(model, session, ms, ids ? tokenRows : x.data(), seq, batch,
+            if (stream) streamRun(model, session, ms, ids ? null : x.data(), ids ? tokens.data() : null, seq, batch,
                     batchFirst, args, h0, c0, results);
             else session.run(args);
 
@@ -124,8 +124,8 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** --stream: one LstmState per batch row, all rows stepped together each timestep. */
-    private void streamRun(Model model, Session session, ModelSpec ms, float[] x, int seq, int batch, boolean batchFirst,
+    /** --stream: one LstmState per batch row, all rows stepped together each timestep; features x or token ids (the other null). */
+    private void streamRun(Model model, Session session, ModelSpec ms, float[] x, long[] ids, int seq, int batch, boolean batchFirst,
                            RunArgs args, float[] h0, float[] c0, Map<IoSpec, float[]> results) {
         if (lengths != null || h0 != null || c0 != null || ms.output(IoSpec.Role.SEQUENCE_OUTPUT) == null
                 || ms.outputs().size() != 1)
@@ -133,35 +133,30 @@ final class RunCommand implements Callable<Integer> {
                     + "sequence output, no states or lengths given");
         dev.vlstm.LstmState[] states = new dev.vlstm.LstmState[batch];
         for (int b = 0; b < batch; b++) states[b] = model.newState();
-        boolean ids = model.takesTokenIds();
-        int in = ids ? 1 : model.inputSize(), out = model.outputSize();
+        int in = model.inputSize(), out = model.outputSize();
         float[] xt = new float[batch * in], yt = new float[batch * out], y = results.get(ms.output(IoSpec.Role.SEQUENCE_OUTPUT));
         int[] idsT = new int[batch];
         for (int t = 0; t < seq; t++) {
-            for (int b = 0; b < batch; b++)
-                System.arraycopy(x, (batchFirst ? b * seq + t : t * batch + b) * in, xt, b * in, in);
-            if (ids) {
-                for (int b = 0; b < batch; b++) idsT[b] = (int) xt[b];
-                session.step(states, batch, idsT, yt);
-            } else {
-                session.step(states, batch, xt, yt);
+            for (int b = 0; b < batch; b++) {
+                int row = batchFirst ? b * seq + t : t * batch + b;
+                if (ids != null) idsT[b] = (int) ids[row];     // checked against the vocabulary: fits an int
+                else System.arraycopy(x, row * in, xt, b * in, in);
             }
+            if (ids != null) session.step(states, batch, idsT, yt);
+            else session.step(states, batch, xt, yt);
             for (int b = 0; b < batch; b++)
                 System.arraycopy(yt, b * out, y, (batchFirst ? b * seq + t : t * batch + b) * out, out);
         }
     }
 
-    /** --stream of a token-ids model: the ids, checked against the vocabulary, one float each (exact below 2^24). */
-    private static float[] tokenRows(Model model, NpyIds tokens, Path file) {
-        float[] rows = new float[tokens.data().length];
-        for (int i = 0; i < rows.length; i++) {
+    /** Refuses the first id outside the vocabulary naming the file (the session's own check names the input). */
+    private static void checkIds(Model model, NpyIds tokens, Path file) {
+        for (int i = 0; i < tokens.data().length; i++) {
             long id = tokens.data()[i];
             if (id < 0 || id >= model.vocabularySize())
                 throw new IllegalArgumentException(file + ": token id " + id + " at position " + i + " is outside the "
                         + "vocabulary of " + model.vocabularySize() + " (ids 0.." + (model.vocabularySize() - 1) + ")");
-            rows[i] = id;
         }
-        return rows;
     }
 
     private static IoSpec mainOutput(ModelSpec ms, Model model) {
