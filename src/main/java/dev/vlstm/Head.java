@@ -57,14 +57,13 @@ final class Head {
         return spec.hasHead() ? new Head(spec, file) : null;
     }
 
-    /** A session's rows between head operations: two buffers of rows × {@link #workWidth}, grown by the session. */
+    /**
+     * A session's rows between head operations: two buffers of rows × {@link #workWidth}, grown by the session, and
+     * the job that splits a dense operation's rows across its threads.
+     */
     static final class Work {
         float[] a = new float[0], b = new float[0];
-        final Recurrence.Buffers buffers;
-
-        Work(Recurrence.Buffers buffers) {
-            this.buffers = buffers;
-        }
+        private final DenseSplit dense = new DenseSplit();
 
         void reserve(long floats) {
             if (a.length < floats) {
@@ -75,6 +74,20 @@ final class Head {
 
         void release() {
             a = b = new float[0];
+        }
+    }
+
+    /** Dense operation {@code op} on rows {@code 0 .. rows-1} split by rows ({@link Rows#start}); set before each use. */
+    private static final class DenseSplit implements Team.Job {
+        private Head head;
+        private LstmKernels k;
+        private int op, srcOffset, rows;
+        private float[] src, dst;
+
+        @Override
+        public void run(int part, int parts) {
+            int r0 = Rows.start(rows, part, parts), r1 = Rows.start(rows, part + 1, parts), in = head.ops[op].inputSize();
+            head.dense(k, op, src, srcOffset + r0 * in, in, r1 - r0, dst, r0 * head.ops[op].outputSize());
         }
     }
 
@@ -91,27 +104,40 @@ final class Head {
              Team team) {
         float[] src = x;
         int srcOffset = xOffset, srcStride = xStride;
-        if (first == ops.length) Recurrence.copyRows(x, xOffset, xStride, out, firstRow * outputSize, outputSize, rows, outputSize);
+        if (first == ops.length) Rows.copy(x, xOffset, xStride, out, firstRow * outputSize, outputSize, rows, outputSize);
         for (int i = first; i < ops.length; i++) {
             HeadOp op = ops[i];
             int width = op.outputSize();
             float[] dst = i == ops.length - 1 ? out : op.kind() != HeadOp.Kind.DENSE && src != x ? src : src == work.a ? work.b : work.a;
             int dstOffset = dst == out ? firstRow * width : firstRow * workWidth;
             if (op.kind() == HeadOp.Kind.DENSE) {
-                if (team != null && firstRow == 0 && srcStride == op.inputSize())
-                    Recurrence.project(k, src, srcOffset, op.inputSize(), rows, weight[i], bias[i],
-                            (width + PANEL - 1) / PANEL, 1, false, dst, width, width, work.buffers, team);
-                else
-                    k.project(src, srcOffset, srcStride, rows, op.inputSize(), weight[i], bias[i],
-                            (width + PANEL - 1) / PANEL, 1, dst, dstOffset, width, width);
+                if (team != null && firstRow == 0 && srcStride == op.inputSize() && rows >= 4 * team.parts()) {
+                    DenseSplit split = work.dense;
+                    split.head = this; split.k = k; split.op = i; split.src = src; split.srcOffset = srcOffset;
+                    split.rows = rows; split.dst = dst;
+                    try {
+                        team.run(split);
+                    } finally {
+                        split.src = split.dst = null;
+                    }
+                } else {
+                    dense(k, i, src, srcOffset, srcStride, rows, dst, dstOffset);
+                }
             } else {
-                if (dst != src) Recurrence.copyRows(src, srcOffset, srcStride, dst, dstOffset, width, rows, width);
+                if (dst != src) Rows.copy(src, srcOffset, srcStride, dst, dstOffset, width, rows, width);
                 apply(k, i, dst, dstOffset, rows);
             }
             src = dst;
             srcOffset = dstOffset;
             srcStride = width;
         }
+    }
+
+    /** Dense operation i on {@code rows} rows of src (row r at {@code src[srcOffset + r * srcStride]}) to dense rows of dst. */
+    private void dense(LstmKernels k, int i, float[] src, int srcOffset, int srcStride, int rows, float[] dst, int dstOffset) {
+        int width = ops[i].outputSize();
+        k.project(src, srcOffset, srcStride, rows, ops[i].inputSize(), weight[i], bias[i], (width + PANEL - 1) / PANEL, 1,
+                dst, dstOffset, width, width);
     }
 
     /** Operation i (not dense) in place on {@code rows} dense rows from {@code a[at]}. */

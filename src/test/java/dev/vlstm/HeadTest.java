@@ -88,13 +88,13 @@ class HeadTest {
             var k = SessionTest.kernels(kernels);
             int rows = 5, in = head.inputSize, out = head.outputSize, w = head.workWidth;
             float[] x = RandomModels.uniform(new Random(3), rows * in, 1f);
-            Head.Work whole = new Head.Work(new Recurrence.Buffers());
+            Head.Work whole = new Head.Work();
             whole.reserve((long) rows * w);
             float[] expected = new float[rows * out];
             head.run(k, x, 0, in, 0, rows, expected, whole, null);
             for (int[] part : new int[][]{{0, 3}, {3, 2}, {4, 1}}) {
                 int firstRow = part[0], n = part[1];
-                Head.Work work = new Head.Work(new Recurrence.Buffers());
+                Head.Work work = new Head.Work();
                 work.reserve((long) rows * w);
                 java.util.Arrays.fill(work.a, -7f);
                 java.util.Arrays.fill(work.b, -7f);

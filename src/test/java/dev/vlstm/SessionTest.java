@@ -130,7 +130,10 @@ class SessionTest {
         LstmKernels k = kernels(kernelName);
         RandomModels.Built m = RandomModels.build(3, 4, new int[]{5}, 0, true);
         try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "zero")) {
-            Model.DirectionWeights wts = model.layers[0].directions()[0];
+            Model.LayerWeights layer = model.layers[0];
+            Model.DirectionWeights wts = layer.directions()[0];
+            var widths = DirectionStage.RowWidths.of(model.layers);
+            DirectionStage stage = new DirectionStage(k, layer, 0, 4, 7, new Workspace(), widths);
             float limit = wts.forgetInputLimit();
             assertTrue(limit > 1e30f && limit < Float.MAX_VALUE, "limit " + limit);
             float[] x = new float[3 * 7], h = new float[3 * 7], c = new float[3 * 7];
@@ -138,20 +141,22 @@ class SessionTest {
             x[7] = -limit;                                        // row 1, at the limit
             java.util.Arrays.fill(h, 14, 21, 1f);                 // row 2: not asked about below
             java.util.Arrays.fill(c, 14, 21, 1f);
-            assertTrue(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, h, c, 0, 7, 5), "rows 0 and 1");
-            assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 3, 4, h, c, 0, 7, 5), "row 2 has h and c");
+            assertTrue(stage.zeroStart(x, 0, 7, 2, h, c, 0, 7), "rows 0 and 1");
+            assertFalse(stage.zeroStart(x, 0, 7, 3, h, c, 0, 7), "row 2 has h and c");
             for (float bad : new float[]{Math.nextUp(limit), Float.NEGATIVE_INFINITY, Float.NaN}) {
                 float[] xBad = x.clone();
                 xBad[10] = bad;                                   // row 1, input 3
-                assertFalse(Recurrence.zeroStart(k, wts, xBad, 0, 7, 2, 4, h, c, 0, 7, 5), "input " + bad);
+                assertFalse(stage.zeroStart(xBad, 0, 7, 2, h, c, 0, 7), "input " + bad);
             }
             float[] hBad = h.clone(), cBad = c.clone();
             hBad[11] = Float.MIN_VALUE;                           // row 1, unit 4
             cBad[0] = -0.5f;
-            assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, hBad, c, 0, 7, 5), "h not zero");
-            assertFalse(Recurrence.zeroStart(k, wts, x, 0, 7, 2, 4, h, cBad, 0, 7, 5), "c not zero");
+            assertFalse(stage.zeroStart(x, 0, 7, 2, hBad, c, 0, 7), "h not zero");
+            assertFalse(stage.zeroStart(x, 0, 7, 2, h, cBad, 0, 7), "c not zero");
             Model.DirectionWeights infR = new Model.DirectionWeights(wts.w(), wts.r(), wts.bias(), null, false, limit, null);
-            assertFalse(Recurrence.zeroStart(k, infR, x, 0, 7, 2, 4, h, c, 0, 7, 5), "R not finite");
+            var infLayer = new Model.LayerWeights(layer.spec(), new Model.DirectionWeights[]{infR}, true, false);
+            assertFalse(new DirectionStage(k, infLayer, 0, 4, 7, new Workspace(), widths).zeroStart(x, 0, 7, 2, h, c, 0, 7),
+                    "R not finite");
         }
     }
 

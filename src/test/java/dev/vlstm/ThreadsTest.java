@@ -157,7 +157,9 @@ class ThreadsTest {
         var m = dev.vlstm.onnx.OnnxImporter.importFile(Fixtures.ROOT.resolve("states_uni2/model.onnx"));
         try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), m.metadata()), "states_uni2")) {
             int seq = 17;
-            assertTrue(LayerPipeline.applies(model.layers[0], model.layers[1], seq, 1, null, 2), "the pipeline applies");
+            try (Session s = model.newSession(seq, 1, 2)) {
+                assertTrue(s.plan().pipelineAbove(0) != null && LayerPipeline.pays(seq, 1, null, 2), "the pipeline applies");
+            }
             Random rnd = new Random(5);
             float[] x = RandomModels.uniform(rnd, seq * 6, 1.5f);
             float[] h0 = RandomModels.uniform(rnd, 2 * 8, 1f), c0 = RandomModels.uniform(rnd, 2 * 8, 2f);
@@ -239,7 +241,7 @@ class ThreadsTest {
             float[] h = spec.output(IoSpec.Role.FINAL_H) != null ? new float[states] : null;
             float[] c = spec.output(IoSpec.Role.FINAL_C) != null ? new float[states] : null;
             RunArgs args = new RunArgs().input(x, 1, batch).initialStates(h0, c0).output(y).finalStates(h, c);
-            assertEquals(threads > 1, s.takesRowSplit(args), "the row split applies");
+            assertEquals(threads > 1, s.plan().takesRowSplit(args), "the row split applies");
             for (int repeat = 0; repeat < 2; repeat++) s.run(args);
             return new float[][]{y, h, c};
         }
@@ -256,13 +258,13 @@ class ThreadsTest {
 
     @Test
     void batchRowsSplitIntoWholeBlocksOfSix() {
-        assertEquals(30, Recurrence.rowStart(64, 1, 2), "64 rows on 2 threads: 30 + 34 (5 blocks; 5 blocks + 4)");
+        assertEquals(30, Rows.start(64, 1, 2), "64 rows on 2 threads: 30 + 34 (5 blocks; 5 blocks + 4)");
         for (int parts = 2; parts <= 8; parts++) {
             for (int batch = parts; batch <= 200; batch++) {
                 int previous = 0;
-                assertEquals(0, Recurrence.rowStart(batch, 0, parts));
+                assertEquals(0, Rows.start(batch, 0, parts));
                 for (int part = 1; part <= parts; part++) {
-                    int start = Recurrence.rowStart(batch, part, parts);
+                    int start = Rows.start(batch, part, parts);
                     String at = "batch " + batch + ", part " + part + " of " + parts;
                     assertTrue(start > previous, at + ": empty or backwards (" + previous + " -> " + start + ")");
                     if (part < parts && batch >= 6 * parts) assertEquals(0, start % 6, at + ": starts at " + start);
