@@ -202,7 +202,7 @@ public final class Model implements AutoCloseable {
     private static void checkHeap(VlstmFile f) {
         Runtime rt = Runtime.getRuntime();
         long largest = 0;
-        for (VlstmFile.TensorEntry e : f.entries().values()) largest = Math.max(largest, e.length());
+        for (VlstmFile.TensorEntry e : f.entries().values()) largest = Math.max(largest, heapBytes(e));
         String shortfall = heapShortfall(f.source(), weightBytes(f) + largest,
                 rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()), rt.maxMemory());
         if (shortfall != null) throw new IllegalStateException(shortfall);
@@ -217,8 +217,13 @@ public final class Model implements AutoCloseable {
 
     private static long weightBytes(VlstmFile f) {
         long bytes = 0;
-        for (VlstmFile.TensorEntry e : f.entries().values()) bytes += e.length();
+        for (VlstmFile.TensorEntry e : f.entries().values()) bytes += heapBytes(e);
         return bytes;
+    }
+
+    /** A tensor's bytes once decoded into a float array: bf16 and int8 matrices are widened to fp32 when they load. */
+    private static long heapBytes(VlstmFile.TensorEntry e) {
+        return e.length() / dev.vlstm.format.WeightType.ofCode(e.dtype()).bytes * 4;
     }
 
     private static long mebibytes(long bytes) {

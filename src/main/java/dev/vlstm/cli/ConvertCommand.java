@@ -1,6 +1,7 @@
 package dev.vlstm.cli;
 
 import dev.vlstm.format.LayerSpec;
+import dev.vlstm.format.WeightType;
 import dev.vlstm.format.VlstmWriter;
 import dev.vlstm.onnx.OnnxImporter;
 import picocli.CommandLine.Command;
@@ -28,16 +29,37 @@ final class ConvertCommand implements Callable<Integer> {
             description = "After converting, run the .vlstm on random inputs and compare with a float64 evaluation of the ONNX weights.")
     boolean verify;
 
-    @picocli.CommandLine.Option(names = "--tolerance", defaultValue = "1e-4", paramLabel = "T",
-            description = "Max abs error --verify accepts (default 1e-4).")
-    double tolerance;
+    @picocli.CommandLine.Option(names = "--tolerance", paramLabel = "T",
+            description = "Max abs error --verify accepts (default 1e-4 for fp32 weights, 1e-2 for bf16, 5e-2 for int8).")
+    Double tolerance;
+
+    @picocli.CommandLine.Option(names = "--weights", defaultValue = "fp32", paramLabel = "fp32|bf16|int8",
+            description = "How to store the weight matrices: fp32 (default), bf16 (half the bytes) or int8 (a quarter, "
+                    + "one scale per output unit of each gate).")
+    String weights;
+
+    /** --verify's default tolerance per weight type: the bounds the PyTorch fixtures are held to (README). */
+    private static double defaultTolerance(WeightType type) {
+        return switch (type) {
+            case FP32 -> 1e-4;
+            case BF16 -> 1e-2;
+            case INT8 -> 5e-2;
+        };
+    }
 
     @Override
     public Integer call() throws Exception {
+        WeightType type;
+        try {
+            type = WeightType.ofLabel(weights);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--weights: " + e.getMessage());
+        }
         OnnxImporter.Imported m = OnnxImporter.importFile(in);
-        VlstmWriter.write(m.spec(), m.weights(), m.metadata(), out);
+        VlstmWriter.write(m.spec().withWeights(type), m.weights(), m.metadata(), out);
         if (verify) {
             double err = ConversionCheck.maxError(m, out);
+            double tolerance = this.tolerance != null ? this.tolerance : defaultTolerance(type);
             boolean ok = err <= tolerance;
             spec.commandLine().getOut().printf("verify: max abs error %.3g vs float64 evaluation of the ONNX weights (tolerance %.3g): %s%n",
                     err, tolerance, ok ? "ok" : "FAILED");
@@ -49,6 +71,8 @@ final class ConvertCommand implements Callable<Integer> {
         }
         var w = spec.commandLine().getOut();
         w.printf("%s -> %s (%,d bytes)%n", in, out, Files.size(out));
+        if (type != WeightType.FP32)
+            w.printf("  weights: %s (weight matrices at %d of fp32's 4 bytes a weight)%n", type.label, type.bytes);
         if (m.spec().takesTokenIds())
             w.printf("  embedding: %d token ids x %d (nn.Embedding)%n", m.spec().vocabulary(), m.spec().inputSize());
         for (int l = 0; l < m.spec().layers().size(); l++) {

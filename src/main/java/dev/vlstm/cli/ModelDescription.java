@@ -5,6 +5,7 @@ import dev.vlstm.format.IoSpec;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.VlstmFile;
+import dev.vlstm.format.WeightType;
 import dev.vlstm.onnx.OnnxImporter;
 
 import java.util.ArrayList;
@@ -34,10 +35,12 @@ final class ModelDescription {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("kind", "vlstm");
         common(d, f.spec(), bytes);
+        d.put("weights", weights(f));
         List<Object> tensors = new ArrayList<>();
         for (VlstmFile.TensorEntry e : f.entries().values()) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("name", e.name());
+            t.put("dtype", WeightType.ofCode(e.dtype()).label);
             t.put("dims", e.dims());
             t.put("offset", e.offset());
             t.put("bytes", e.length());
@@ -47,6 +50,30 @@ final class ModelDescription {
         d.put("packed_tensors", tensors);
         d.put("metadata", f.metadata());
         return d;
+    }
+
+    /**
+     * How the weight matrices are stored: the dtype, their bytes (int8 with its scales), what fp32 would take, and the
+     * saving.
+     */
+    private static Map<String, Object> weights(VlstmFile f) {
+        long stored = 0, fp32 = 0;
+        WeightType type = f.spec().weights();
+        for (VlstmFile.TensorEntry e : f.entries().values()) {
+            WeightType t = WeightType.ofCode(e.dtype());
+            boolean scales = type == WeightType.INT8 && e.name().endsWith(".scale") && f.entries().containsKey(
+                    e.name().substring(0, e.name().length() - ".scale".length()));
+            if (t != WeightType.FP32 || scales) stored += e.length();
+            if (t != WeightType.FP32) fp32 += e.length() / t.bytes * 4;
+        }
+        Map<String, Object> w = new LinkedHashMap<>();
+        w.put("dtype", type.label);
+        if (type != WeightType.FP32) {
+            w.put("matrix_bytes", stored);
+            w.put("fp32_bytes", fp32);
+            w.put("saving", String.format("%.1f %%", 100.0 * (fp32 - stored) / fp32));
+        }
+        return w;
     }
 
     private static void common(Map<String, Object> d, ModelSpec spec, long bytes) {

@@ -11,7 +11,7 @@ final class FileLayout {
     static final byte[] MAGIC = {(byte) 0x89, 'V', 'L', 'S', 'T', 'M', 0x0D, 0x0A};
     static final int MAJOR = 2;
     /** The newest minor version this code reads; it writes the lowest the model needs ({@link ModelSpec#minorVersion}). */
-    static final int MINOR = 2;
+    static final int MINOR = 3;
     /** The most rows an embedding table may have: ids travel as int32 and every id must be exact in a float. */
     static final int MAX_VOCABULARY = 1 << 24;
     /** The previous major version, still read (format-spec.md, "Reading version 1 files"). */
@@ -34,8 +34,23 @@ final class FileLayout {
     static final int MAX_HEAD_OPS = 64;
     static final int PANEL = 16;
 
-    /** A tensor the model section implies: its name and packed dims. */
-    record Expected(String name, long[] dims) {
+    /** A tensor the model section implies: its name, packed dims and how it is stored. */
+    record Expected(String name, long[] dims, WeightType dtype) {
+        Expected(String name, long[] dims) {
+            this(name, dims, WeightType.FP32);
+        }
+    }
+
+    /** The suffix of an int8 weight matrix's scales tensor: {@code l0.d0.w} has {@code l0.d0.w.scale}. */
+    static final String SCALE_SUFFIX = ".scale";
+
+    /**
+     * A weight matrix {@code [panels][k][gates][16]} as {@code spec} stores it, and after it, for int8, its scales:
+     * one per column, {@code [panels][gates][16]}.
+     */
+    private static void addMatrix(List<Expected> out, ModelSpec spec, String name, long panels, long k, long gates) {
+        out.add(new Expected(name, new long[]{panels, k, gates, PANEL}, spec.weights()));
+        if (spec.weights() == WeightType.INT8) out.add(new Expected(name + SCALE_SUFFIX, new long[]{panels, gates, PANEL}));
     }
 
     static int panels(int units) {
@@ -54,8 +69,8 @@ final class FileLayout {
             LayerSpec layer = spec.layers().get(l);
             long n = panels(layer.hiddenSize());
             for (int d = 0; d < layer.direction().count; d++) {
-                out.add(new Expected(weightName(l, d, 'w'), new long[]{n, layer.inputSize(), 4, PANEL}));
-                out.add(new Expected(weightName(l, d, 'r'), new long[]{n, layer.hiddenSize(), 4, PANEL}));
+                addMatrix(out, spec, weightName(l, d, 'w'), n, layer.inputSize(), 4);
+                addMatrix(out, spec, weightName(l, d, 'r'), n, layer.hiddenSize(), 4);
                 out.add(new Expected(weightName(l, d, 'b'), new long[]{n, 4, PANEL}));
                 if (layer.peepholes()) out.add(new Expected(weightName(l, d, 'p'), new long[]{n, 3, PANEL}));
             }
@@ -65,7 +80,7 @@ final class FileLayout {
             String prefix = spec.headTensorPrefix(i);
             if (op.kind() == HeadOp.Kind.DENSE) {
                 long m = panels(op.outputSize());
-                out.add(new Expected(prefix + "w", new long[]{m, op.inputSize(), 1, PANEL}));
+                addMatrix(out, spec, prefix + "w", m, op.inputSize(), 1);
                 out.add(new Expected(prefix + "b", new long[]{m, PANEL}));
             } else if (op.kind() == HeadOp.Kind.LAYER_NORM) {
                 out.add(new Expected(prefix + "scale", new long[]{op.outputSize()}));

@@ -8,15 +8,29 @@ import java.util.List;
  * @param head       the head's operations in order; empty (or null when built) when the model ends with the last LSTM layer
  * @param vocabulary the embedding table's rows of a model that takes token ids (input role {@link IoSpec.Role#TOKEN_IDS},
  *                   version 2.2); 0 for a model that takes float features
+ * @param weights    how the weight matrices are stored (version 2.3; {@link WeightType#FP32} before): what a writer
+ *                   writes, and what a reader found in the tensor table
  */
 public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, List<HeadOp> head,
-                        List<IoSpec> inputs, List<IoSpec> outputs, int vocabulary) {
+                        List<IoSpec> inputs, List<IoSpec> outputs, int vocabulary, WeightType weights) {
 
     public ModelSpec {
+        weights = weights == null ? WeightType.FP32 : weights;
         layers = List.copyOf(layers);
         head = head == null ? List.of() : List.copyOf(head);
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
+    }
+
+    /** A model with fp32 weights. */
+    public ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayout stateLayout, List<HeadOp> head,
+                     List<IoSpec> inputs, List<IoSpec> outputs, int vocabulary) {
+        this(layers, layout, stateLayout, head, inputs, outputs, vocabulary, WeightType.FP32);
+    }
+
+    /** This model with its weight matrices stored as {@code type} ({@code convert --weights}). */
+    public ModelSpec withWeights(WeightType type) {
+        return new ModelSpec(layers, layout, stateLayout, head, inputs, outputs, vocabulary, type);
     }
 
     /** A model of float features (no embedding). */
@@ -45,11 +59,12 @@ public record ModelSpec(List<LayerSpec> layers, SequenceLayout layout, StateLayo
     }
 
     /**
-     * The minor version a file of this model needs: 2 for token ids (an embedding), 1 for a 2.1 feature (a head of
+     * The minor version a file of this model needs: 3 for weights other than fp32, 2 for token ids (an embedding), 1 for a 2.1 feature (a head of
      * several operations, a final-state or pooled output, constant sequence lengths), else 0, so that older readers
      * keep reading every model that uses none of their successors' features.
      */
     public int minorVersion() {
+        if (weights != WeightType.FP32) return 3;
         if (takesTokenIds()) return 2;
         return headFitsVersion20() && output(IoSpec.Role.FINAL_STATE_OUTPUT) == null
                 && input(IoSpec.Role.CONSTANT_SEQUENCE_LENS) == null ? 0 : 1;

@@ -162,6 +162,7 @@ public final class VlstmFile implements AutoCloseable {
                 source + ": model section", major);
         Map<String, String> metadata = readMetadata(new SectionReader(seg, metaOffset, sectionsEnd, source + ": metadata"), source);
         Map<String, TensorEntry> entries = readTable(seg, tableOffset, (int) tensorCount, sectionsEnd, source);
+        spec = spec.withWeights(weightType(entries, minor, source));
         checkTensorSet(spec, entries, source);
 
         Map<String, MemorySegment> tensors = new LinkedHashMap<>();
@@ -180,6 +181,9 @@ public final class VlstmFile implements AutoCloseable {
         if (previousEnd != size)
             throw new VlstmFormatException(source + ": " + (size - previousEnd) + " bytes after the last tensor; the file "
                     + "must end with the last payload");
+        for (TensorEntry e : entries.values())
+            if (e.name().endsWith(SCALE_SUFFIX) && e.dtype() == WeightType.FP32.code && spec.weights() == WeightType.INT8)
+                checkScales(tensors.get(e.name()), e.name(), source);
         return new VlstmFile(source, major, spec, metadata, entries, tensors, arena, fingerprint);
     }
 
@@ -212,9 +216,11 @@ public final class VlstmFile implements AutoCloseable {
             String name = r.paddedString(NAME_BYTES, "name");
             String at = source + ": tensor '" + name + "'";
             if (name.isEmpty()) throw new VlstmFormatException(source + ": tensor table entry " + i + " has an empty name");
-            int dtype = (int) r.u32("dtype");
-            if (dtype != DTYPE_F32)
-                throw new VlstmFormatException(at + ": dtype code " + dtype + ", expected 1 (f32)");
+            long dtypeCode = r.u32("dtype");
+            WeightType type = WeightType.ofCode(dtypeCode);
+            if (type == null)
+                throw new VlstmFormatException(at + ": dtype code " + dtypeCode + ", expected 1 (f32), 2 (bf16) or 3 (int8)");
+            int dtype = type.code;
             int rank = r.u32("rank", 1, MAX_RANK);
             long[] dims = new long[rank];
             long elements = 1;
@@ -232,10 +238,10 @@ public final class VlstmFile implements AutoCloseable {
             long length = r.u64("length");
             int crc = (int) r.u32("CRC32C");
             r.zero(20, "reserved");
-            long expectedLength = multiplyOrFail(elements, 4, at);
+            long expectedLength = multiplyOrFail(elements, type.bytes, at);
             if (length != expectedLength)
                 throw new VlstmFormatException(at + ": length " + Long.toUnsignedString(length) + " bytes, expected "
-                        + expectedLength + " (product of dims x 4)");
+                        + expectedLength + " (product of dims x " + type.bytes + " for " + type.label + ")");
             if (offset % ALIGN != 0)
                 throw new VlstmFormatException(at + ": offset " + Long.toUnsignedString(offset) + " is not a multiple of " + ALIGN);
             if (offset < previousEnd)
@@ -251,6 +257,28 @@ public final class VlstmFile implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The file's weight type: the dtype of layer 0's W (every other matrix must match, {@link #checkTensorSet});
+     * other than f32 only from version 2.3.
+     */
+    private static WeightType weightType(Map<String, TensorEntry> entries, int minor, String source) {
+        TensorEntry w = entries.get(weightName(0, 0, 'w'));
+        WeightType type = w == null ? WeightType.FP32 : WeightType.ofCode(w.dtype());
+        if (type != WeightType.FP32 && minor < 3)
+            throw new VlstmFormatException(source + ": tensor '" + w.name() + "' is " + type.label
+                    + ", which needs format version 2.3, but the file says 2." + minor);
+        return type;
+    }
+
+    /** An int8 matrix's scales: each finite and > 0, or the weights would decode to NaN, Inf or nothing. */
+    private static void checkScales(MemorySegment scales, String name, String source) {
+        float[] v = scales.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+        for (int i = 0; i < v.length; i++)
+            if (!(v[i] > 0) || v[i] == Float.POSITIVE_INFINITY)
+                throw new VlstmFormatException(source + ": tensor '" + name + "': scale " + i + " is " + v[i]
+                        + ", expected a finite value > 0");
+    }
+
     private static void checkTensorSet(ModelSpec spec, Map<String, TensorEntry> entries, String source) {
         List<Expected> expected = expectedTensors(spec);
         Set<String> names = new HashSet<>();
@@ -261,6 +289,11 @@ public final class VlstmFile implements AutoCloseable {
             if (!java.util.Arrays.equals(t.dims(), e.dims()))
                 throw new VlstmFormatException(source + ": tensor '" + e.name() + "' has dims " + java.util.Arrays.toString(t.dims())
                         + ", expected " + java.util.Arrays.toString(e.dims()) + " from the model section");
+            if (t.dtype() != e.dtype().code)
+                throw new VlstmFormatException(source + ": tensor '" + e.name() + "' is " + WeightType.ofCode(t.dtype()).label
+                        + ", expected " + e.dtype().label + (e.dtype() == WeightType.FP32 ? "" : " like tensor 'l0.d0.w'")
+                        + (spec.weights() == WeightType.FP32 && t.dtype() != WeightType.FP32.code
+                        ? " (only weight matrices may be reduced, all of them alike)" : ""));
         }
         for (String n : entries.keySet())
             if (!names.contains(n)) throw new VlstmFormatException(source + ": unexpected tensor '" + n + "' for this model");
@@ -324,9 +357,14 @@ public final class VlstmFile implements AutoCloseable {
         return s;
     }
 
-    /** The payload as floats (a copy), for tools and tests. */
+    /** The payload as floats (a copy; a bf16 or int8 matrix decoded, int8 with its scales). */
     public float[] tensorFloats(String name) {
-        return tensor(name).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+        TensorEntry e = entries.get(name);
+        WeightType type = e == null ? WeightType.FP32 : WeightType.ofCode(e.dtype());
+        if (type == WeightType.FP32)
+            return tensor(name).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
+        float[] scales = type == WeightType.INT8 ? tensorFloats(name + SCALE_SUFFIX) : null;
+        return ReducedWeights.decode(tensor(name), e.dims(), type, scales);
     }
 
     public boolean isOpen() {

@@ -29,8 +29,12 @@ public final class VlstmWriter {
     private VlstmWriter() {
     }
 
-    /** A packed tensor ready to store. */
+    /** A packed tensor, f32. */
     private record Payload(String name, long[] dims, float[] data) {
+    }
+
+    /** A tensor as the file stores it: its table dtype and little-endian payload bytes. */
+    private record Stored(String name, long[] dims, WeightType dtype, ByteBuffer bytes) {
     }
 
     /**
@@ -44,7 +48,7 @@ public final class VlstmWriter {
     /** {@link #write} with the file channel wrapped, so tests can make the disk fail part-way. */
     static void write(ModelSpec spec, ModelWeights weights, Map<String, String> metadata, Path file,
                       java.util.function.UnaryOperator<WritableByteChannel> wrap) throws IOException {
-        List<Payload> payloads = pack(spec, weights);
+        List<Stored> payloads = store(spec, pack(spec, weights));
         Path dir = file.toAbsolutePath().getParent();
         // CREATE_NEW rather than Files.createTempFile, whose owner-only permissions the rename would keep.
         Path temp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "."
@@ -73,14 +77,42 @@ public final class VlstmWriter {
     public static byte[] toBytes(ModelSpec spec, ModelWeights weights, Map<String, String> metadata) {
         var out = new java.io.ByteArrayOutputStream();
         try {
-            writeTo(spec, pack(spec, weights), metadata, Channels.newChannel(out));
+            writeTo(spec, store(spec, pack(spec, weights)), metadata, Channels.newChannel(out));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
         return out.toByteArray();
     }
 
-    private static void writeTo(ModelSpec spec, List<Payload> payloads, Map<String, String> metadata,
+    /**
+     * The payloads as the spec stores them: each weight matrix in the spec's {@link WeightType} (int8: followed by
+     * its scales), everything else f32 (format-spec.md, "Tensor table").
+     */
+    private static List<Stored> store(ModelSpec spec, List<Payload> payloads) {
+        List<Stored> out = new ArrayList<>();
+        java.util.Map<String, Expected> expected = new java.util.HashMap<>();
+        for (Expected e : expectedTensors(spec)) expected.put(e.name(), e);
+        for (Payload p : payloads) {
+            WeightType type = expected.get(p.name()).dtype();
+            switch (type) {
+                case FP32 -> out.add(new Stored(p.name(), p.dims(), type, littleEndian(p.data())));
+                case BF16 -> {
+                    ByteBuffer b = ByteBuffer.allocate(2 * p.data().length).order(ByteOrder.LITTLE_ENDIAN);
+                    for (float v : p.data()) b.putShort(ReducedWeights.bf16(v));
+                    out.add(new Stored(p.name(), p.dims(), type, b.flip()));
+                }
+                case INT8 -> {
+                    float[] scales = ReducedWeights.int8Scales(p.data(), p.dims(), p.name());
+                    out.add(new Stored(p.name(), p.dims(), type, ByteBuffer.wrap(ReducedWeights.int8(p.data(), p.dims(), scales))));
+                    Expected e = expected.get(p.name() + SCALE_SUFFIX);
+                    out.add(new Stored(e.name(), e.dims(), WeightType.FP32, littleEndian(scales)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void writeTo(ModelSpec spec, List<Stored> payloads, Map<String, String> metadata,
                                 WritableByteChannel ch) throws IOException {
         byte[] model = ModelSection.encode(spec);
         byte[] meta = encodeMetadata(metadata);
@@ -92,20 +124,20 @@ public final class VlstmWriter {
         long pos = alignUp(sectionsEnd);
         for (int i = 0; i < payloads.size(); i++) {
             offsets[i] = pos;
-            pos = alignUp(pos + 4L * payloads.get(i).data().length);
+            pos = alignUp(pos + payloads.get(i).bytes().remaining());
         }
-        long fileSize = payloads.isEmpty() ? sectionsEnd : offsets[offsets.length - 1] + 4L * payloads.getLast().data().length;
+        long fileSize = payloads.isEmpty() ? sectionsEnd : offsets[offsets.length - 1] + payloads.getLast().bytes().remaining();
 
         LeBytes table = new LeBytes();
         List<ByteBuffer> encoded = new ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
-            Payload p = payloads.get(i);
-            ByteBuffer bytes = littleEndian(p.data());
+            Stored p = payloads.get(i);
+            ByteBuffer bytes = p.bytes();
             encoded.add(bytes);
             byte[] name = p.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            table.bytes(name).zeros(NAME_BYTES - name.length).u32(DTYPE_F32).u32(p.dims().length);
+            table.bytes(name).zeros(NAME_BYTES - name.length).u32(p.dtype().code).u32(p.dims().length);
             for (int d = 0; d < MAX_RANK; d++) table.u64(d < p.dims().length ? p.dims()[d] : 0);
-            table.u64(offsets[i]).u64(4L * p.data().length).u32(crc(bytes)).zeros(20);
+            table.u64(offsets[i]).u64(bytes.remaining()).u32(crc(bytes)).zeros(20);
         }
 
         LeBytes sections = new LeBytes().bytes(model).bytes(table.toByteArray()).bytes(meta);
@@ -161,7 +193,7 @@ public final class VlstmWriter {
         if (weights.layers().size() != spec.layers().size())
             throw new VlstmFormatException("weights for " + weights.layers().size() + " layers, spec has " + spec.layers().size());
         List<Payload> out = new ArrayList<>();
-        List<Expected> expected = expectedTensors(spec);
+        List<Expected> expected = expectedTensors(spec.withWeights(WeightType.FP32));   // the f32 tensors, no scales
         int e = 0;
         if (spec.takesTokenIds()) {
             checkLength(weights.embedding(), (long) spec.vocabulary() * spec.inputSize(), "embedding table");

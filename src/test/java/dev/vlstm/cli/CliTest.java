@@ -43,6 +43,38 @@ class CliTest {
         assertArrayEquals(new long[]{1, 150, 13}, y.shape());
     }
 
+    /**
+     * convert --weights bf16|int8 writes the reduced file, --verify checks it against the float64 evaluation at the
+     * type's default tolerance, inspect shows the dtype and the saving, run still matches PyTorch within the type's
+     * bound, bench names the weights, and an unknown type is a usage error.
+     */
+    @Test
+    void convertWeightsReducesTheMatricesAndInspectShowsTheSaving(@TempDir Path dir) throws IOException {
+        for (String type : new String[]{"bf16", "int8"}) {
+            Path model = dir.resolve(type + ".vlstm");
+            Result c = cli("convert", "--weights", type, "--verify", FIXTURE.resolve("model.onnx").toString(), model.toString());
+            assertEquals(0, c.code(), c.err());
+            assertTrue(c.out().contains("weights: " + type) && c.out().contains(": ok"), c.out());
+            double verified = Double.parseDouble(c.out().replaceAll("(?s).*verify: max abs error (\\S+) .*", "$1"));
+            Result v = cli("inspect", model.toString(), "--json");
+            JsonNode w = new ObjectMapper().readTree(v.out()).get("weights");
+            assertEquals(type, w.get("dtype").asText(), v.out());
+            long stored = w.get("matrix_bytes").asLong(), fp32 = w.get("fp32_bytes").asLong();
+            assertTrue(stored < (type.equals("bf16") ? 0.51 : 0.3) * fp32, type + ": " + stored + " of " + fp32 + " bytes");
+            assertTrue(cli("inspect", model.toString()).out().contains("saving: "), "text inspect shows the saving");
+            Result r = cli("run", model.toString(), "--in", "images=" + FIXTURE.resolve("input.npy"),
+                    "--expect", FIXTURE.resolve("expected.npy").toString());
+            double err = Double.parseDouble(r.out().replaceAll("(?s).*max abs error of prob vs \\S+: (\\S+) .*", "$1"));
+            assertTrue(err <= (type.equals("bf16") ? 1e-2 : 5e-2) && verified > 0,
+                    type + ": CLI run vs PyTorch max abs error " + err + ", --verify vs float64 " + verified);
+            Result b = cli("bench", model.toString(), "--seq", "5", "--calls", "5", "--warmup", "0.1");
+            assertTrue(b.out().contains("weights: " + type + " in the file, fp32 in memory"), b.out());
+        }
+        Result bad = cli("convert", "--weights", "fp16", FIXTURE.resolve("model.onnx").toString(), dir.resolve("x.vlstm").toString());
+        assertEquals(2, bad.code(), bad.out() + bad.err());
+        assertTrue(bad.err().contains("--weights: weights 'fp16', expected fp32, bf16 or int8"), bad.err());
+    }
+
     @Test
     void twoPathsMeanConvert(@TempDir Path dir) {
         Path model = dir.resolve("m.vlstm");

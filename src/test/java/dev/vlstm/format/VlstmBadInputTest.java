@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -138,7 +139,7 @@ class VlstmBadInputTest {
         assertRefused(resealed(c), "activation f has unknown code 99");
         ByteBuffer d = file();
         d.putInt(tableOffset(d) + 48, 11); // dtype
-        assertRefused(resealed(d), "tensor 'l0.d0.w': dtype code 11, expected 1 (f32)");
+        assertRefused(resealed(d), "tensor 'l0.d0.w': dtype code 11, expected 1 (f32), 2 (bf16) or 3 (int8)");
     }
 
     /** A model with a head of three operations (format 2.1): dense 20 -> 6, Relu, Softmax. */
@@ -261,6 +262,71 @@ class VlstmBadInputTest {
         assertRefused(d.array(), "header CRC32C mismatch");
     }
 
+    static ByteBuffer reducedFile(WeightType type) {
+        return ByteBuffer.wrap(VlstmWriter.toBytes(MODEL.spec().withWeights(type), MODEL.weights(), RandomModels.metadata()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The table entry of tensor {@code name}. */
+    static int entry(ByteBuffer b, String name) {
+        for (int i = 0, count = b.getInt(36); i < count; i++) {
+            int e = tableOffset(b) + 128 * i;
+            byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (java.util.Arrays.equals(java.util.Arrays.copyOfRange(b.array(), e, e + n.length), n) && b.get(e + n.length) == 0) return e;
+        }
+        throw new AssertionError("no tensor " + name);
+    }
+
+    /** Float {@code i} of tensor {@code name}'s payload set to {@code v}, its CRC recomputed, the file resealed. */
+    static byte[] withPayloadFloat(ByteBuffer b, String name, int i, float v) {
+        int e = entry(b, name);
+        int offset = (int) b.getLong(e + 88), length = (int) b.getLong(e + 96);
+        b.putFloat(offset + 4 * i, v);
+        CRC32C c = new CRC32C();
+        c.update(b.array(), offset, length);
+        b.putInt(e + 104, (int) c.getValue());
+        return resealed(b);
+    }
+
+    @Test
+    void badReducedWeightsAreNamedByTensor() {
+        for (float bad : new float[]{0f, -0.5f, Float.NaN, Float.POSITIVE_INFINITY})
+            assertRefused(withPayloadFloat(reducedFile(WeightType.INT8), "l1.d0.r.scale", 3, bad),
+                    "tensor 'l1.d0.r.scale': scale 3 is " + bad + ", expected a finite value > 0");
+        ByteBuffer b = reducedFile(WeightType.BF16);
+        b.putShort(10, (short) 2);
+        assertRefused(resealed(b), "tensor 'l0.d0.w' is bf16, which needs format version 2.3, but the file says 2.2");
+        ByteBuffer c = reducedFile(WeightType.BF16);
+        c.putInt(entry(c, "l0.d0.r") + 48, 1);
+        assertRefused(resealed(c), "tensor 'l0.d0.r': length", "(product of dims x 4 for fp32)");
+        ByteBuffer d = reducedFile(WeightType.INT8);
+        d.putInt(entry(d, "l0.d0.w") + 48, 2);
+        assertRefused(resealed(d), "tensor 'l0.d0.w': length", "(product of dims x 2 for bf16)");
+        ByteBuffer e = file();     // an f32 model whose bias claims to be int8 at an int8 length
+        int bias = entry(e, "l0.d0.b");
+        e.putInt(bias + 48, 3);
+        e.putLong(bias + 96, e.getLong(bias + 96) / 4);
+        assertRefused(resealed(e), "tensor 'l0.d0.b'");
+    }
+
+    @Test
+    void aReducedFileReadsBackItsTypeAndDecodesItsWeights() {
+        try (VlstmFile fp32 = VlstmFile.parse(file().array(), "fp32.vlstm")) {
+            float[] w = fp32.tensorFloats("l0.d0.r");
+            for (WeightType t : new WeightType[]{WeightType.BF16, WeightType.INT8}) {
+                try (VlstmFile f = VlstmFile.parse(reducedFile(t).array(), t.label + ".vlstm")) {
+                    assertEquals(t, f.spec().weights());
+                    assertEquals(3, reducedFile(t).getShort(10), t + " files are version 2.3");
+                    float[] got = f.tensorFloats("l0.d0.r");
+                    double worst = 0;
+                    for (int i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(got[i] - w[i]) / Math.max(1e-30, Math.abs(w[i])));
+                    assertTrue(t == WeightType.BF16 ? worst <= 1.0 / 256 : worst > 0, t + ": max relative weight error " + worst);
+                    assertArrayEquals(fp32.tensorFloats("l0.d0.b"), f.tensorFloats("l0.d0.b"), "biases stay f32");
+                }
+            }
+        }
+    }
+
     @Test
     void wrongMagicUnknownMajorAndNewerMinor() {
         ByteBuffer b = file();
@@ -270,7 +336,7 @@ class VlstmBadInputTest {
         c.putShort(8, (short) 9);
         assertRefused(resealed(c), "format version 9.0, this reader reads 1.x to 2.x");
         ByteBuffer d = file();
-        d.putShort(10, (short) 3);
+        d.putShort(10, (short) 4);
         try (VlstmFile f = VlstmFile.parse(resealed(d), "newer-minor.vlstm")) {
             assertTrue(f.spec().equals(MODEL.spec()), "a newer minor version that uses known features reads the same model");
         }

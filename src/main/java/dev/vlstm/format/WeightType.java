@@ -1,0 +1,40 @@
+package dev.vlstm.format;
+
+/**
+ * How a file stores its weight matrices — every layer's W and R and every dense head operation's matrix — (format
+ * 2.3): the tensor table's dtype of those tensors. Biases, peepholes, layer norms, the embedding table and constant
+ * sequence lengths are always f32.
+ */
+public enum WeightType {
+    /** IEEE binary32, 4 bytes a weight. */
+    FP32(1, 4, "fp32"),
+    /** bfloat16, 2 bytes: the upper half of the binary32, rounded to nearest even. */
+    BF16(2, 2, "bf16"),
+    /** int8, 1 byte: symmetric, the weight q × scale of its column, with an f32 tensor {@code <name>.scale} of scales. */
+    INT8(3, 1, "int8");
+
+    /** The tensor table's dtype code. */
+    public final int code;
+    /** Bytes a weight. */
+    public final int bytes;
+    /** The name {@code convert --weights} takes and {@code inspect} shows. */
+    public final String label;
+
+    WeightType(int code, int bytes, String label) {
+        this.code = code;
+        this.bytes = bytes;
+        this.label = label;
+    }
+
+    /** The type of a dtype code, or null for a code this reader does not know. */
+    public static WeightType ofCode(long code) {
+        for (WeightType t : values()) if (t.code == code) return t;
+        return null;
+    }
+
+    /** The type named {@code fp32}, {@code bf16} or {@code int8}. */
+    public static WeightType ofLabel(String label) {
+        for (WeightType t : values()) if (t.label.equals(label)) return t;
+        throw new IllegalArgumentException("weights '" + label + "', expected fp32, bf16 or int8");
+    }
+}
