@@ -182,12 +182,14 @@ final class DirectionStage {
             int t = reverse ? seq - 1 - s : s;
             int prev = reverse ? t + 1 : t - 1;
             int pre = (t * batch + b0) * gateWidth, out = (t * batch + b0) * outWidth + column;
-            if (s == 0) {
-                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gateWidth, zero ? null : h, b0 * hidden,
-                        hidden, c, b0 * hidden, hidden, y, out, outWidth);
+            // The previous h: the initial state (null from zero) on the first step, else the last step's output.
+            float[] hPrev = s > 0 ? y : zero ? null : h;
+            int hAt = s > 0 ? (prev * batch + b0) * outWidth + column : b0 * hidden, hStride = s > 0 ? outWidth : hidden;
+            if (rows == 1 && hPrev != null && wts.reducedR() != null) {    // batch 1 streams the reduced R
+                k.lstmStepRow(hidden, q0, q1 - q0, wts.reducedR(), gates, pre, hPrev, hAt, c, b0 * hidden, y, out);
             } else {
-                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gateWidth, y,
-                        (prev * batch + b0) * outWidth + column, outWidth, c, b0 * hidden, hidden, y, out, outWidth);
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gateWidth, hPrev, hAt, hStride, c, b0 * hidden,
+                        hidden, y, out, outWidth);
             }
             // The last timestep needs no barrier: the job ends there, and the team's join is one.
             if (stepBarrier != null && s + 1 < seq) stepBarrier.barrier();
@@ -233,8 +235,12 @@ final class DirectionStage {
         int rows = b1 - b0, state = rowWidths.state(), out = rowWidths.output(), gateStride = rowWidths.gates();
         boolean zero = zeroStart(in, b0 * rowInStride, rowInStride, rows, h, c, b0 * state, state);
         projectInput(in, rowInStride, ws.gates, gateStride, b0, b1, 0, panels, zero);
-        k.lstmStep(rows, hidden, 0, panels, wts.r(), ws.gates, b0 * gateStride, gateStride, zero ? null : h, b0 * state,
-                state, c, b0 * state, state, y, b0 * out + column, out);
+        if (rows == 1 && !zero && wts.reducedR() != null)
+            k.lstmStepRow(hidden, 0, panels, wts.reducedR(), ws.gates, b0 * gateStride, h, b0 * state, c, b0 * state, y,
+                    b0 * out + column);
+        else
+            k.lstmStep(rows, hidden, 0, panels, wts.r(), ws.gates, b0 * gateStride, gateStride, zero ? null : h,
+                    b0 * state, state, c, b0 * state, state, y, b0 * out + column, out);
         Rows.copy(y, b0 * out + column, out, h, b0 * state, state, rows, hidden);
     }
 

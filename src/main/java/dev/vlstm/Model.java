@@ -6,6 +6,7 @@ import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.VlstmFile;
 import dev.vlstm.format.VlstmFormatException;
 import dev.vlstm.kernel.GateLines;
+import dev.vlstm.kernel.ReducedMatrix;
 import dev.vlstm.kernel.Kernels;
 
 import java.io.IOException;
@@ -78,9 +79,22 @@ public final class Model implements AutoCloseable {
      * so f × 0 adds exactly nothing to the cell.
      */
     record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR,
-                            float forgetInputLimit, float[] lookup) {
+                            float forgetInputLimit, float[] lookup, ReducedMatrix reducedR) {
         DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
-            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias), null);
+            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias), null, null);
+        }
+
+        DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR, float forgetInputLimit,
+                         float[] lookup) {
+            this(w, r, bias, peepholes, finiteR, forgetInputLimit, lookup, null);
+        }
+
+        /**
+         * This direction with R also in its file's reduced form, which one-row steps stream (batch 1:
+         * {@code LstmKernels.lstmStepRow}); several rows and the general path still read the widened {@code r}.
+         */
+        DirectionWeights withReducedR(ReducedMatrix reduced) {
+            return new DirectionWeights(w, r, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced);
         }
 
         /**
@@ -89,7 +103,8 @@ public final class Model implements AutoCloseable {
          * A first step from zero may skip the forget gate exactly when no pre-activation is Inf or NaN.
          */
         DirectionWeights withLookup(float[] lookup) {
-            return new DirectionWeights(w, r, bias, peepholes, finiteR, allFinite(lookup) ? Float.MAX_VALUE : -1f, lookup);
+            return new DirectionWeights(w, r, bias, peepholes, finiteR, allFinite(lookup) ? Float.MAX_VALUE : -1f, lookup,
+                    reducedR);
         }
 
         private static boolean allFinite(float[] a) {
@@ -138,10 +153,15 @@ public final class Model implements AutoCloseable {
             DirectionWeights[] dirs = new DirectionWeights[s.direction().count];
             for (int d = 0; d < dirs.length; d++) {
                 String prefix = "l" + l + ".d" + d + ".";
-                dirs[d] = new DirectionWeights(GateLines.fromFileOrder(file.tensorFloats(prefix + "w"), s.inputSize()),
-                        GateLines.fromFileOrder(file.tensorFloats(prefix + "r"), s.hiddenSize()),
+                float[] r = GateLines.fromFileOrder(file.tensorFloats(prefix + "r"), s.hiddenSize());
+                dirs[d] = new DirectionWeights(GateLines.fromFileOrder(file.tensorFloats(prefix + "w"), s.inputSize()), r,
                         file.tensorFloats(prefix + "b"),
                         s.peepholes() ? file.tensorFloats(prefix + "p") : null);
+                dirs[d] = switch (spec.weights()) {
+                    case FP32 -> dirs[d];
+                    case BF16 -> dirs[d].withReducedR(ReducedMatrix.bf16(r, s.hiddenSize()));
+                    case INT8 -> dirs[d].withReducedR(ReducedMatrix.int8(r, file.tensorFloats(prefix + "r.scale"), s.hiddenSize()));
+                };
             }
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
         }

@@ -116,6 +116,22 @@ class AllocationSweepTest {
         float[] px = RandomModels.uniform(new Random(1), 40 * 6 * 5, 1f), py = new float[6 * pm.outputSize()];
         shapes.add(new Shape("max over time then every head operation, seq 40, batch 6, 2 threads", pm, ps,
                 () -> ps.run(px, 40, 6, py)));
+        // bf16 and int8 R: batch 1 streams the reduced matrix (LstmKernels.lstmStepRow), on 1 and 2 threads, and a step.
+        RandomModels.Built b = RandomModels.build(97, 12, new int[]{256, 256}, 8, true);
+        for (dev.vlstm.format.WeightType type : List.of(dev.vlstm.format.WeightType.BF16, dev.vlstm.format.WeightType.INT8)) {
+            Model rm = Model.load(VlstmWriter.toBytes(b.spec().withWeights(type), b.weights(), RandomModels.metadata()),
+                    "sweep-" + type.label);
+            float[] rx = RandomModels.uniform(new Random(3), 30 * 12, 1f), ry = new float[30 * rm.outputSize()];
+            for (int threads : new int[]{1, 2}) {
+                Session rs = rm.newSession(30, 1, threads);
+                shapes.add(new Shape(type.label + " weights, 2x256, head 8, seq 30, batch 1, " + threads + " threads", rm, rs,
+                        () -> rs.run(rx, 30, 1, ry)));
+            }
+            Session rStep = rm.newSession();
+            LstmState rState = rm.newState();
+            float[] sx = java.util.Arrays.copyOf(rx, 12), sy = new float[rm.outputSize()];
+            shapes.add(new Shape(type.label + " weights, step", rm, rStep, () -> rStep.step(rState, sx, sy)));
+        }
     }
 
     /** The chained head of {@link HeadTest#EVERY_OP} (format 2.1): a run, or a step of one stream when seq is 0. */

@@ -116,6 +116,16 @@ public interface LstmKernels {
                   float[] c, int cOffset, int cStride,
                   float[] hOut, int hOutOffset, int hOutStride);
 
+    /**
+     * {@link #lstmStep} of one row from a state that is not zero, with R reduced ({@link ReducedMatrix}): the recurrent
+     * product reads bf16 weights (widened by a 16-bit shift) or int8 ones (converted to float, each column's sum scaled
+     * once), accumulating in float; the activations and the cell update are lstmStep's. bf16 gives lstmStep's result
+     * on the widened weights; int8 differs from it only by the rounding of the scale's place. At batch 1 a step streams
+     * all of R, so this is what half or a quarter of its bytes buys.
+     */
+    void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
+                     float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset);
+
     /** The elementwise functions {@link #activate} applies: the head's cheap, common activations. */
     enum Pointwise { SIGMOID, TANH, LEAKY_RELU }
 

@@ -68,16 +68,45 @@ final class ScalarKernels implements LstmKernels {
                     }
                 }
             }
-            int cRow = cOffset + b * cStride, outRow = hOutOffset + b * hOutStride;
-            for (int u = firstPanel * PANEL; u < Math.min(hidden, (firstPanel + panels) * PANEL); u++) {
-                int at = preRow + (u / PANEL) * 4 * PANEL + u % PANEL;      // a_i; a_o, a_f, a_c follow PANEL apart
-                float i = sigmoid(pre[at]), o = sigmoid(pre[at + PANEL]);
-                // From a zero state f * c is +0, whatever f is (hPrev null promises it is not NaN): the same sum.
-                float kept = hPrev == null ? 0f : sigmoid(pre[at + 2 * PANEL]) * c[cRow + u];
-                float cell = kept + i * tanh(pre[at + 3 * PANEL]);
-                c[cRow + u] = cell;
-                hOut[outRow + u] = o * tanh(cell);
+            cellUpdate(hidden, firstPanel, panels, pre, preRow, c, cOffset + b * cStride, hOut, hOutOffset + b * hOutStride,
+                    hPrev == null);
+        }
+    }
+
+    @Override
+    public void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
+                            float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset) {
+        reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
+        cellUpdate(hidden, firstPanel, panels, pre, preOffset, c, cOffset, hOut, hOutOffset, false);
+    }
+
+    /**
+     * pre += h·R of one row over a reduced R, panels firstPanel ..: bf16 weights widened and summed into pre as
+     * {@link #lstmStep} sums; int8 columns summed from 0, then scaled once and added (the vector kernels' order).
+     */
+    static void reducedProduct(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
+                               float[] hPrev, int hPrevOffset) {
+        for (int line = firstPanel * 4; line < (firstPanel + panels) * 4; line++) {
+            int p = preOffset + line * PANEL, base = line * hidden * PANEL;
+            for (int j = 0; j < PANEL; j++) {
+                float sum = r.bf16 != null ? pre[p + j] : 0f;
+                for (int kk = 0; kk < hidden; kk++) sum += hPrev[hPrevOffset + kk] * r.weight(base + kk * PANEL + j);
+                pre[p + j] = r.bf16 != null ? sum : Math.fma(sum, r.scales[line * PANEL + j], pre[p + j]);
             }
+        }
+    }
+
+    /** The activations and the cell update of one row, units of panels firstPanel .. (gate sums in pre). */
+    private static void cellUpdate(int hidden, int firstPanel, int panels, float[] pre, int preRow, float[] c, int cRow,
+                                   float[] hOut, int outRow, boolean zeroState) {
+        for (int u = firstPanel * PANEL; u < Math.min(hidden, (firstPanel + panels) * PANEL); u++) {
+            int at = preRow + (u / PANEL) * 4 * PANEL + u % PANEL;      // a_i; a_o, a_f, a_c follow PANEL apart
+            float i = sigmoid(pre[at]), o = sigmoid(pre[at + PANEL]);
+            // From a zero state f * c is +0, whatever f is (a zero state promises it is not NaN): the same sum.
+            float kept = zeroState ? 0f : sigmoid(pre[at + 2 * PANEL]) * c[cRow + u];
+            float cell = kept + i * tanh(pre[at + 3 * PANEL]);
+            c[cRow + u] = cell;
+            hOut[outRow + u] = o * tanh(cell);
         }
     }
 

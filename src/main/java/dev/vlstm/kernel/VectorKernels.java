@@ -185,20 +185,40 @@ final class VectorKernels implements LstmKernels {
             accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, false, firstPanel * 4 * SLICES,
                     (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
         }
+        cellUpdates(batch, hidden, firstPanel, panels, pre, preOffset, preStride, c, cOffset, cStride, hOut, hOutOffset,
+                hOutStride, hPrev == null);
+    }
+
+    @Override
+    public void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
+                            float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset) {
+        if (r.int8 != null && !ReducedRowKernels.INT8) {   // 128-bit vectors: no 4-lane byte vector to widen from
+            ScalarKernels.reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
+        } else {
+            ReducedRowKernels.accumulate(hPrev, hPrevOffset, r, firstPanel * 4 * SLICES, (firstPanel + panels) * 4 * SLICES,
+                    pre, preOffset);
+        }
+        cellUpdates(1, hidden, firstPanel, panels, pre, preOffset, 0, c, cOffset, 0, hOut, hOutOffset, 0, false);
+    }
+
+    /** lstmStep's activations and cell update over rows whose gate sums are in pre. */
+    private static void cellUpdates(int batch, int hidden, int firstPanel, int panels, float[] pre, int preOffset,
+                                    int preStride, float[] c, int cOffset, int cStride, float[] hOut, int hOutOffset,
+                                    int hOutStride, boolean zeroState) {
         // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
         int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
         int block = CELL_BLOCK_FLOATS / (panels * 4 * PANEL);
         if (batch == 1 || block < MIN_CELL_BLOCK) {
             for (int b = 0; b < batch; b++) {
                 cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
-                        hOut, hOutOffset + b * hOutStride + unit, hPrev == null);
+                        hOut, hOutOffset + b * hOutStride + unit, zeroState);
             }
             return;
         }
         for (int b = 0; b < batch; b += block) {
             cellUpdateRows(Math.min(block, batch - b), units, pre, preOffset + b * preStride + gateColumn, preStride,
                     c, cOffset + b * cStride + unit, cStride, hOut, hOutOffset + b * hOutStride + unit, hOutStride,
-                    hPrev == null);
+                    zeroState);
         }
     }
 
@@ -398,13 +418,13 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** Index in the weights of column vector {@code cv}'s weight for k = 0 (gate line cv / SLICES, {@link GateLines}). */
-    private static int columnBase(int cv, int k) {
+    static int columnBase(int cv, int k) {
         int line = cv / SLICES;                   // q*gates + g
         return line * k * PANEL + (cv - line * SLICES) * LANES;
     }
 
     /** Offset in the weights of column vector {@code j} of a group of 8 from its first: {@code line} floats per gate line. */
-    private static int vectorOffset(int j, int line) {
+    static int vectorOffset(int j, int line) {
         return j / SLICES * line + j % SLICES * LANES;
     }
 

@@ -138,6 +138,58 @@ class KernelAgreementTest {
     }
 
     /**
+     * A one-row step over a reduced R ({@link LstmKernels#lstmStepRow}) equals lstmStep on the same weights widened to
+     * fp32: bf16 bit for bit (the same fused sums in the same order), int8 within 1e-5 (each column's sum is scaled
+     * once instead of each weight), over all panels and over a middle range of them, with offsets; it touches only
+     * those panels' columns of pre, c and h.
+     */
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void aReducedStepRowEqualsTheStepOnItsWidenedWeights(LstmKernels kernels, int hidden) {
+        Random rnd = new Random(77L * hidden);
+        int panels = PanelPacking.panels(hidden), preWidth = panels * 4 * P;
+        float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, (float) (2 / Math.sqrt(hidden))), hidden, hidden);
+        float[] bf16 = r.clone(), scales = new float[preWidth], int8 = r.clone();
+        for (int e = 0; e < r.length; e++) {
+            int b = Float.floatToRawIntBits(r[e]);
+            bf16[e] = Float.intBitsToFloat((b + 0x7FFF + ((b >>> 16) & 1)) & 0xFFFF0000);
+            int column = e / (hidden * P) * P + e % P;
+            scales[column] = Math.max(scales[column], Math.abs(r[e]) / 127f);
+        }
+        for (int col = 0; col < preWidth; col++) if (scales[col] == 0) scales[col] = 1;
+        for (int e = 0; e < r.length; e++) int8[e] = Math.round(r[e] / scales[e / (hidden * P) * P + e % P]) * scales[e / (hidden * P) * P + e % P];
+        float[] pre = uniform(rnd, preWidth + 3, 2f), hPrev = uniform(rnd, hidden + 5, 1f), c = uniform(rnd, hidden + 2, 2f);
+        int[][] ranges = panels > 2 ? new int[][]{{0, panels}, {1, panels - 2}} : new int[][]{{0, panels}};
+        for (int[] range : ranges) {
+            for (String type : new String[]{"bf16", "int8"}) {
+                float[] wide = type.equals("bf16") ? bf16 : int8;
+                ReducedMatrix reduced = type.equals("bf16") ? ReducedMatrix.bf16(wide, hidden) : ReducedMatrix.int8(wide, scales, hidden);
+                float[] preA = pre.clone(), cA = c.clone(), outA = new float[hidden + 7];
+                float[] preB = pre.clone(), cB = c.clone(), outB = new float[hidden + 7];
+                Arrays.fill(outA, CANARY);
+                Arrays.fill(outB, CANARY);
+                kernels.lstmStep(1, hidden, range[0], range[1], wide, preA, 3, preWidth, hPrev, 5, hidden, cA, 2, hidden, outA, 7, hidden);
+                kernels.lstmStepRow(hidden, range[0], range[1], reduced, preB, 3, hPrev, 5, cB, 2, outB, 7);
+                String at = String.format("%s %s lstmStepRow, hidden %d, panels %d+%d", kernels.name(), type, hidden, range[0], range[1]);
+                double worst = 0;
+                for (int i = 0; i < outA.length; i++) {
+                    if (type.equals("bf16")) {
+                        assertEquals(Float.floatToRawIntBits(outA[i]), Float.floatToRawIntBits(outB[i]), at + ": h " + i);
+                        if (i < cA.length) assertEquals(Float.floatToRawIntBits(cA[i]), Float.floatToRawIntBits(cB[i]), at + ": c " + i);
+                    } else {
+                        worst = Math.max(worst, Math.abs(outA[i] - outB[i]));
+                        if (i < cA.length) worst = Math.max(worst, Math.abs(cA[i] - cB[i]));
+                    }
+                }
+                assertTrue(worst <= 1e-5, at + ": max abs error of h and c vs the widened step " + worst);
+                int u0 = range[0] * P, u1 = Math.min(hidden, (range[0] + range[1]) * P);
+                for (int u = 0; u < hidden; u++)
+                    if (u < u0 || u >= u1) assertTrue(outB[7 + u] == CANARY && cB[2 + u] == c[2 + u], at + ": unit " + u + " outside the panels changed");
+            }
+        }
+    }
+
+    /**
      * hPrev = null (a zero state: h·R and the forget gate skipped) gives bit for bit what an explicit zero h and c
      * give, so the skip is invisible; and it reads neither c nor gate f's pre-activations (both NaN here), which a
      * projection with skipForget may leave unwritten. The pre-activations span both signs and ±20, so that gates

@@ -30,6 +30,7 @@ final class KernelProbe {
                     agreement.aNullHPrevIsAZeroStateThatReadsNeitherCNorGateF(kernels, size);
                     agreement.aStepOfManyRowsGivesEachRowItsOwnOneRowStepBitForBit(kernels, size);
                     agreement.skipForgetChangesNoOtherColumn(kernels, size);
+                    agreement.aReducedStepRowEqualsTheStepOnItsWidenedWeights(kernels, size);
                 }
                 agreement.allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(kernels);
                 ActivationTest activations = new ActivationTest();

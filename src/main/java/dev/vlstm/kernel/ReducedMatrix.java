@@ -1,0 +1,67 @@
+package dev.vlstm.kernel;
+
+/**
+ * A layer's recurrent matrix R stored in fewer bytes, in the kernels' gate-line order ({@link GateLines}): bf16 bits,
+ * or int8 with one scale per column (column {@code line * PANEL + j} of gate line {@code line}). At batch 1 each step
+ * streams all of R, so half or a quarter of its bytes is what a bandwidth-bound step saves
+ * ({@link LstmKernels#lstmStepRow}). Immutable; built once when a model loads.
+ */
+public final class ReducedMatrix {
+    /** bf16 bits (the upper half of each binary32), or null. */
+    final short[] bf16;
+    /** int8 values q, or null; a weight is q × {@link #scales}[its column]. */
+    final byte[] int8;
+    final float[] scales;
+    /** The matrix's k (its input width: the layer's hidden size for R). */
+    final int k;
+
+    private ReducedMatrix(short[] bf16, byte[] int8, float[] scales, int k) {
+        this.bf16 = bf16;
+        this.int8 = int8;
+        this.scales = scales;
+        this.k = k;
+    }
+
+    /**
+     * The bf16 form of {@code lines} (gate-line order, k = {@code k}), whose values must already be bf16 values (a
+     * bf16 file's decoded weights): each keeps its upper 16 bits exactly.
+     */
+    public static ReducedMatrix bf16(float[] lines, int k) {
+        short[] bits = new short[lines.length];
+        for (int e = 0; e < lines.length; e++) {
+            int b = Float.floatToRawIntBits(lines[e]);
+            if ((b & 0xFFFF) != 0) throw new IllegalArgumentException("weight " + e + " (" + lines[e] + ") is not a bf16 value");
+            bits[e] = (short) (b >>> 16);
+        }
+        return new ReducedMatrix(bits, null, null, k);
+    }
+
+    /**
+     * The int8 form of {@code lines} (gate-line order, k = {@code k}), whose values must be q × the scale of their
+     * column for q in -127 .. 127 (an int8 file's decoded weights): q is recovered exactly as round(value / scale).
+     *
+     * @param scales one per column, {@code [panels][gates][PANEL]}: the file's {@code .scale} tensor
+     */
+    public static ReducedMatrix int8(float[] lines, float[] scales, int k) {
+        byte[] q = new byte[lines.length];
+        int line = k * LstmKernels.PANEL;
+        for (int e = 0; e < lines.length; e++) {
+            int column = e / line * LstmKernels.PANEL + e % LstmKernels.PANEL;
+            float v = Math.round(lines[e] / scales[column]);
+            if (!(Math.abs(v) <= 127)) throw new IllegalArgumentException("weight " + e + " is not an int8 multiple of its scale");
+            q[e] = (byte) v;
+        }
+        return new ReducedMatrix(null, q, scales.clone(), k);
+    }
+
+    /** Bytes of the reduced weights (and scales). */
+    public long bytes() {
+        return bf16 != null ? 2L * bf16.length : int8.length + 4L * scales.length;
+    }
+
+    /** Weight {@code e} as a float, for the scalar kernels and tests. */
+    float weight(int e) {
+        if (bf16 != null) return Float.intBitsToFloat(bf16[e] << 16);
+        return int8[e];     // the scale is applied once per column's sum
+    }
+}
