@@ -19,6 +19,11 @@ public interface LstmKernels {
     /** Output units per panel: one 512-bit vector, or two 256-bit ones. Fixed by the file format. */
     int PANEL = 16;
 
+    /** Float lanes of one vector: the column-vector width {@link ReducedMatrix} interleaves bf16 for (16 for scalar). */
+    default int lanes() {
+        return PANEL;
+    }
+
     /** Human-readable name of the implementation, for logs and tests ("vector (16 lanes)", "scalar"). */
     String name();
 

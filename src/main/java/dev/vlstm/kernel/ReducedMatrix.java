@@ -1,10 +1,17 @@
 package dev.vlstm.kernel;
 
 /**
- * A layer's recurrent matrix R stored in fewer bytes, in the kernels' gate-line order ({@link GateLines}): bf16 bits,
- * or int8 with one scale per column (column {@code line * PANEL + j} of gate line {@code line}). At batch 1 each step
- * streams all of R, so half or a quarter of its bytes is what a bandwidth-bound step saves
- * ({@link LstmKernels#lstmStepRow}). Immutable; built once when a model loads.
+ * A layer's recurrent matrix R stored in fewer bytes: bf16 bits, or int8 with one scale per column (column
+ * {@code line * PANEL + j} of gate line {@code line}, {@link GateLines}). At batch 1 each step streams all of R, so
+ * half or a quarter of its bytes is what a bandwidth-bound step saves ({@link LstmKernels#lstmStepRow}). Immutable;
+ * built once when a model loads.
+ *
+ * <p>int8 keeps the gate-line order. bf16 interleaves each pair of column vectors ({@code lanes} units each, the
+ * kernels' vector width): for pair p and input k, {@code 2 × lanes} shorts where short {@code 2i} is lane i of the
+ * pair's first vector and {@code 2i + 1} lane i of its second. Read as {@code lanes} ints, each int holds both: its
+ * upper half, masked, is the second vector's float, and the int shifted left by 16 the first's — one load and two
+ * integer operations widen two vectors (with sign-extending loads, each vector took a load, an extend and a shift,
+ * and a batch-1 step over an R in L3 ran slower than fp32: BENCHMARKS.md, 2026-12-07).
  */
 public final class ReducedMatrix {
     /** bf16 bits (the upper half of each binary32), or null. */
@@ -14,12 +21,15 @@ public final class ReducedMatrix {
     final float[] scales;
     /** The matrix's k (its input width: the layer's hidden size for R). */
     final int k;
+    /** The lanes of a column vector in the bf16 interleave. */
+    final int lanes;
 
-    private ReducedMatrix(short[] bf16, byte[] int8, float[] scales, int k) {
+    private ReducedMatrix(short[] bf16, byte[] int8, float[] scales, int k, int lanes) {
         this.bf16 = bf16;
         this.int8 = int8;
         this.scales = scales;
         this.k = k;
+        this.lanes = lanes;
     }
 
     /**
@@ -27,13 +37,21 @@ public final class ReducedMatrix {
      * bf16 file's decoded weights): each keeps its upper 16 bits exactly.
      */
     public static ReducedMatrix bf16(float[] lines, int k) {
+        int lanes = Kernels.get().lanes();
         short[] bits = new short[lines.length];
         for (int e = 0; e < lines.length; e++) {
             int b = Float.floatToRawIntBits(lines[e]);
             if ((b & 0xFFFF) != 0) throw new IllegalArgumentException("weight " + e + " (" + lines[e] + ") is not a bf16 value");
-            bits[e] = (short) (b >>> 16);
+            bits[interleaved(e, k, lanes)] = (short) (b >>> 16);
         }
-        return new ReducedMatrix(bits, null, null, k);
+        return new ReducedMatrix(bits, null, null, k, lanes);
+    }
+
+    /** Where weight {@code e} of the gate-line order lies in the bf16 interleave of {@code lanes}-lane vectors. */
+    static int interleaved(int e, int k, int lanes) {
+        int line = e / (k * LstmKernels.PANEL), kk = e / LstmKernels.PANEL % k, j = e % LstmKernels.PANEL;
+        int cv = line * (LstmKernels.PANEL / lanes) + j / lanes, lane = j % lanes;
+        return ((cv / 2) * k + kk) * 2 * lanes + 2 * lane + cv % 2;
     }
 
     /**
@@ -51,7 +69,7 @@ public final class ReducedMatrix {
             if (!(Math.abs(v) <= 127)) throw new IllegalArgumentException("weight " + e + " is not an int8 multiple of its scale");
             q[e] = (byte) v;
         }
-        return new ReducedMatrix(null, q, scales.clone(), k);
+        return new ReducedMatrix(null, q, scales.clone(), k, 0);
     }
 
     /** Bytes of the reduced weights (and scales). */
@@ -61,7 +79,7 @@ public final class ReducedMatrix {
 
     /** Weight {@code e} as a float, for the scalar kernels and tests. */
     float weight(int e) {
-        if (bf16 != null) return Float.intBitsToFloat(bf16[e] << 16);
+        if (bf16 != null) return Float.intBitsToFloat(bf16[interleaved(e, k, lanes)] << 16);
         return int8[e];     // the scale is applied once per column's sum
     }
 }
