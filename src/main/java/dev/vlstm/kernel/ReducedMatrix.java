@@ -6,7 +6,9 @@ package dev.vlstm.kernel;
  * half or a quarter of its bytes is what a bandwidth-bound step saves ({@link LstmKernels#lstmStepRow}). Immutable;
  * built once when a model loads.
  *
- * <p>int8 keeps the gate-line order. bf16 interleaves each pair of column vectors ({@code lanes} units each, the
+ * <p>int8 interleaves each four consecutive column vectors the same way: for quad g and input k, {@code 4 × lanes}
+ * bytes, byte {@code 4i + j} lane i of the quad's vector j; read as ints, vector j is the int shifted left by
+ * {@code 24 - 8j} and arithmetically right by 24, then converted to float. bf16 interleaves each pair of column vectors ({@code lanes} units each, the
  * kernels' vector width): for pair p and input k, {@code 2 × lanes} shorts where short {@code 2i} is lane i of the
  * pair's first vector and {@code 2i + 1} lane i of its second. Read as {@code lanes} ints, each int holds both: its
  * upper half, masked, is the second vector's float, and the int shifted left by 16 the first's — one load and two
@@ -47,6 +49,13 @@ public final class ReducedMatrix {
         return new ReducedMatrix(bits, null, null, k, lanes);
     }
 
+    /** Where weight {@code e} of the gate-line order lies in the int8 interleave of {@code lanes}-lane vectors. */
+    static int quadInterleaved(int e, int k, int lanes) {
+        int line = e / (k * LstmKernels.PANEL), kk = e / LstmKernels.PANEL % k, j = e % LstmKernels.PANEL;
+        int cv = line * (LstmKernels.PANEL / lanes) + j / lanes, lane = j % lanes;
+        return ((cv / 4) * k + kk) * 4 * lanes + 4 * lane + cv % 4;
+    }
+
     /** Where weight {@code e} of the gate-line order lies in the bf16 interleave of {@code lanes}-lane vectors. */
     static int interleaved(int e, int k, int lanes) {
         int line = e / (k * LstmKernels.PANEL), kk = e / LstmKernels.PANEL % k, j = e % LstmKernels.PANEL;
@@ -61,15 +70,16 @@ public final class ReducedMatrix {
      * @param scales one per column, {@code [panels][gates][PANEL]}: the file's {@code .scale} tensor
      */
     public static ReducedMatrix int8(float[] lines, float[] scales, int k) {
+        int lanes = Kernels.get().lanes();
         byte[] q = new byte[lines.length];
         int line = k * LstmKernels.PANEL;
         for (int e = 0; e < lines.length; e++) {
             int column = e / line * LstmKernels.PANEL + e % LstmKernels.PANEL;
             float v = Math.round(lines[e] / scales[column]);
             if (!(Math.abs(v) <= 127)) throw new IllegalArgumentException("weight " + e + " is not an int8 multiple of its scale");
-            q[e] = (byte) v;
+            q[quadInterleaved(e, k, lanes)] = (byte) v;
         }
-        return new ReducedMatrix(null, q, scales.clone(), k, 0);
+        return new ReducedMatrix(null, q, scales.clone(), k, lanes);
     }
 
     /** Bytes of the reduced weights (and scales). */
@@ -80,6 +90,6 @@ public final class ReducedMatrix {
     /** Weight {@code e} as a float, for the scalar kernels and tests. */
     float weight(int e) {
         if (bf16 != null) return Float.intBitsToFloat(bf16[interleaved(e, k, lanes)] << 16);
-        return int8[e];     // the scale is applied once per column's sum
+        return int8[quadInterleaved(e, k, lanes)];     // the scale is applied once per column's sum
     }
 }

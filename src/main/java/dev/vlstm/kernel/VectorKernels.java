@@ -197,9 +197,8 @@ final class VectorKernels implements LstmKernels {
     @Override
     public void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
                             float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset) {
-        // 128-bit vectors: no 4-lane byte vector to widen int8 from; bf16 interleaved for another width (a matrix
-        // built while another implementation was the default): the scalar product.
-        if (r.int8 != null && !ReducedRowKernels.INT8 || r.bf16 != null && r.lanes != LANES) {
+        // Interleaved for another width (a matrix built while another implementation was the default): the scalar product.
+        if (r.lanes != LANES) {
             ScalarKernels.reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
         } else {
             ReducedRowKernels.accumulate(hPrev, hPrevOffset, r, firstPanel * 4 * SLICES, (firstPanel + panels) * 4 * SLICES,
