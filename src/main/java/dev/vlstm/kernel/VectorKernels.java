@@ -637,18 +637,35 @@ final class VectorKernels implements LstmKernels {
     // ---------------------------------------------------------------------------------------------------------------
 
     /**
-     * A head's activation over a run of floats: whole vectors with the gates' sigmoid and tanh, or a LeakyRelu blend;
-     * the tail of fewer than LANES floats in plain Java (the scalar kernels' functions, as close to exact).
+     * A head's activation over a run of floats: whole vectors with the gates' sigmoid and tanh, or a LeakyRelu blend,
+     * the tail of fewer than LANES floats in plain Java (the scalar kernels' functions, as close to exact); Elu,
+     * Softplus and the GELUs are {@link VectorHeadMath}'s.
      */
     @Override
-    public void activate(Pointwise f, float slope, float[] a, int offset, int count) {
-        if (f == Pointwise.LEAKY_RELU) {
-            leakyReluInPlace(a, offset, count, slope);
-            return;
+    public void activate(Pointwise f, float alpha, float[] a, int offset, int count) {
+        switch (f) {
+            case LEAKY_RELU -> leakyReluInPlace(a, offset, count, alpha);
+            case SIGMOID, TANH -> {
+                int whole = count / LANES;
+                activateInPlace(a, offset, 1, 0, whole, f == Pointwise.SIGMOID ? whole : 0);
+                for (int i = offset + whole * LANES; i < offset + count; i++) a[i] = ScalarKernels.pointwise(f, alpha, a[i]);
+            }
+            case ELU -> VectorHeadMath.elu(a, offset, count, alpha);
+            case SOFTPLUS -> VectorHeadMath.softplus(a, offset, count);
+            case GELU -> VectorHeadMath.gelu(a, offset, count);
+            case GELU_TANH -> VectorHeadMath.geluTanh(a, offset, count);
         }
-        int whole = count / LANES;
-        activateInPlace(a, offset, 1, 0, whole, f == Pointwise.SIGMOID ? whole : 0);
-        for (int i = offset + whole * LANES; i < offset + count; i++) a[i] = ScalarKernels.pointwise(f, slope, a[i]);
+    }
+
+    @Override
+    public void softmax(float[] a, int offset, int rows, int width, boolean log) {
+        if (log) VectorHeadMath.logSoftmax(a, offset, rows, width);
+        else VectorHeadMath.softmax(a, offset, rows, width);
+    }
+
+    @Override
+    public void layerNorm(float[] a, int offset, int rows, int width, float[] scale, float[] bias, float epsilon) {
+        VectorHeadMath.layerNorm(a, offset, rows, width, scale, bias, epsilon);
     }
 
     /**
