@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 /**
  * No call allocates once warmed up, whatever the model's shape, on whatever CPU the tests run: hidden 1 to 1024,
  * heads of 1 to 64 units, batch 1 to 150, seq 1 to 100, forward, reverse and bidirectional layers, the default and
- * the general cell, sequence and last-step outputs, heads of one dense layer and of every head operation, whole
- * runs, single and batched steps, one and two threads.
+ * the general cell, sequence and last-step outputs, heads of one dense layer and of every head operation (also 64
+ * and 100 wide, so that the row operations run their vector loops), whole runs, single and batched steps, one and
+ * two threads.
  *
  * <p>An allocation after warm-up means a kernel runs the Vector API's Java fallback: C2 compiled it without its
  * intrinsics (boxed vectors), which is also 10-100x slower. It depends on how much C2 inlined around the kernel, so
@@ -97,6 +98,11 @@ class AllocationSweepTest {
         chained(shapes, "every head operation, seq 30, batch 4, 2 threads", false, 30, 4, 2);
         chained(shapes, "every head operation, last step, batch 150, one step, 2 threads", true, 1, 150, 2);
         chained(shapes, "every head operation, step", false, 0, 1, 1);
+        chained(shapes, "wide exp-based head operations, seq 30, batch 4", HeadTest.WIDE, false, 30, 4, 1);
+        chained(shapes, "wide head, last step, batch 150, one step, 2 threads", HeadTest.WIDE, true, 1, 150, 2);
+        chained(shapes, "wide head, step", HeadTest.WIDE, false, 0, 1, 1);
+        chained(shapes, "log-softmax over 100, seq 20, batch 3", HeadTest.WIDE_LOG_SOFTMAX, false, 20, 3, 1);
+        chained(shapes, "log-softmax over 33, step", HeadTest.LOG_SOFTMAX, false, 0, 1, 1);
         RandomModels.Built e = RandomModels.withEmbedding(96, 1000, 32, new int[]{64, 64}, 1000);
         Model em = Model.load(VlstmWriter.toBytes(e.spec(), e.weights(), RandomModels.metadata()), "sweep-embedding");
         Session es = em.newSession(20, 4, 2), esStep = em.newSession();
@@ -136,7 +142,13 @@ class AllocationSweepTest {
 
     /** The chained head of {@link HeadTest#EVERY_OP} (format 2.1): a run, or a step of one stream when seq is 0. */
     private static void chained(List<Shape> shapes, String name, boolean lastStep, int seq, int batch, int threads) {
-        RandomModels.Built m = RandomModels.withHead(name.hashCode(), 5, new int[]{11, 18}, HeadTest.EVERY_OP, lastStep);
+        chained(shapes, name, HeadTest.EVERY_OP, lastStep, seq, batch, threads);
+    }
+
+    /** A chained head (format 2.1) on layers 11 and 18: a run, or a step of one stream when seq is 0. */
+    private static void chained(List<Shape> shapes, String name, List<HeadOp> head, boolean lastStep, int seq, int batch,
+                                int threads) {
+        RandomModels.Built m = RandomModels.withHead(name.hashCode(), 5, new int[]{11, 18}, head, lastStep);
         Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "sweep-" + name);
         Session session = model.newSession(Math.max(seq, 1), batch, threads);
         float[] x = RandomModels.uniform(new Random(1), Math.max(seq, 1) * batch * 5, 1f);

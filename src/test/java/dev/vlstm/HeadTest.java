@@ -4,6 +4,7 @@ import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.HeadOp.Kind;
 import dev.vlstm.format.VlstmFile;
 import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.kernel.HeadMath;
 import dev.vlstm.onnx.Float64Evaluator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,6 +33,21 @@ class HeadTest {
             HeadOp.of(Kind.SOFTPLUS, 20), HeadOp.of(Kind.GELU, 20), HeadOp.of(Kind.GELU_TANH, 20),
             HeadOp.of(Kind.TANH, 20), HeadOp.dense(20, 7), HeadOp.of(Kind.SIGMOID, 7), HeadOp.of(Kind.SOFTMAX, 7)));
     static final List<HeadOp> LOG_SOFTMAX = chain(18, List.of(HeadOp.dense(18, 33), HeadOp.of(Kind.LOG_SOFTMAX, 33)));
+    /** The exp-based operations over rows of whole vectors and a tail (100: 12 AVX2 vectors and 4), softmax over 64. */
+    static final List<HeadOp> WIDE = chain(18, List.of(HeadOp.dense(18, 100), HeadOp.of(Kind.LAYER_NORM, 100, 1e-5f),
+            HeadOp.of(Kind.GELU, 100), HeadOp.of(Kind.ELU, 100, 1f), HeadOp.of(Kind.GELU_TANH, 100),
+            HeadOp.of(Kind.SOFTPLUS, 100), HeadOp.dense(100, 64), HeadOp.of(Kind.SOFTMAX, 64)));
+    static final List<HeadOp> WIDE_LOG_SOFTMAX = chain(18, List.of(HeadOp.dense(18, 100), HeadOp.of(Kind.LOG_SOFTMAX, 100)));
+
+    static List<HeadOp> head(String name) {
+        return switch (name) {
+            case "every op" -> EVERY_OP;
+            case "log-softmax" -> LOG_SOFTMAX;
+            case "wide" -> WIDE;
+            case "wide log-softmax" -> WIDE_LOG_SOFTMAX;
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
 
     /** The ops as given; checks that their widths chain from {@code width}. */
     private static List<HeadOp> chain(int width, List<HeadOp> ops) {
@@ -43,14 +59,14 @@ class HeadTest {
     }
 
     static Stream<Arguments> cases() {
-        return Stream.of("every op", "log-softmax").flatMap(head -> Stream.of(false, true).flatMap(lastStep ->
+        return Stream.of("every op", "log-softmax", "wide", "wide log-softmax").flatMap(head -> Stream.of(false, true).flatMap(lastStep ->
                 Stream.of("scalar", "vector", "vector, 2 threads").map(k -> Arguments.of(head, lastStep, k))));
     }
 
     @ParameterizedTest(name = "{0}, last step {1}, {2} kernels")
     @MethodSource("cases")
     void aChainedHeadMatchesTheFloat64Evaluation(String head, boolean lastStep, String kernels) {
-        RandomModels.Built m = RandomModels.withHead(77, 5, new int[]{11, 18}, head.equals("every op") ? EVERY_OP : LOG_SOFTMAX, lastStep);
+        RandomModels.Built m = RandomModels.withHead(77, 5, new int[]{11, 18}, head(head), lastStep);
         int threads = kernels.endsWith("2 threads") ? 2 : 1;
         try (Model model = Model.load(VlstmWriter.toBytes(m.spec(), m.weights(), RandomModels.metadata()), "head");
              Session session = new Session(model, 1, 1, threads, SessionTest.kernels(kernels))) {

@@ -14,7 +14,9 @@ package dev.vlstm.kernel;
  * kernel is compiled before the first model runs, and no branch a model takes later is one C2 never saw.
  *
  * <p>Cost: {@value #ROUNDS} rounds, 10-60 ms once compiled but 1.1-1.4 s of one core from cold (most of it in the
- * uncompiled code the warm-up exists to leave behind; Zen 5, 2026-12-06). So it runs on a daemon thread of its own,
+ * uncompiled code the warm-up exists to leave behind; Zen 5, 2026-12-06); with the head's exp-based operations in
+ * each round, 1.6-1.9 s from cold against 1.0-1.1 s without them, and 55-120 ms once compiled (Zen 3, 2026-12-07,
+ * {@code KernelWarmUp.run} called in a loop). So it runs on a daemon thread of its own,
  * started when the kernels are created, and a model's first calls, which are correct either way, need not wait.
  */
 final class KernelWarmUp {
@@ -72,7 +74,10 @@ final class KernelWarmUp {
             out = new float[STEPS * MAX_BATCH * units];
         }
 
-        /** Projection, a first step from zero, a carried step (whole, or split in two by panels), the head. */
+        /**
+         * Projection, a first step from zero, a carried step (whole, or split in two by panels), the head: its product
+         * and its other operations.
+         */
         void forward(LstmKernels k, int batch, boolean split) {
             int rows = STEPS * batch;
             boolean oneStep = batch > 7;      // a single timestep's projection leaves out gate f
@@ -91,10 +96,27 @@ final class KernelWarmUp {
             }
             k.project(h, hidden * batch, hidden, rows, hidden, headW, split ? null : headB, (units + P - 1) / P, 1,
                     out, 0, units, units);
+            headOperations(k, rows, split);
             k.allAbsAtMost(c, 0, hidden, batch, hidden, 0f);                          // false: c is not zero
             k.allAbsAtMost(x, 0, input, rows, input, 1e30f);                          // dense rows: true
             k.allAbsAtMost(pre, 0, preWidth, batch, hidden, Float.POSITIVE_INFINITY); // strided rows
             k.allAbsAtMost(h, 0, hidden, batch, hidden, 0f);                          // h[0] rows: zero, true
+        }
+
+        /**
+         * The head's row operations on the head's output rows ({@code units} wide: narrower than a vector, with a
+         * tail, or whole vectors), all but the last two on values of both signs (the dense product's, and what GELU,
+         * Elu and layer norm leave), so that the plain-Java tails see both branches; the next round's product
+         * rewrites the rows.
+         */
+        private void headOperations(LstmKernels k, int rows, boolean log) {
+            int n = rows * units;
+            k.activate(LstmKernels.Pointwise.GELU_TANH, 0f, out, 0, n);
+            k.activate(LstmKernels.Pointwise.GELU, 0f, out, 0, n);
+            k.activate(LstmKernels.Pointwise.ELU, 1f, out, 0, n);
+            k.layerNorm(out, 0, rows, units, headB, headB, 1e-5f);
+            k.activate(LstmKernels.Pointwise.SOFTPLUS, 0f, out, 0, n);
+            k.softmax(out, 0, rows, units, log);
         }
 
         private static float[] filled(int n, float scale) {

@@ -131,15 +131,40 @@ public interface LstmKernels {
     void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
                      float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset);
 
-    /** The elementwise functions {@link #activate} applies: the head's cheap, common activations. */
-    enum Pointwise { SIGMOID, TANH, LEAKY_RELU }
+    /** The elementwise functions {@link #activate} applies: a head's activations (format-spec.md, "Head operations"). */
+    enum Pointwise { SIGMOID, TANH, LEAKY_RELU, ELU, SOFTPLUS, GELU, GELU_TANH }
 
     /**
-     * Applies {@code f} in place to {@code count} floats from {@code a[offset]}: sigmoid, tanh, or LeakyRelu
-     * ({@code x >= 0 ? x : slope * x}; Relu is slope 0). A head's activations between and after its dense layers. The
-     * vector kernels use the gates' sigmoid and tanh (within 4e-7 of exact, see {@code VectorKernels}); NaN stays NaN.
+     * Applies {@code f} in place to {@code count} floats from {@code a[offset]}: sigmoid, tanh, LeakyRelu
+     * ({@code x >= 0 ? x : alpha * x}; Relu is alpha 0), Elu ({@code x >= 0 ? x : alpha * (e^x - 1)}), Softplus
+     * ({@code log(1 + e^x)}, x itself past 30), GELU ({@code x/2 * (1 + erf(x / sqrt 2))}) or GELU with tanh
+     * ({@code x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))}). A head's activations between and after its dense
+     * layers. NaN stays NaN, and ±Inf gives what float64 gives (GELU of -Inf is NaN, -Inf times 0, as in PyTorch).
+     * The scalar kernels compute in float64 and round once; the vector kernels use the gates' sigmoid and tanh
+     * (within 4e-7 of exact, see {@code VectorKernels}) and for the rest {@code VectorHeadMath}'s exp-based kernels,
+     * within 2e-7 of float64 (absolute where the result is at most 1, relative above; measured 1.0e-7 to 1.3e-7
+     * except Elu's 5e-8, table there).
      *
-     * @param slope LeakyRelu's alpha; ignored by sigmoid and tanh
+     * @param alpha LeakyRelu's and Elu's alpha; ignored by the others
      */
-    void activate(Pointwise f, float slope, float[] a, int offset, int count);
+    void activate(Pointwise f, float alpha, float[] a, int offset, int count);
+
+    /**
+     * Softmax, or with {@code log} log-softmax, of each of {@code rows} dense rows of {@code width} floats from
+     * {@code a[offset]}, in place: {@code e^(x_j - m) / sum_k e^(x_k - m)} or {@code x_j - m - log sum_k e^(x_k - m)},
+     * m the row's maximum. A NaN or +Inf in a row makes the whole row NaN, and so does a row of only -Inf (0 / 0); a
+     * -Inf among finite values gives 0 (log-softmax: -Inf). Vector kernels: within 2e-7 of float64 (absolute for the
+     * probabilities, measured 8.6e-8; log-softmax relative past 1, measured 1.2e-7), rows narrower than a vector in
+     * float64.
+     */
+    void softmax(float[] a, int offset, int rows, int width, boolean log);
+
+    /**
+     * LayerNormalization of each of {@code rows} dense rows of {@code width} floats from {@code a[offset]}, in place:
+     * {@code (x_j - mean) / sqrt(var + epsilon) * scale[j] + bias[j]}, var the row's biased variance (divided by
+     * width), {@code scale} and {@code bias} {@code width} floats from index 0. A NaN or ±Inf in a row makes the row
+     * NaN. Vector kernels: within 4e-7 of float64 (absolute where the result is at most 1, relative above; measured
+     * 1.9e-7 and 2.2e-7), mean and variance by two passes (the variance about the mean's own rounding error).
+     */
+    void layerNorm(float[] a, int offset, int rows, int width, float[] scale, float[] bias, float epsilon);
 }

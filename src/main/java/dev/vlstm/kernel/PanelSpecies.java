@@ -23,6 +23,12 @@ final class PanelSpecies {
     /** 512, 256, 128 or 64 bits; a power of two, so the lanes divide the 16-unit panel. */
     static final VectorSpecies<Float> SPECIES = chooseSpecies();
 
+    /**
+     * Doubles of the same vector size, half as many lanes: the head's sums ({@link VectorHeadMath}) convert each float
+     * vector to two of them and add in double.
+     */
+    static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, SPECIES.vectorShape());
+
     /** Float lanes per vector: 16 with AVX-512, 8 with AVX2, 4 with NEON. */
     static final int LANES = SPECIES.length();
 

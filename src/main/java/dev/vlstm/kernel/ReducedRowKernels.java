@@ -15,11 +15,14 @@ import jdk.incubator.vector.VectorSpecies;
  * blocks (8 column vectors at a time) with the weights loaded in half (bf16) or a quarter (int8) of the bytes and
  * widened in registers. Each load is a full vector in the matrix's interleave: bf16 holds a pair of column vectors,
  * its ints shifted (first vector) or masked (second) into floats, and the sums are exactly the fp32 kernel's on the
- * widened weights; int8 holds a quad, each vector two shifts and a convert away, and each column's sum starts at 0 and
+ * widened weights (except the 4-vector block, which sums even and odd k apart and may differ by rounding); int8
+ * holds a quad, each vector two shifts and a convert away, and each column's sum starts at 0 and
  * is scaled once at the end, {@code pre += scale × sum}.
  *
- * <p>The same rule as VectorKernels: no vector crosses a method boundary, so the widening is written out in each
- * block.
+ * <p>The same rules as VectorKernels: no vector crosses a method boundary, so the widening is written out in each
+ * block; and every block is a compilation root, so {@link #accumulate}, called from VectorKernels, reaches no vector
+ * code of its own (CompileUnitTest). Column ranges are whole quads (4 gates per panel): 8 vectors at a time, then one
+ * block of 4 (an AVX-512 panel).
  */
 final class ReducedRowKernels {
     private ReducedRowKernels() {
@@ -37,7 +40,7 @@ final class ReducedRowKernels {
         int k = r.k, cv = cv0;
         if (r.bf16 != null) {       // cv0 and cv1 are multiples of 4 (4 gates per panel): whole pairs and quads
             for (; cv + 8 <= cv1; cv += 8) bf16Block1x8(h, h0, k, r.bf16, cv / 2, pre, at + cv * LANES);
-            for (; cv < cv1; cv += 2) bf16Block1x2(h, h0, k, r.bf16, cv / 2, pre, at + cv * LANES);
+            for (; cv < cv1; cv += 4) bf16Block1x4(h, h0, k, r.bf16, cv / 2, pre, at + cv * LANES);
             return;
         }
         for (; cv + 8 <= cv1; cv += 8) int8Block1x8(h, h0, k, r.int8, cv / 4, r.scales, cv * LANES, pre, at + cv * LANES);
@@ -77,17 +80,45 @@ final class ReducedRowKernels {
         a6.intoArray(pre, o + 6 * LANES); a7.intoArray(pre, o + 7 * LANES);
     }
 
-    /** Pair {@code p} of column vectors of a bf16 matrix, as {@link #bf16Block1x8}. */
-    private static void bf16Block1x2(float[] x, int x0, int k, short[] w, int p, float[] pre, int o) {
-        int step = 2 * LANES, w0 = p * k * step;
+    /**
+     * Pairs {@code p0} and {@code p0 + 1} (4 column vectors: an AVX-512 panel) of a bf16 matrix, as
+     * {@link #bf16Block1x8}, two k per iteration: 8 independent FMA chains, as in the 8-vector block, and a body
+     * large enough that C2 compiles it as its own unit rather than inlining it into {@link #accumulate}.
+     */
+    private static void bf16Block1x4(float[] x, int x0, int k, short[] w, int p0, float[] pre, int o) {
+        int step = 2 * LANES, pair = k * step, w0 = p0 * pair, w1 = w0 + pair;
         FloatVector a0 = FloatVector.fromArray(SPECIES, pre, o), a1 = FloatVector.fromArray(SPECIES, pre, o + LANES);
-        for (int kk = 0; kk < k; kk++) {
-            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            IntVector v = ShortVector.fromArray(PAIRS, w, w0 + kk * step).reinterpretAsInts();
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a0);
-            a1 = v.and(HIGH_HALF).reinterpretAsFloats().fma(s, a1);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, pre, o + 2 * LANES), a3 = FloatVector.fromArray(SPECIES, pre, o + 3 * LANES);
+        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2) {
+            int at = kk * step;
+            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]), t = FloatVector.broadcast(SPECIES, x[x0 + kk + 1]);
+            IntVector v0 = ShortVector.fromArray(PAIRS, w, w0 + at).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromArray(PAIRS, w, w1 + at).reinterpretAsInts();
+            IntVector u0 = ShortVector.fromArray(PAIRS, w, w0 + at + step).reinterpretAsInts();
+            IntVector u1 = ShortVector.fromArray(PAIRS, w, w1 + at + step).reinterpretAsInts();
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a0);
+            a1 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(s, a1);
+            a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a2);
+            a3 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(s, a3);
+            b0 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(t, b0);
+            b1 = u0.and(HIGH_HALF).reinterpretAsFloats().fma(t, b1);
+            b2 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(t, b2);
+            b3 = u1.and(HIGH_HALF).reinterpretAsFloats().fma(t, b3);
         }
-        a0.intoArray(pre, o); a1.intoArray(pre, o + LANES);
+        if (kk < k) {
+            int at = kk * step;
+            FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
+            IntVector v0 = ShortVector.fromArray(PAIRS, w, w0 + at).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromArray(PAIRS, w, w1 + at).reinterpretAsInts();
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a0);
+            a1 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(s, a1);
+            a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a2);
+            a3 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(s, a3);
+        }
+        a0.add(b0).intoArray(pre, o); a1.add(b1).intoArray(pre, o + LANES);
+        a2.add(b2).intoArray(pre, o + 2 * LANES); a3.add(b3).intoArray(pre, o + 3 * LANES);
     }
 
     /**

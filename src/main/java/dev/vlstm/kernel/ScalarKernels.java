@@ -6,8 +6,9 @@ package dev.vlstm.kernel;
  * tested against.
  *
  * <p>Sums run in float in ascending {@code k}, starting from the bias or pre-activation, like the vector kernels; the
- * activations are computed in double from {@link Math#exp} and {@link Math#tanh} and rounded once. Loops run along
- * the contiguous 16-wide weight lines, accumulating in the output (or, for {@code lstmStep}, in {@code pre}).
+ * activations are computed in double from {@link Math#exp} and {@link Math#tanh} and rounded once, and so are the
+ * head's other operations (Elu, Softplus, GELU, softmax, layer normalisation: {@link HeadMath}). Loops run along the
+ * contiguous 16-wide weight lines, accumulating in the output (or, for {@code lstmStep}, in {@code pre}).
  */
 final class ScalarKernels implements LstmKernels {
 
@@ -120,16 +121,30 @@ final class ScalarKernels implements LstmKernels {
     }
 
     @Override
-    public void activate(Pointwise f, float slope, float[] a, int offset, int count) {
-        for (int i = offset; i < offset + count; i++) a[i] = pointwise(f, slope, a[i]);
+    public void activate(Pointwise f, float alpha, float[] a, int offset, int count) {
+        for (int i = offset; i < offset + count; i++) a[i] = pointwise(f, alpha, a[i]);
     }
 
-    static float pointwise(Pointwise f, float slope, float x) {
+    static float pointwise(Pointwise f, float alpha, float x) {
         return switch (f) {
             case SIGMOID -> sigmoid(x);
             case TANH -> tanh(x);
-            case LEAKY_RELU -> x >= 0 || x != x ? x : slope * x;
+            case LEAKY_RELU -> x >= 0 || x != x ? x : alpha * x;
+            case ELU -> (float) HeadMath.elu(x, alpha);
+            case SOFTPLUS -> (float) HeadMath.softplus(x);
+            case GELU -> (float) HeadMath.gelu(x);
+            case GELU_TANH -> (float) HeadMath.geluTanh(x);
         };
+    }
+
+    @Override
+    public void softmax(float[] a, int offset, int rows, int width, boolean log) {
+        for (int r = 0; r < rows; r++) HeadMath.softmax(a, offset + r * width, width, log);
+    }
+
+    @Override
+    public void layerNorm(float[] a, int offset, int rows, int width, float[] scale, float[] bias, float epsilon) {
+        for (int r = 0; r < rows; r++) HeadMath.layerNorm(a, offset + r * width, width, scale, bias, epsilon);
     }
 
     /** Logistic sigmoid, in double and rounded once: exact to float rounding, 0 and 1 at the extremes, NaN stays NaN. */

@@ -185,8 +185,21 @@ final class VectorKernels implements LstmKernels {
             accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, false, firstPanel * 4 * SLICES,
                     (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
         }
-        cellUpdates(batch, hidden, firstPanel, panels, pre, preOffset, preStride, c, cOffset, cStride, hOut, hOutOffset,
-                hOutStride, hPrev == null);
+        // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
+        int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
+        int block = CELL_BLOCK_FLOATS / (panels * 4 * PANEL);
+        if (batch == 1 || block < MIN_CELL_BLOCK) {
+            for (int b = 0; b < batch; b++) {
+                cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
+                        hOut, hOutOffset + b * hOutStride + unit, hPrev == null);
+            }
+            return;
+        }
+        for (int b = 0; b < batch; b += block) {
+            cellUpdateRows(Math.min(block, batch - b), units, pre, preOffset + b * preStride + gateColumn, preStride,
+                    c, cOffset + b * cStride + unit, cStride, hOut, hOutOffset + b * hOutStride + unit, hOutStride,
+                    hPrev == null);
+        }
     }
 
     @Override
@@ -194,38 +207,21 @@ final class VectorKernels implements LstmKernels {
         return LANES;
     }
 
+    /**
+     * The reduced product is {@link ReducedRowKernels}' (its blocks are compilation roots), the cell update
+     * {@link #cellUpdate} (one too): this method reaches no vector code of its own, so inlined into any caller it
+     * adds none (CompileUnitTest).
+     */
     @Override
     public void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
                             float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset) {
         // Interleaved for another width (a matrix built while another implementation was the default): the scalar product.
-        if (r.lanes != LANES) {
-            ScalarKernels.reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
-        } else {
-            ReducedRowKernels.accumulate(hPrev, hPrevOffset, r, firstPanel * 4 * SLICES, (firstPanel + panels) * 4 * SLICES,
-                    pre, preOffset);
-        }
-        cellUpdates(1, hidden, firstPanel, panels, pre, preOffset, 0, c, cOffset, 0, hOut, hOutOffset, 0, false);
-    }
-
-    /** lstmStep's activations and cell update over rows whose gate sums are in pre. */
-    private static void cellUpdates(int batch, int hidden, int firstPanel, int panels, float[] pre, int preOffset,
-                                    int preStride, float[] c, int cOffset, int cStride, float[] hOut, int hOutOffset,
-                                    int hOutStride, boolean zeroState) {
-        // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
-        int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
-        int block = CELL_BLOCK_FLOATS / (panels * 4 * PANEL);
-        if (batch == 1 || block < MIN_CELL_BLOCK) {
-            for (int b = 0; b < batch; b++) {
-                cellUpdate(units, pre, preOffset + b * preStride + gateColumn, c, cOffset + b * cStride + unit,
-                        hOut, hOutOffset + b * hOutStride + unit, zeroState);
-            }
-            return;
-        }
-        for (int b = 0; b < batch; b += block) {
-            cellUpdateRows(Math.min(block, batch - b), units, pre, preOffset + b * preStride + gateColumn, preStride,
-                    c, cOffset + b * cStride + unit, cStride, hOut, hOutOffset + b * hOutStride + unit, hOutStride,
-                    zeroState);
-        }
+        if (r.lanes != LANES) ScalarKernels.reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
+        else ReducedRowKernels.accumulate(hPrev, hPrevOffset, r, firstPanel * 4 * SLICES, (firstPanel + panels) * 4 * SLICES,
+                pre, preOffset);
+        int unit = firstPanel * PANEL;
+        cellUpdate(Math.min(hidden - unit, panels * PANEL), pre, preOffset + firstPanel * 4 * PANEL, c, cOffset + unit,
+                hOut, hOutOffset + unit, false);
     }
 
     /**
@@ -663,18 +659,35 @@ final class VectorKernels implements LstmKernels {
     // ---------------------------------------------------------------------------------------------------------------
 
     /**
-     * A head's activation over a run of floats: whole vectors with the gates' sigmoid and tanh, or a LeakyRelu blend;
-     * the tail of fewer than LANES floats in plain Java (the scalar kernels' functions, as close to exact).
+     * A head's activation over a run of floats: whole vectors with the gates' sigmoid and tanh, or a LeakyRelu blend,
+     * the tail of fewer than LANES floats in plain Java (the scalar kernels' functions, as close to exact); Elu,
+     * Softplus and the GELUs are {@link VectorHeadMath}'s.
      */
     @Override
-    public void activate(Pointwise f, float slope, float[] a, int offset, int count) {
-        if (f == Pointwise.LEAKY_RELU) {
-            leakyReluInPlace(a, offset, count, slope);
-            return;
+    public void activate(Pointwise f, float alpha, float[] a, int offset, int count) {
+        switch (f) {
+            case LEAKY_RELU -> leakyReluInPlace(a, offset, count, alpha);
+            case SIGMOID, TANH -> {
+                int whole = count / LANES;
+                activateInPlace(a, offset, 1, 0, whole, f == Pointwise.SIGMOID ? whole : 0);
+                for (int i = offset + whole * LANES; i < offset + count; i++) a[i] = ScalarKernels.pointwise(f, alpha, a[i]);
+            }
+            case ELU -> VectorHeadMath.elu(a, offset, count, alpha);
+            case SOFTPLUS -> VectorHeadMath.softplus(a, offset, count);
+            case GELU -> VectorHeadMath.gelu(a, offset, count);
+            case GELU_TANH -> VectorHeadMath.geluTanh(a, offset, count);
         }
-        int whole = count / LANES;
-        activateInPlace(a, offset, 1, 0, whole, f == Pointwise.SIGMOID ? whole : 0);
-        for (int i = offset + whole * LANES; i < offset + count; i++) a[i] = ScalarKernels.pointwise(f, slope, a[i]);
+    }
+
+    @Override
+    public void softmax(float[] a, int offset, int rows, int width, boolean log) {
+        if (log) VectorHeadMath.logSoftmax(a, offset, rows, width);
+        else VectorHeadMath.softmax(a, offset, rows, width);
+    }
+
+    @Override
+    public void layerNorm(float[] a, int offset, int rows, int width, float[] scale, float[] bias, float epsilon) {
+        VectorHeadMath.layerNorm(a, offset, rows, width, scale, bias, epsilon);
     }
 
     /**

@@ -1,12 +1,12 @@
 package dev.vlstm.onnx;
 
-import dev.vlstm.HeadMath;
 import dev.vlstm.format.Activation;
 import dev.vlstm.format.HeadOp;
 import dev.vlstm.format.GateActivations;
 import dev.vlstm.format.LayerSpec;
 import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.ModelWeights;
+import dev.vlstm.kernel.HeadMath;
 
 /**
  * The ONNX LSTM equations evaluated literally, in float64, on the ONNX-layout weights the importer extracted — for

@@ -47,4 +47,42 @@ class KernelAllocationTest {
         var result = dev.vlstm.SteadyAllocation.measure(forward, java.time.Duration.ofMillis(500), 0);
         assertEquals(0, result.bytesPerCall(), kernels.name() + ", a forward pass after warm-up: " + result);
     }
+
+    /**
+     * The head's operations over rows of a width with a tail (37) and of whole vectors (64), and one narrower than a
+     * vector (3), pointwise over their runs: after warm-up, nothing allocated either (no boxed vector).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("implementations")
+    void headOperationsAllocateNothingAfterWarmUp(LstmKernels kernels) {
+        Random rnd = new Random(6);
+        int rows = 5;
+        int[] widths = {3, 37, 64};
+        float[][] x = new float[widths.length][], a = new float[widths.length][], scale = new float[widths.length][],
+                bias = new float[widths.length][];
+        for (int i = 0; i < widths.length; i++) {
+            x[i] = uniform(rnd, rows * widths[i], 4f);
+            a[i] = new float[x[i].length];
+            scale[i] = uniform(rnd, widths[i], 1f);
+            bias[i] = uniform(rnd, widths[i], 1f);
+        }
+        LstmKernels.Pointwise[] all = LstmKernels.Pointwise.values();     // values() is a new array each call
+        Runnable head = () -> {
+            for (int i = 0; i < widths.length; i++) {
+                int w = widths[i], n = rows * w;
+                float[] v = a[i];
+                for (LstmKernels.Pointwise f : all) {
+                    System.arraycopy(x[i], 0, v, 0, n);
+                    kernels.activate(f, 0.5f, v, 0, n);
+                }
+                System.arraycopy(x[i], 0, v, 0, n);
+                kernels.layerNorm(v, 0, rows, w, scale[i], bias[i], 1e-5f);
+                kernels.softmax(v, 0, rows, w, false);
+                System.arraycopy(x[i], 0, v, 0, n);
+                kernels.softmax(v, 0, rows, w, true);
+            }
+        };
+        var result = dev.vlstm.SteadyAllocation.measure(head, java.time.Duration.ofMillis(500), 0);
+        assertEquals(0, result.bytesPerCall(), kernels.name() + ", the head's operations after warm-up: " + result);
+    }
 }
