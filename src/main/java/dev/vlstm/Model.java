@@ -10,6 +10,7 @@ import dev.vlstm.kernel.ReducedMatrix;
 import dev.vlstm.kernel.Kernels;
 
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -160,7 +161,8 @@ public final class Model implements AutoCloseable {
                 dirs[d] = switch (spec.weights()) {
                     case FP32 -> dirs[d];
                     case BF16 -> dirs[d].withReducedR(ReducedMatrix.bf16(r, s.hiddenSize()));
-                    case INT8 -> dirs[d].withReducedR(ReducedMatrix.int8(r, file.tensorFloats(prefix + "r.scale"), s.hiddenSize()));
+                    case INT8 -> dirs[d].withReducedR(ReducedMatrix.int8(file.tensor(prefix + "r").toArray(ValueLayout.JAVA_BYTE),
+                            file.tensorFloats(prefix + "r.scale"), s.hiddenSize()));
                 };
             }
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);

@@ -64,20 +64,18 @@ public final class ReducedMatrix {
     }
 
     /**
-     * The int8 form of {@code lines} (gate-line order, k = {@code k}), whose values must be q × the scale of their
-     * column for q in -127 .. 127 (an int8 file's decoded weights): q is recovered exactly as round(value / scale).
-     *
-     * @param scales one per column, {@code [panels][gates][PANEL]}: the file's {@code .scale} tensor
+     * The int8 form of a file's matrix: {@code packed} its bytes in the file's order {@code [panels][k][4][PANEL]}
+     * (format-spec.md, "Reduced weight matrices"), {@code scales} its {@code .scale} tensor, one per column
+     * {@code [panels][4][PANEL]}. The bytes themselves are kept, never recovered from the decoded floats (with a tiny
+     * scale q × scale rounds, and q would not come back).
      */
-    public static ReducedMatrix int8(float[] lines, float[] scales, int k) {
-        int lanes = Kernels.get().lanes();
-        byte[] q = new byte[lines.length];
-        int line = k * LstmKernels.PANEL;
-        for (int e = 0; e < lines.length; e++) {
-            int column = e / line * LstmKernels.PANEL + e % LstmKernels.PANEL;
-            float v = Math.round(lines[e] / scales[column]);
-            if (!(Math.abs(v) <= 127)) throw new IllegalArgumentException("weight " + e + " is not an int8 multiple of its scale");
-            q[quadInterleaved(e, k, lanes)] = (byte) v;
+    public static ReducedMatrix int8(byte[] packed, float[] scales, int k) {
+        int lanes = Kernels.get().lanes(), p = LstmKernels.PANEL;
+        byte[] q = new byte[packed.length];
+        for (int e = 0; e < packed.length; e++) {      // file element (panel, kk, g, j) -> gate-line element
+            int j = e % p, g = e / p % 4, kk = e / (4 * p) % k, panel = e / (4 * p * k);
+            int line = ((panel * 4 + g) * k + kk) * p + j;
+            q[quadInterleaved(line, k, lanes)] = packed[e];
         }
         return new ReducedMatrix(null, q, scales.clone(), k, lanes);
     }

@@ -159,12 +159,18 @@ class KernelAgreementTest {
         }
         for (int col = 0; col < preWidth; col++) if (scales[col] == 0) scales[col] = 1;
         for (int e = 0; e < r.length; e++) int8[e] = Math.round(r[e] / scales[e / (hidden * P) * P + e % P]) * scales[e / (hidden * P) * P + e % P];
+        byte[] fileQ = new byte[r.length];        // the int8 values in the file's order [panels][k][4][16]
+        for (int e = 0; e < r.length; e++) {
+            int j = e % P, g = e / P % 4, kk = e / (4 * P) % hidden, panel = e / (4 * P * hidden);
+            int line = ((panel * 4 + g) * hidden + kk) * P + j;
+            fileQ[e] = (byte) Math.round(int8[line] / scales[line / (hidden * P) * P + line % P]);
+        }
         float[] pre = uniform(rnd, preWidth + 3, 2f), hPrev = uniform(rnd, hidden + 5, 1f), c = uniform(rnd, hidden + 2, 2f);
         int[][] ranges = panels > 2 ? new int[][]{{0, panels}, {1, panels - 2}} : new int[][]{{0, panels}};
         for (int[] range : ranges) {
             for (String type : new String[]{"bf16", "int8"}) {
                 float[] wide = type.equals("bf16") ? bf16 : int8;
-                ReducedMatrix reduced = type.equals("bf16") ? ReducedMatrix.bf16(wide, hidden) : ReducedMatrix.int8(wide, scales, hidden);
+                ReducedMatrix reduced = type.equals("bf16") ? ReducedMatrix.bf16(wide, hidden) : ReducedMatrix.int8(fileQ, scales, hidden);
                 float[] preA = pre.clone(), cA = c.clone(), outA = new float[hidden + 7];
                 float[] preB = pre.clone(), cB = c.clone(), outB = new float[hidden + 7];
                 Arrays.fill(outA, CANARY);
