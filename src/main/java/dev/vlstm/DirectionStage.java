@@ -89,8 +89,8 @@ final class DirectionStage {
     void run() {
         int seq = pass.seq, batch = pass.batch, parts = pass.parts();
         boolean fused = defaultCell && pass.lengths == null;
-        // The first step's input rows: timestep 0, or the last one for a reverse direction.
-        zero = fused && zeroStart(in, (reverse ? seq - 1 : 0) * batch * inWidth, inWidth, batch, h, c, 0, hidden);
+        zero = false;
+        if (fused) decideZeroStart();
         if (fused && parts > 1 && (batch >= parts || panels >= parts)) {
             pass.team.run(splitRun);
         } else {
@@ -196,9 +196,13 @@ final class DirectionStage {
         }
     }
 
-    /** Whether the bound run's first step may start from zero ({@link #zeroStart}), decided for its batch rows. */
+    /**
+     * Whether the bound run's first step may start from zero ({@link #zeroStart}), decided for its batch rows: their
+     * input at timestep 0, or the last one for a reverse direction.
+     */
     void decideZeroStart() {
-        zero = zeroStart(in, 0, inWidth, pass.batch, h, c, 0, hidden);
+        int first = reverse ? pass.seq - 1 : 0;
+        zero = zeroStart(in, first * pass.batch * inWidth, inWidth, pass.batch, h, c, 0, hidden);
     }
 
     /** h = the last step's output of a fused run, {@code [batch][hidden]}. */

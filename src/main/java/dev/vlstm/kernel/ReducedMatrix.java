@@ -80,11 +80,6 @@ public final class ReducedMatrix {
         return new ReducedMatrix(null, q, scales.clone(), k, lanes);
     }
 
-    /** Bytes of the reduced weights (and scales). */
-    public long bytes() {
-        return bf16 != null ? 2L * bf16.length : int8.length + 4L * scales.length;
-    }
-
     /** Weight {@code e} as a float, for the scalar kernels and tests. */
     float weight(int e) {
         if (bf16 != null) return Float.intBitsToFloat(bf16[interleaved(e, k, lanes)] << 16);

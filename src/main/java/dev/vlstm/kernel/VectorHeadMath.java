@@ -213,16 +213,19 @@ final class VectorHeadMath {
     }
 
     /**
-     * Softmax of each row in place, in three passes: the maximum (a compare and a blend; NaN never wins, and reaches
-     * every output through the sum instead), e^(x - max) stored in place and summed in double (each float vector as
-     * two double vectors: summed in float, the small terms added to the large ones, and the lanes' reduction, lost up
-     * to 6 ulp of the sum, which every output shares), then a division by the sum.
+     * Softmax, or with {@code log} log-softmax, of each row in place, in three passes: the maximum (a compare and a
+     * blend; NaN never wins, and reaches every output through the sum instead); the sum of e^(x - max) in double (each
+     * float vector as two double vectors: summed in float, the small terms added to the large ones, and the lanes'
+     * reduction, lost up to 6 ulp of the sum, which every output shares), for softmax with each e^(x - max) stored in
+     * place; then softmax divides by the sum, and log-softmax takes (x - max) - log(sum), two roundings of terms of
+     * one sign, so the result keeps its relative accuracy. One method for both: they share the first two passes, and
+     * one body is one compilation unit (CompileUnitTest).
      */
-    static void softmax(float[] a, int offset, int rows, int width) {
+    static void softmax(float[] a, int offset, int rows, int width, boolean log) {
         int whole = width - width % LANES;
         for (int row = offset; row < offset + rows * width; row += width) {
             if (whole == 0) {
-                HeadMath.softmax(a, row, width, false);
+                HeadMath.softmax(a, row, width, log);
                 continue;
             }
             float max = rowMax(a, row, width, whole);
@@ -238,7 +241,7 @@ final class VectorHeadMath {
                 FloatVector scale = k.reinterpretAsInts().lanewise(VectorOperators.LSHL, MANTISSA_BITS).add(ONE_BITS)
                         .reinterpretAsFloats();
                 FloatVector e = r.mul(r).fma(c, r).fma(scale, scale).blend(0f, v.compare(VectorOperators.LT, EXP_MIN));
-                e.intoArray(a, p);
+                if (!log) e.intoArray(a, p);
                 sum0 = sum0.add((DoubleVector) e.convertShape(VectorOperators.F2D, DOUBLES, 0));
                 sum1 = sum1.add((DoubleVector) e.convertShape(VectorOperators.F2D, DOUBLES, 1));
             }
@@ -246,49 +249,19 @@ final class VectorHeadMath {
             for (int j = row + whole; j < row + width; j++) {
                 double e = Math.exp(a[j] - (double) max);
                 total += e;
-                a[j] = (float) e;
+                if (!log) a[j] = (float) e;
             }
-            float s = (float) total;
-            for (int p = row; p < row + whole; p += LANES) FloatVector.fromArray(SPECIES, a, p).div(s).intoArray(a, p);
-            for (int j = row + whole; j < row + width; j++) a[j] = (float) (a[j] / total);
-        }
-    }
-
-    /**
-     * Log-softmax of each row in place: the maximum, the sum of e^(x - max) as in {@link #softmax} but not stored,
-     * then (x - max) - log(sum), two roundings of terms of one sign, so the result keeps its relative accuracy.
-     */
-    static void logSoftmax(float[] a, int offset, int rows, int width) {
-        int whole = width - width % LANES;
-        for (int row = offset; row < offset + rows * width; row += width) {
-            if (whole == 0) {
-                HeadMath.softmax(a, row, width, true);
-                continue;
+            if (log) {
+                double logSum = Math.log(total);
+                float logSumF = (float) logSum;
+                for (int p = row; p < row + whole; p += LANES)
+                    FloatVector.fromArray(SPECIES, a, p).sub(max).sub(logSumF).intoArray(a, p);
+                for (int j = row + whole; j < row + width; j++) a[j] = (float) (a[j] - (double) max - logSum);
+            } else {
+                float s = (float) total;
+                for (int p = row; p < row + whole; p += LANES) FloatVector.fromArray(SPECIES, a, p).div(s).intoArray(a, p);
+                for (int j = row + whole; j < row + width; j++) a[j] = (float) (a[j] / total);
             }
-            float max = rowMax(a, row, width, whole);
-            DoubleVector sum0 = DoubleVector.zero(DOUBLES), sum1 = sum0;
-            for (int p = row; p < row + whole; p += LANES) {
-                FloatVector v = FloatVector.fromArray(SPECIES, a, p).sub(max);
-                FloatVector k = v.fma(LOG2E, ROUND), n = k.sub(ROUND);
-                FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -LN2_HI), v);   // exact
-                r = n.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
-                FloatVector c = r.fma(EXP_C5, EXP_C4).fma(r, FloatVector.broadcast(SPECIES, EXP_C3))
-                        .fma(r, FloatVector.broadcast(SPECIES, EXP_C2)).fma(r, FloatVector.broadcast(SPECIES, EXP_C1))
-                        .fma(r, FloatVector.broadcast(SPECIES, EXP_C0));
-                FloatVector scale = k.reinterpretAsInts().lanewise(VectorOperators.LSHL, MANTISSA_BITS).add(ONE_BITS)
-                        .reinterpretAsFloats();
-                FloatVector e = r.mul(r).fma(c, r).fma(scale, scale).blend(0f, v.compare(VectorOperators.LT, EXP_MIN));
-                sum0 = sum0.add((DoubleVector) e.convertShape(VectorOperators.F2D, DOUBLES, 0));
-                sum1 = sum1.add((DoubleVector) e.convertShape(VectorOperators.F2D, DOUBLES, 1));
-            }
-            double total = sum0.add(sum1).reduceLanes(VectorOperators.ADD);
-            for (int j = row + whole; j < row + width; j++) total += Math.exp(a[j] - (double) max);
-            double log = Math.log(total);
-            float logSum = (float) log;
-            for (int p = row; p < row + whole; p += LANES) {
-                FloatVector.fromArray(SPECIES, a, p).sub(max).sub(logSum).intoArray(a, p);
-            }
-            for (int j = row + whole; j < row + width; j++) a[j] = (float) (a[j] - (double) max - log);
         }
     }
 

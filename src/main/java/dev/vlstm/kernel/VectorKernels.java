@@ -681,8 +681,7 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void softmax(float[] a, int offset, int rows, int width, boolean log) {
-        if (log) VectorHeadMath.logSoftmax(a, offset, rows, width);
-        else VectorHeadMath.softmax(a, offset, rows, width);
+        VectorHeadMath.softmax(a, offset, rows, width, log);
     }
 
     @Override
