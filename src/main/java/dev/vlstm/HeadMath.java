@@ -3,6 +3,10 @@ package dev.vlstm;
 /**
  * The head's row operations and erf, in double and rounded once to float (format-spec.md, "Head operations"). Public
  * for the converter's float64 check, which shares erf.
+ *
+ * <pre>{@code
+ * double gelu = 0.5 * x * (1 + HeadMath.erf(x / Math.sqrt(2)));   // GELU as PyTorch's nn.GELU() computes it
+ * }</pre>
  */
 public final class HeadMath {
     private HeadMath() {
@@ -15,6 +19,9 @@ public final class HeadMath {
      * The error function, within 1e-14 of exact (checked against {@code math.erf} on 200 001 points of [-7, 7]): its
      * Taylor series below |x| = 2.5 (at most two digits lost to cancellation there), and above, erfc's continued
      * fraction evaluated backwards from depth 60. Java has no erf, and GELU needs one.
+     *
+     * @param x any double; NaN gives NaN
+     * @return erf(x), in [-1, 1]
      */
     public static double erf(double x) {
         double a = Math.abs(x), r;

@@ -8,6 +8,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -34,20 +36,25 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return convert(in, out, verify, tolerance, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The command itself; {@link PlainArgs} calls it (without --verify) without picocli. */
+    static int convert(Path in, Path out, boolean verify, double tolerance, PrintWriter w, PrintWriter err)
+            throws IOException {
         OnnxImporter.Imported m = OnnxImporter.importFile(in);
         VlstmWriter.write(m.spec(), m.weights(), m.metadata(), out);
         if (verify) {
-            double err = ConversionCheck.maxError(m, out);
-            boolean ok = err <= tolerance;
-            spec.commandLine().getOut().printf("verify: max abs error %.3g vs float64 evaluation of the ONNX weights (tolerance %.3g): %s%n",
-                    err, tolerance, ok ? "ok" : "FAILED");
+            double error = ConversionCheck.maxError(m, out);
+            boolean ok = error <= tolerance;
+            w.printf("verify: max abs error %.3g vs float64 evaluation of the ONNX weights (tolerance %.3g): %s%n",
+                    error, tolerance, ok ? "ok" : "FAILED");
             if (!ok) {
-                spec.commandLine().getErr().printf("error: %s: converted model differs from the float64 evaluation by %.3g > %.3g%n",
-                        out, err, tolerance);
+                err.printf("error: %s: converted model differs from the float64 evaluation by %.3g > %.3g%n",
+                        out, error, tolerance);
                 return 1;
             }
         }
-        var w = spec.commandLine().getOut();
         w.printf("%s -> %s (%,d bytes)%n", in, out, Files.size(out));
         if (m.spec().takesTokenIds())
             w.printf("  embedding: %d token ids x %d (nn.Embedding)%n", m.spec().vocabulary(), m.spec().inputSize());
