@@ -14,37 +14,82 @@ import dev.vlstm.format.ModelSpec;
  * @param maxSequence  longest sequence one run accepts (default 1 000 000 timesteps)
  * @param maxFoldedEmbeddingBytes the most heap a token-ids model's embedding folded through layer 0 may take (default
  *                     64 MiB; 0 never folds): above it the table rows go through layer 0's projection at every run
+ *
+ * <pre>{@code
+ * Model model = Model.load(Path.of("big.vlstm"), Limits.defaults().withMaxFileBytes(32L << 30));
+ * }</pre>
  */
 public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence, long maxFoldedEmbeddingBytes) {
 
-    /** The caps set by system properties, or the defaults. */
+    /**
+     * The caps set by system properties, or the defaults.
+     *
+     * @return the caps in force for this JVM
+     */
     public static Limits defaults() {
         return new Limits(Long.getLong("vlstm.maxFileBytes", 8L << 30), Integer.getInteger("vlstm.maxLayers", 16),
                 Integer.getInteger("vlstm.maxHidden", 8192), Integer.getInteger("vlstm.maxSequence", 1_000_000),
                 Long.getLong("vlstm.maxFoldedEmbeddingBytes", 64L << 20));
     }
 
-    /** The first four caps, and the default folded-embedding cap. */
+    /**
+     * The first four caps, and the default folded-embedding cap.
+     *
+     * @param maxFileBytes largest .vlstm file read
+     * @param maxLayers    most LSTM layers
+     * @param maxHidden    largest hidden size
+     * @param maxSequence  longest sequence one run accepts
+     */
     public Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence) {
         this(maxFileBytes, maxLayers, maxHidden, maxSequence, 64L << 20);
     }
 
+    /**
+     * These caps with another largest file.
+     *
+     * @param v the new cap
+     * @return a copy with {@code maxFileBytes} set to {@code v}
+     */
     public Limits withMaxFileBytes(long v) {
         return new Limits(v, maxLayers, maxHidden, maxSequence, maxFoldedEmbeddingBytes);
     }
 
+    /**
+     * These caps with another most layers.
+     *
+     * @param v the new cap
+     * @return a copy with {@code maxLayers} set to {@code v}
+     */
     public Limits withMaxLayers(int v) {
         return new Limits(maxFileBytes, v, maxHidden, maxSequence, maxFoldedEmbeddingBytes);
     }
 
+    /**
+     * These caps with another largest hidden size.
+     *
+     * @param v the new cap
+     * @return a copy with {@code maxHidden} set to {@code v}
+     */
     public Limits withMaxHidden(int v) {
         return new Limits(maxFileBytes, maxLayers, v, maxSequence, maxFoldedEmbeddingBytes);
     }
 
+    /**
+     * These caps with another longest sequence.
+     *
+     * @param v the new cap
+     * @return a copy with {@code maxSequence} set to {@code v}
+     */
     public Limits withMaxSequence(int v) {
         return new Limits(maxFileBytes, maxLayers, maxHidden, v, maxFoldedEmbeddingBytes);
     }
 
+    /**
+     * These caps with another largest folded embedding.
+     *
+     * @param v the new cap
+     * @return a copy with {@code maxFoldedEmbeddingBytes} set to {@code v}
+     */
     public Limits withMaxFoldedEmbeddingBytes(long v) {
         return new Limits(maxFileBytes, maxLayers, maxHidden, maxSequence, v);
     }

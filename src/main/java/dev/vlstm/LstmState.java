@@ -46,31 +46,53 @@ public final class LstmState {
         Arrays.fill(c, 0f);
     }
 
-    /** An independent copy (for forking a stream, or a what-if step). */
+    /**
+     * An independent copy (for forking a stream, or a what-if step).
+     *
+     * @return a new state of the same model, equal to this one
+     */
     public LstmState copy() {
         LstmState s = new LstmState(model);
         s.copyFrom(this);
         return s;
     }
 
-    /** Overwrites this state with {@code other}'s; both must belong to the same model. */
+    /**
+     * Overwrites this state with {@code other}'s; both must belong to the same model.
+     *
+     * @param other a state of the same model
+     */
     public void copyFrom(LstmState other) {
         if (other.model != model) throw new IllegalArgumentException("the states belong to different models");
         System.arraycopy(other.h, 0, h, 0, h.length);
         System.arraycopy(other.c, 0, c, 0, c.length);
     }
 
-    /** Layer {@code layer}'s hidden state h (a copy). */
+    /**
+     * Layer {@code layer}'s hidden state h (a copy).
+     *
+     * @param layer 0 for the first layer
+     * @return a new array of the layer's hidden-size values (forward layers only stream, so one direction)
+     */
     public float[] hidden(int layer) {
         return Arrays.copyOfRange(h, offsets[layer], offsets[layer] + model.layers[layer].hiddenSize());
     }
 
-    /** Layer {@code layer}'s cell state c (a copy). */
+    /**
+     * Layer {@code layer}'s cell state c (a copy).
+     *
+     * @param layer 0 for the first layer
+     * @return a new array of the layer's hidden-size values
+     */
     public float[] cell(int layer) {
         return Arrays.copyOfRange(c, offsets[layer], offsets[layer] + model.layers[layer].hiddenSize());
     }
 
-    /** The snapshot: header, model fingerprint, h then c as little-endian float32, CRC32C. */
+    /**
+     * The snapshot: header, model fingerprint, h then c as little-endian float32, CRC32C.
+     *
+     * @return the snapshot, for {@link Model#restoreState(byte[])}
+     */
     public byte[] toBytes() {
         ByteBuffer b = ByteBuffer.allocate(HEADER + 8 * h.length + 4).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putShort((short) 1).putShort((short) 0).putInt(h.length).put(model.fingerprint(), 0, 32);

@@ -179,6 +179,8 @@ public final class Model implements AutoCloseable {
     /**
      * Maps and validates a .vlstm file.
      *
+     * @param file a .vlstm file
+     * @return the model, open
      * @throws VlstmFormatException naming the file and field when the file is not a valid model
      * @throws IOException          when it cannot be read
      */
@@ -186,7 +188,14 @@ public final class Model implements AutoCloseable {
         return load(file, Limits.defaults());
     }
 
-    /** {@link #load(Path)} with the caller's caps on file size, layers, hidden size and sequence length. */
+    /**
+     * {@link #load(Path)} with the caller's caps on file size, layers, hidden size and sequence length.
+     *
+     * @param file   a .vlstm file
+     * @param limits the caps to check the file against
+     * @return the model, open
+     * @throws IOException when the file cannot be read
+     */
     public static Model load(Path file, Limits limits) throws IOException {
         long size = java.nio.file.Files.size(file);
         if (size > limits.maxFileBytes())
@@ -199,6 +208,10 @@ public final class Model implements AutoCloseable {
      * model needs no second copy of it outside the heap. The weights are copied to the heap during the call and the
      * file is unmapped before it returns; it must not be truncated while this call runs (a vanished page raises
      * SIGBUS, which the JVM turns into an error in most code but cannot guarantee to in vectorized loops).
+     *
+     * @param file a .vlstm file
+     * @return the model, open
+     * @throws IOException when the file cannot be read
      */
     public static Model map(Path file) throws IOException {
         return open(VlstmFile.map(file), Limits.defaults());
@@ -252,47 +265,88 @@ public final class Model implements AutoCloseable {
         return (bytes + (1 << 20) - 1) >> 20;
     }
 
-    /** Loads a model held in memory (for models shipped inside a jar, and for tests). */
+    /**
+     * Loads a model held in memory (for models shipped inside a jar, and for tests).
+     *
+     * @param bytes      the file's contents
+     * @param sourceName what error messages call it, e.g. a resource name
+     * @return the model, open
+     */
     public static Model load(byte[] bytes, String sourceName) {
         return load(bytes, sourceName, Limits.defaults());
     }
 
-    /** {@link #load(byte[], String)} with the caller's caps. */
+    /**
+     * {@link #load(byte[], String)} with the caller's caps.
+     *
+     * @param bytes      the file's contents
+     * @param sourceName what error messages call it
+     * @param limits     the caps to check the contents against
+     * @return the model, open
+     */
     public static Model load(byte[] bytes, String sourceName, Limits limits) {
         return open(VlstmFile.parse(bytes, sourceName), limits);
     }
 
-    /** Layers, head, and input/output names and shapes as in the source ONNX graph. */
+    /**
+     * Layers, head, and input/output names and shapes as in the source ONNX graph.
+     *
+     * @return the model's description
+     */
     public ModelSpec spec() {
         return file.spec();
     }
 
-    /** Producer, source file and its SHA-256, opset, conversion time (format-spec.md, "Metadata section"). */
+    /**
+     * Producer, source file and its SHA-256, opset, conversion time (format-spec.md, "Metadata section").
+     *
+     * @return the metadata, unmodifiable, in file order
+     */
     public Map<String, String> metadata() {
         return file.metadata();
     }
 
-    /** Features per timestep the model reads: for a token-ids model, the embedding's width (each id is one row). */
+    /**
+     * Features per timestep the model reads: for a token-ids model, the embedding's width (each id is one row).
+     *
+     * @return the width of one timestep's input
+     */
     public int inputSize() {
         return file.spec().inputSize();
     }
 
-    /** Whether the model reads token ids ({@code nn.Embedding}): run it with {@link RunArgs#tokens}. */
+    /**
+     * Whether the model reads token ids ({@code nn.Embedding}): run it with {@link RunArgs#tokens}.
+     *
+     * @return true for a token-ids model
+     */
     public boolean takesTokenIds() {
         return embedding != null;
     }
 
-    /** A token-ids model's vocabulary size (ids 0 .. size − 1); 0 for a model of float features. */
+    /**
+     * A token-ids model's vocabulary size (ids 0 .. size − 1); 0 for a model of float features.
+     *
+     * @return the number of distinct ids, or 0
+     */
     public int vocabularySize() {
         return embedding == null ? 0 : embedding.vocabulary;
     }
 
-    /** Features per timestep the model writes. */
+    /**
+     * Features per timestep the model writes.
+     *
+     * @return the width of one row of the main output
+     */
     public int outputSize() {
         return file.spec().outputSize();
     }
 
-    /** The ONNX graph's sequence input name, e.g. {@code images}. */
+    /**
+     * The ONNX graph's sequence input name, e.g. {@code images}.
+     *
+     * @return the input's name in the ONNX graph
+     */
     public String inputName() {
         IoSpec x = file.spec().input(IoSpec.Role.SEQUENCE_INPUT);
         return (x != null ? x : file.spec().input(IoSpec.Role.TOKEN_IDS)).name();
@@ -301,6 +355,8 @@ public final class Model implements AutoCloseable {
     /**
      * The ONNX graph's name for the model's main output: the sequence (or last-step) output, e.g. {@code prob}; for a
      * model that returns only states, the final h.
+     *
+     * @return the main output's name in the ONNX graph
      */
     public String outputName() {
         return mainOutput().name();
@@ -316,17 +372,31 @@ public final class Model implements AutoCloseable {
         return o != null ? o : s.outputs().getFirst();
     }
 
-    /** Where the model was loaded from. */
+    /**
+     * Where the model was loaded from.
+     *
+     * @return the path, or the name given to {@link #load(byte[], String)}
+     */
     public String source() {
         return file.source();
     }
 
-    /** A new session with buffers that grow to the largest sequence and batch it has run. One per thread. */
+    /**
+     * A new session with buffers that grow to the largest sequence and batch it has run. One per thread.
+     *
+     * @return a single-threaded session
+     */
     public Session newSession() {
         return new Session(this, 1, 1, 1, Kernels.get());
     }
 
-    /** A new session with buffers sized up front, so no call up to these sizes allocates. One per thread. */
+    /**
+     * A new session with buffers sized up front, so no call up to these sizes allocates. One per thread.
+     *
+     * @param maxSeq   the longest sequence to size the buffers for
+     * @param maxBatch the largest batch to size the buffers for
+     * @return a single-threaded session
+     */
     public Session newSession(int maxSeq, int maxBatch) {
         return new Session(this, maxSeq, maxBatch, 1, Kernels.get());
     }
@@ -340,7 +410,11 @@ public final class Model implements AutoCloseable {
      * (sequence lengths, clip, peepholes, other activations), split only their input projection. Still one session
      * per calling thread.
      *
-     * @throws IllegalArgumentException unless 1 <= threads <= {@link Session#MAX_THREADS}
+     * @param maxSeq   the longest sequence to size the buffers for
+     * @param maxBatch the largest batch to size the buffers for
+     * @param threads  threads per call, the caller's included
+     * @return a session; close it to stop its workers
+     * @throws IllegalArgumentException unless {@code 1 <= threads <= }{@link Session#MAX_THREADS}
      */
     public Session newSession(int maxSeq, int maxBatch, int threads) {
         return new Session(this, maxSeq, maxBatch, threads, Kernels.get());
@@ -350,6 +424,7 @@ public final class Model implements AutoCloseable {
      * A zero state for one stream, to advance one timestep at a time with {@link Session#step}. Only models whose
      * layers all run forward can stream: a reverse or bidirectional layer needs the whole sequence.
      *
+     * @return a zero state of this model
      * @throws UnsupportedOperationException for a model with reverse or bidirectional layers
      */
     public LstmState newState() {
@@ -369,7 +444,12 @@ public final class Model implements AutoCloseable {
         return new LstmState(this);
     }
 
-    /** A state from {@link LstmState#toBytes()}; refuses a snapshot of another model or a damaged one. */
+    /**
+     * A state from {@link LstmState#toBytes()}; refuses a snapshot of another model or a damaged one.
+     *
+     * @param snapshot bytes from {@link LstmState#toBytes()} of this model
+     * @return the state the snapshot holds
+     */
     public LstmState restoreState(byte[] snapshot) {
         newState();
         return LstmState.fromBytes(this, snapshot);
@@ -379,6 +459,11 @@ public final class Model implements AutoCloseable {
         return fingerprint;
     }
 
+    /**
+     * Whether the model may still run.
+     *
+     * @return false once {@link #close()} has been called
+     */
     public boolean isOpen() {
         return open;
     }

@@ -30,7 +30,18 @@ public final class RunArgs {
     float[] finalH;
     float[] finalC;
 
-    /** The sequence input, in the model's sequence layout. */
+    /** Arguments with nothing set: give at least the input, then what the call needs. */
+    public RunArgs() {
+    }
+
+    /**
+     * The sequence input, in the model's sequence layout.
+     *
+     * @param x     {@code [seq, batch, inputSize]} (or batch-first), row-major
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return this
+     */
     public RunArgs input(float[] x, int seq, int batch) {
         this.x = x;
         this.tokens = null;
@@ -43,6 +54,11 @@ public final class RunArgs {
     /**
      * The sequence input of a token-ids model ({@code nn.Embedding}): one id per timestep and row, {@code [seq, batch]}
      * (batch-first models: {@code [batch, seq]}), each in 0 .. {@link Model#vocabularySize()} − 1.
+     *
+     * @param ids   the ids, row-major
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return this
      */
     public RunArgs tokens(int[] ids, int seq, int batch) {
         this.tokens = ids;
@@ -53,7 +69,14 @@ public final class RunArgs {
         return this;
     }
 
-    /** {@link #tokens(int[], int, int)} with int64 ids, as PyTorch's LongTensor holds them. */
+    /**
+     * {@link #tokens(int[], int, int)} with int64 ids, as PyTorch's LongTensor holds them.
+     *
+     * @param ids   the ids, row-major
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return this
+     */
     public RunArgs tokens(long[] ids, int seq, int batch) {
         this.longTokens = ids;
         this.tokens = null;
@@ -63,26 +86,48 @@ public final class RunArgs {
         return this;
     }
 
-    /** Initial h and c (either may be null: zeros), in the model's state layout. */
+    /**
+     * Initial h and c (either may be null: zeros), in the model's state layout.
+     *
+     * @param h initial h, or null
+     * @param c initial c, or null
+     * @return this
+     */
     public RunArgs initialStates(float[] h, float[] c) {
         this.initialH = h;
         this.initialC = c;
         return this;
     }
 
-    /** Per-row sequence lengths (0..seq), or null for every row seq long. */
+    /**
+     * Per-row sequence lengths (0..seq), or null for every row seq long.
+     *
+     * @param lengths {@code [batch]}, or null
+     * @return this
+     */
     public RunArgs sequenceLengths(int[] lengths) {
         this.sequenceLengths = lengths;
         return this;
     }
 
-    /** Where the sequence (or last-step) output goes; null to skip it. */
+    /**
+     * Where the sequence (or last-step) output goes; null to skip it.
+     *
+     * @param y the main output's array, or null
+     * @return this
+     */
     public RunArgs output(float[] y) {
         this.output = y;
         return this;
     }
 
-    /** Where the final h and c go (either may be null to skip it), in the model's state layout. */
+    /**
+     * Where the final h and c go (either may be null to skip it), in the model's state layout.
+     *
+     * @param h final h's array, or null
+     * @param c final c's array, or null
+     * @return this
+     */
     public RunArgs finalStates(float[] h, float[] c) {
         this.finalH = h;
         this.finalC = c;

@@ -13,6 +13,12 @@ import dev.vlstm.kernel.LstmKernels;
  * <p>Per layer and direction, the input projection {@code x·Wᵀ + b} for all timesteps is one matrix product; then each
  * timestep is one fused pass (recurrent product, activations, cell update); the head's operations, if any, follow.
  * The session builds this once as a {@link Plan} of stages and checks each call against the model before it runs.
+ *
+ * <pre>{@code
+ * Session session = model.newSession();                      // one per thread
+ * float[] out = new float[(int) session.mainOutputSize(seq, batch)];
+ * session.run(x, seq, batch, out);                           // x: [seq, batch, model.inputSize()]
+ * }</pre>
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -62,7 +68,11 @@ public final class Session implements AutoCloseable {
     /** The most intra-op threads a session takes (the calling thread included). */
     public static final int MAX_THREADS = 64;
 
-    /** Intra-op threads of this session, the calling thread included (1: everything runs on the calling thread). */
+    /**
+     * Intra-op threads of this session, the calling thread included (1: everything runs on the calling thread).
+     *
+     * @return 1 to {@link #MAX_THREADS}
+     */
     public int threads() {
         return threads;
     }
@@ -79,7 +89,11 @@ public final class Session implements AutoCloseable {
         return team;
     }
 
-    /** The kernel implementation in use, e.g. {@code vector (16 lanes)} or {@code scalar}. */
+    /**
+     * The kernel implementation in use, e.g. {@code vector (16 lanes)} or {@code scalar}.
+     *
+     * @return the kernels' name and vector width
+     */
     public String kernels() {
         return kernels.name();
     }
@@ -89,6 +103,9 @@ public final class Session implements AutoCloseable {
      * (batch-first models: {@code [batch, seq, outputSize]}; many-to-one models: {@code [batch, outputSize]}).
      *
      * @param input {@code [seq, batch, inputSize]} row-major (batch-first models: {@code [batch, seq, inputSize]})
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return the main output
      */
     public float[] run(float[] input, int seq, int batch) {
         float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
@@ -99,6 +116,10 @@ public final class Session implements AutoCloseable {
     /**
      * Like {@link #run(float[], int, int)}, into {@code output}; allocates nothing once the buffers have this shape.
      *
+     * @param input  as for {@link #run(float[], int, int)}
+     * @param seq    timesteps
+     * @param batch  sequences
+     * @param output {@link #mainOutputSize(int, int)} values
      * @throws IllegalArgumentException when a size does not match, naming what was expected
      * @throws IllegalStateException    when the model is closed
      */
@@ -116,6 +137,8 @@ public final class Session implements AutoCloseable {
     /**
      * Runs with every input and output the model has: initial states (null for zeros), sequence lengths (null for
      * all full length), the sequence or last-step output and the final states (null to skip).
+     *
+     * @param a the call's inputs and outputs
      */
     public void run(RunArgs a) {
         model.checkOpen();
@@ -134,6 +157,10 @@ public final class Session implements AutoCloseable {
      * Runs a token-ids model ({@code nn.Embedding} before the first layer) on {@code [seq, batch]} ids (batch-first
      * models: {@code [batch, seq]}) and returns its main output in a new array, as {@link #run(float[], int, int)}.
      *
+     * @param ids   the ids, row-major
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return the main output
      * @throws IllegalArgumentException for an id outside the vocabulary (naming it, its position and the vocabulary
      *                                  size), a wrong count, or a model that takes float features
      */
@@ -143,7 +170,14 @@ public final class Session implements AutoCloseable {
         return out;
     }
 
-    /** {@link #run(int[], int, int)} with int64 ids. */
+    /**
+     * {@link #run(int[], int, int)} with int64 ids.
+     *
+     * @param ids   the ids, row-major
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return the main output
+     */
     public float[] run(long[] ids, int seq, int batch) {
         float[] out = new float[Math.toIntExact(mainOutputSize(seq, batch))];
         run(mainOutputInto(out).tokens(ids, seq, batch));
@@ -154,6 +188,10 @@ public final class Session implements AutoCloseable {
      * One timestep of one stream: consumes {@code x} ({@code [inputSize]}), advances {@code state}, and writes this
      * step's output ({@code [outputSize]}: the head's, or the last layer's h). Stepping a sequence one step at a time
      * gives the same numbers as {@link #run} on the whole sequence. Allocates nothing.
+     *
+     * @param state the stream's state, advanced in place
+     * @param x     this timestep's input
+     * @param out   this timestep's output
      */
     public void step(LstmState state, float[] x, float[] out) {
         single[0] = state;
@@ -169,6 +207,11 @@ public final class Session implements AutoCloseable {
      * {@code x} ({@code [n][inputSize]}) advances {@code states[b]} and fills row b of {@code out}
      * ({@code [n][outputSize]}). Equals stepping each stream alone. The states are gathered into the session's batch
      * buffers and scattered back (a copy of h and c per layer and stream, small next to the step's matrix work).
+     *
+     * @param states one state per stream (the first {@code n} are used)
+     * @param n      streams in this step
+     * @param x      {@code [n][inputSize]} row-major
+     * @param out    {@code [n][outputSize]} row-major
      */
     public void step(LstmState[] states, int n, float[] x, float[] out) {
         model.checkOpen();
@@ -177,7 +220,13 @@ public final class Session implements AutoCloseable {
         checkedStep(states, n, x, x.length, out);
     }
 
-    /** One timestep of a token-ids model's stream: the row of {@code id}, then as {@link #step(LstmState, float[], float[])}. */
+    /**
+     * One timestep of a token-ids model's stream: the row of {@code id}, then as {@link #step(LstmState, float[], float[])}.
+     *
+     * @param state the stream's state, advanced in place
+     * @param id    this timestep's token id
+     * @param out   this timestep's output
+     */
     public void step(LstmState state, int id, float[] out) {
         single[0] = state;
         stepIds[0] = id;
@@ -188,7 +237,14 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** One timestep of {@code n} streams of a token-ids model, {@code ids[b]} for stream b: as {@link #step(LstmState[], int, float[], float[])}. */
+    /**
+     * One timestep of {@code n} streams of a token-ids model, {@code ids[b]} for stream b: as {@link #step(LstmState[], int, float[], float[])}.
+     *
+     * @param states one state per stream (the first {@code n} are used)
+     * @param n      streams in this step
+     * @param ids    one id per stream
+     * @param out    {@code [n][outputSize]} row-major
+     */
     public void step(LstmState[] states, int n, int[] ids, float[] out) {
         model.checkOpen();
         if (model.embedding == null)
@@ -219,7 +275,13 @@ public final class Session implements AutoCloseable {
         plan.step(states, n, x, out, team());
     }
 
-    /** Values in the main output of a run of this shape (see {@link #run(float[], int, int)}): the size of its array. */
+    /**
+     * Values in the main output of a run of this shape (see {@link #run(float[], int, int)}): the size of its array.
+     *
+     * @param seq   timesteps
+     * @param batch sequences
+     * @return the number of floats
+     */
     public long mainOutputSize(int seq, int batch) {
         IoSpec main = model.mainOutput();
         return switch (main.role()) {

@@ -9,6 +9,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -55,21 +57,29 @@ final class ConvertCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--weights: " + e.getMessage());
         }
+        return convert(in, out, type, verify, tolerance, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /**
+     * The command itself; {@link PlainArgs} calls it (fp32, without --verify) without picocli.
+     * {@code tolerance} null means the weight type's default.
+     */
+    static int convert(Path in, Path out, WeightType type, boolean verify, Double tolerance, PrintWriter w,
+                       PrintWriter err) throws IOException {
         OnnxImporter.Imported m = OnnxImporter.importFile(in);
         VlstmWriter.write(m.spec().withWeights(type), m.weights(), m.metadata(), out);
         if (verify) {
-            double err = ConversionCheck.maxError(m, out);
-            double tolerance = this.tolerance != null ? this.tolerance : defaultTolerance(type);
-            boolean ok = err <= tolerance;
-            spec.commandLine().getOut().printf("verify: max abs error %.3g vs float64 evaluation of the ONNX weights (tolerance %.3g): %s%n",
-                    err, tolerance, ok ? "ok" : "FAILED");
+            double error = ConversionCheck.maxError(m, out);
+            double bound = tolerance != null ? tolerance : defaultTolerance(type);
+            boolean ok = error <= bound;
+            w.printf("verify: max abs error %.3g vs float64 evaluation of the ONNX weights (tolerance %.3g): %s%n",
+                    error, bound, ok ? "ok" : "FAILED");
             if (!ok) {
-                spec.commandLine().getErr().printf("error: %s: converted model differs from the float64 evaluation by %.3g > %.3g%n",
-                        out, err, tolerance);
+                err.printf("error: %s: converted model differs from the float64 evaluation by %.3g > %.3g%n",
+                        out, error, bound);
                 return 1;
             }
         }
-        var w = spec.commandLine().getOut();
         w.printf("%s -> %s (%,d bytes)%n", in, out, Files.size(out));
         if (type != WeightType.FP32)
             w.printf("  weights: %s (weight matrices at %d of fp32's 4 bytes a weight)%n", type.label, type.bytes);

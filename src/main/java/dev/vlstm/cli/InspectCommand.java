@@ -12,6 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,6 +32,11 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return inspect(file, json, spec.commandLine().getOut());
+    }
+
+    /** The command itself; {@link PlainArgs} calls it without picocli. */
+    static int inspect(Path file, boolean json, PrintWriter out) throws IOException {
         Map<String, Object> d;
         if (isVlstm(file)) {
             try (VlstmFile f = VlstmFile.map(file)) {
@@ -40,7 +46,6 @@ final class InspectCommand implements Callable<Integer> {
             OnnxImporter.Imported m = OnnxImporter.importFile(file);
             d = ModelDescription.ofOnnx(m, Files.size(file));
         }
-        var out = spec.commandLine().getOut();
         if (json) out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(d));
         else out.print(ModelDescription.text(d));
         out.flush();

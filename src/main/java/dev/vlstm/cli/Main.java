@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * {@code convert.jar}: convert ONNX LSTM models to .vlstm, inspect either kind of file, run a model on .npy inputs.
@@ -15,7 +16,6 @@ import java.util.Set;
         description = "Convert PyTorch-exported ONNX LSTM models to .vlstm and run them.",
         subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class, BenchCommand.class})
 public final class Main {
-    static final String VERSION = "0.1.0";
     private static final Set<String> COMMANDS = Set.of("convert", "inspect", "run", "bench", "help");
 
     public static void main(String[] args) {
@@ -28,6 +28,18 @@ public final class Main {
         if (args.length == 2 && !COMMANDS.contains(args[0]) && !args[0].startsWith("-")) {
             args = new String[]{"convert", args[0], args[1]};
         }
+        Callable<Integer> plain = PlainArgs.command(args, out, err);
+        if (plain == null) return withPicocli(args, out, err);
+        try {
+            return plain.call();
+        } catch (Exception e) {
+            err.println("error: " + CliErrors.message(e));   // as picocli's handler below
+            return 1;
+        }
+    }
+
+    /** Every command line through picocli, also those {@link PlainArgs} runs by itself (for tests). */
+    static int withPicocli(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
@@ -41,7 +53,7 @@ public final class Main {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[]{"vlstm " + VERSION + " (Java " + Runtime.version() + ")"};
+            return new String[]{"vlstm " + dev.vlstm.Version.VERSION + " (Java " + Runtime.version() + ")"};
         }
     }
 }

@@ -10,20 +10,35 @@ package dev.vlstm.format;
  *         HeadOp.of(HeadOp.Kind.SOFTMAX, 3));
  * }</pre>
  *
- * @param alpha LeakyRelu's and Elu's alpha, LayerNormalization's epsilon; 0 for the others
+ * @param kind       the operation
+ * @param inputSize  the width of the rows it reads
+ * @param outputSize the width of the rows it writes (only a dense layer changes it)
+ * @param alpha      LeakyRelu's and Elu's alpha, LayerNormalization's epsilon; 0 for the others
  */
 public record HeadOp(Kind kind, int inputSize, int outputSize, float alpha) {
 
+    /** The operations a head may chain (format-spec.md, "Head operations", gives each formula). */
     public enum Kind {
-        DENSE(1, "Dense"), RELU(2, "Relu"), LEAKY_RELU(3, "LeakyRelu"), TANH(4, "Tanh"), SIGMOID(5, "Sigmoid"),
-        ELU(6, "Elu"), SOFTPLUS(7, "Softplus"), GELU(8, "Gelu"), GELU_TANH(9, "Gelu(tanh)"), SOFTMAX(10, "Softmax"),
-        LOG_SOFTMAX(11, "LogSoftmax"), LAYER_NORM(12, "LayerNormalization"),
+        /** x·Aᵀ + b. */ DENSE(1, "Dense"),
+        /** max(0, x). */ RELU(2, "Relu"),
+        /** x, or alpha * x below 0. */ LEAKY_RELU(3, "LeakyRelu"),
+        /** tanh(x). */ TANH(4, "Tanh"),
+        /** 1 / (1 + e^-x). */ SIGMOID(5, "Sigmoid"),
+        /** x, or alpha * (e^x - 1) below 0. */ ELU(6, "Elu"),
+        /** log(1 + e^x). */ SOFTPLUS(7, "Softplus"),
+        /** x * Φ(x), with erf. */ GELU(8, "Gelu"),
+        /** GELU's tanh approximation. */ GELU_TANH(9, "Gelu(tanh)"),
+        /** Softmax over the row. */ SOFTMAX(10, "Softmax"),
+        /** Log of the softmax over the row. */ LOG_SOFTMAX(11, "LogSoftmax"),
+        /** (x - mean) / sqrt(variance + epsilon) * scale + bias over the row. */ LAYER_NORM(12, "LayerNormalization"),
         /** The mean over the timesteps of each sequence; only as a head's first operation, with a pooled output. */
         MEAN_OVER_TIME(13, "ReduceMean over time"),
         /** The maximum over the timesteps of each sequence, likewise. */
         MAX_OVER_TIME(14, "ReduceMax over time");
 
+        /** The value stored in the file. */
         public final int code;
+        /** The ONNX operator it comes from. */
         public final String onnxName;
 
         Kind(int code, String onnxName) {
@@ -31,17 +46,29 @@ public record HeadOp(Kind kind, int inputSize, int outputSize, float alpha) {
             this.onnxName = onnxName;
         }
 
-        /** Whether the operation has an alpha (LeakyRelu, Elu) or epsilon (LayerNormalization). */
+        /**
+         * Whether the operation has an alpha (LeakyRelu, Elu) or epsilon (LayerNormalization).
+         *
+         * @return true for LeakyRelu, Elu and LayerNormalization
+         */
         public boolean hasAlpha() {
             return this == LEAKY_RELU || this == ELU || this == LAYER_NORM;
         }
 
-        /** Whether the operation has weights: a dense layer's matrix and bias, a layer norm's scale and bias. */
+        /**
+         * Whether the operation has weights: a dense layer's matrix and bias, a layer norm's scale and bias.
+         *
+         * @return true for Dense and LayerNormalization
+         */
         public boolean hasWeights() {
             return this == DENSE || this == LAYER_NORM;
         }
 
-        /** Whether the operation pools a sequence's timesteps into one row (it is then the head's first). */
+        /**
+         * Whether the operation pools a sequence's timesteps into one row (it is then the head's first).
+         *
+         * @return true for the means and maxima over time
+         */
         public boolean pools() {
             return this == MEAN_OVER_TIME || this == MAX_OVER_TIME;
         }
@@ -52,17 +79,36 @@ public record HeadOp(Kind kind, int inputSize, int outputSize, float alpha) {
         }
     }
 
-    /** A dense layer {@code y = x·Aᵀ + b}, A {@code [out, in]}. */
+    /**
+     * A dense layer {@code y = x·Aᵀ + b}, A {@code [out, in]}.
+     *
+     * @param in  input width
+     * @param out output width
+     * @return the operation
+     */
     public static HeadOp dense(int in, int out) {
         return new HeadOp(Kind.DENSE, in, out, 0);
     }
 
-    /** An operation that keeps the width, with no parameter. */
+    /**
+     * An operation that keeps the width, with no parameter.
+     *
+     * @param kind the operation
+     * @param size the row width
+     * @return the operation
+     */
     public static HeadOp of(Kind kind, int size) {
         return new HeadOp(kind, size, size, 0);
     }
 
-    /** An operation that keeps the width, with its alpha or epsilon. */
+    /**
+     * An operation that keeps the width, with its alpha or epsilon.
+     *
+     * @param kind  the operation
+     * @param size  the row width
+     * @param alpha its alpha or epsilon
+     * @return the operation
+     */
     public static HeadOp of(Kind kind, int size, float alpha) {
         return new HeadOp(kind, size, size, alpha);
     }

@@ -5,10 +5,18 @@ import java.util.List;
 /**
  * A graph input or output of the source ONNX model, by the name users know it by.
  *
+ * <pre>{@code
+ * IoSpec x = model.spec().input(IoSpec.Role.SEQUENCE_INPUT);
+ * System.out.println(x.name() + " " + x.shapeText());   // images [1, 150, 100]
+ * }</pre>
+ *
+ * @param role  what the tensor is to the model
+ * @param name  its name in the ONNX graph
  * @param shape as declared in the ONNX graph; free dimensions have size -1
  */
 public record IoSpec(Role role, String name, List<Dim> shape) {
 
+    /** Keeps an unmodifiable copy of the shape. */
     public IoSpec {
         shape = List.copyOf(shape);
     }
@@ -59,6 +67,7 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
          */
         POOLED_OUTPUT(22);
 
+        /** The value stored in the file. */
         public final int code;
 
         Role(int code) {
@@ -71,16 +80,38 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
         }
     }
 
-    /** One dimension: a fixed size, or free (size -1) with its ONNX {@code dim_param} symbol (may be empty). */
+    /**
+     * One dimension: a fixed size, or free (size -1) with its ONNX {@code dim_param} symbol (may be empty).
+     *
+     * @param size   the size, or -1 when free
+     * @param symbol the {@code dim_param} of a free dimension, e.g. {@code seq}; empty when fixed or unnamed
+     */
     public record Dim(long size, String symbol) {
+        /**
+         * A fixed dimension.
+         *
+         * @param size its size
+         * @return the dimension
+         */
         public static Dim fixed(long size) {
             return new Dim(size, "");
         }
 
+        /**
+         * A free dimension.
+         *
+         * @param symbol its {@code dim_param}, or empty
+         * @return the dimension
+         */
         public static Dim free(String symbol) {
             return new Dim(-1, symbol);
         }
 
+        /**
+         * Whether the dimension is free.
+         *
+         * @return true when it has no fixed size
+         */
         public boolean isFree() {
             return size < 0;
         }
@@ -91,7 +122,11 @@ public record IoSpec(Role role, String name, List<Dim> shape) {
         }
     }
 
-    /** The shape as text, e.g. {@code [seq, batch, 100]}. */
+    /**
+     * The shape as text, e.g. {@code [seq, batch, 100]}.
+     *
+     * @return the dimensions, free ones by their symbol
+     */
     public String shapeText() {
         return shape.toString();
     }

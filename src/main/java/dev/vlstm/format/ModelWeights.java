@@ -5,27 +5,42 @@ import java.util.List;
 /**
  * A model's weights in ONNX layout, before packing: what the converter extracts and what {@link VlstmWriter} packs.
  *
+ * <pre>{@code
+ * var d = new ModelWeights.DirectionWeights(w, r, wb, rb);                    // W[4H][I], R[4H][H], biases [4H]
+ * ModelWeights weights = new ModelWeights(List.of(List.of(d)), headA, headB);   // one layer, one dense head
+ * }</pre>
+ *
  * @param layers one entry per layer, each with one {@link DirectionWeights} per direction (forward half first)
  * @param head   one entry per {@link HeadOp} of the spec's head, in order
+ * @param sequenceLengths the constant sequence lengths of a {@link IoSpec.Role#CONSTANT_SEQUENCE_LENS} model, else null
+ * @param embedding       a {@link IoSpec.Role#TOKEN_IDS} model's table {@code [vocabulary][inputSize]} row-major, else null
  */
 public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head, int[] sequenceLengths,
                            float[] embedding) {
 
-    /**
-     * @param sequenceLengths the constant sequence lengths of a {@link IoSpec.Role#CONSTANT_SEQUENCE_LENS} model, else null
-     * @param embedding       a {@link IoSpec.Role#TOKEN_IDS} model's table {@code [vocabulary][inputSize]} row-major, else null
-     */
+    /** Keeps unmodifiable copies of the lists; a null head is no head. */
     public ModelWeights {
         layers = layers.stream().map(List::copyOf).toList();
         head = head == null ? List.of() : List.copyOf(head);
     }
 
-    /** Layers, head and constant sequence lengths (or null), no embedding. */
+    /**
+     * Layers, head and constant sequence lengths (or null), no embedding.
+     *
+     * @param layers          one entry per layer, one {@link DirectionWeights} per direction
+     * @param head            one entry per head operation
+     * @param sequenceLengths constant sequence lengths, or null
+     */
     public ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head, int[] sequenceLengths) {
         this(layers, head, sequenceLengths, null);
     }
 
-    /** Layers and head, no constant sequence lengths. */
+    /**
+     * Layers and head, no constant sequence lengths.
+     *
+     * @param layers one entry per layer, one {@link DirectionWeights} per direction
+     * @param head   one entry per head operation
+     */
     public ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights> head) {
         this(layers, head, null);
     }
@@ -33,6 +48,7 @@ public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights
     /**
      * Layers and at most one dense head.
      *
+     * @param layers     one entry per layer, one {@link DirectionWeights} per direction
      * @param headWeight {@code A[out][in]} row-major, or null without a head
      * @param headBias   {@code b[out]}, or null for no bias
      */
@@ -50,6 +66,14 @@ public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights
      * @param p  peepholes {@code P[3H]} in order i, o, f, or null for none
      */
     public record DirectionWeights(float[] w, float[] r, float[] wb, float[] rb, float[] p) {
+        /**
+         * A direction without peepholes.
+         *
+         * @param w  {@code W[4H][I]} row-major
+         * @param r  {@code R[4H][H]} row-major
+         * @param wb {@code Wb[4H]}, or null
+         * @param rb {@code Rb[4H]}, or null
+         */
         public DirectionWeights(float[] w, float[] r, float[] wb, float[] rb) {
             this(w, r, wb, rb, null);
         }
@@ -62,6 +86,7 @@ public record ModelWeights(List<List<DirectionWeights>> layers, List<HeadWeights
      * @param bias   a dense layer's {@code b[out]}, a layer norm's bias {@code [size]}; null means zeros
      */
     public record HeadWeights(float[] weight, float[] bias) {
+        /** The weights of an operation without any. */
         public static final HeadWeights NONE = new HeadWeights(null, null);
     }
 }

@@ -11,6 +11,10 @@ package dev.vlstm.format;
  * {@code [i0, i1, 0 ×14, o0, o1, 0 ×14, f0, f1, 0 ×14, c0, c1, 0 ×14]}.
  *
  * <p>All methods are pure: they read their arguments and return new arrays.
+ *
+ * <pre>{@code
+ * float[] packedW = PanelPacking.packGates(w, hidden, inputSize);   // W[4*hidden][inputSize] -> [panels][k][4][16]
+ * }</pre>
  */
 public final class PanelPacking {
 
@@ -22,7 +26,12 @@ public final class PanelPacking {
 
     private PanelPacking() {}
 
-    /** Number of 16-unit panels that cover {@code units} output units: {@code ceil(units / 16)}. */
+    /**
+     * Number of 16-unit panels that cover {@code units} output units: {@code ceil(units / 16)}.
+     *
+     * @param units output units, 0 or more
+     * @return the panel count
+     */
     public static int panels(int units) {
         if (units < 0) throw new IllegalArgumentException("units must be >= 0, got " + units);
         return (units + PANEL - 1) / PANEL;
@@ -31,6 +40,11 @@ public final class PanelPacking {
     /**
      * Packs an ONNX LSTM matrix {@code W[4*hidden][k]} (row-major, gate blocks i, o, f, c; the input weights with
      * {@code k = inputSize} or the recurrent weights with {@code k = hidden}) into {@code [panels][k][4][16]}.
+     *
+     * @param w      the ONNX matrix
+     * @param hidden units per gate
+     * @param k      its columns
+     * @return {@code panels(hidden) * k * 64} floats
      */
     public static float[] packGates(float[] w, int hidden, int k) {
         checkDims(hidden, k);
@@ -54,6 +68,11 @@ public final class PanelPacking {
     /**
      * Sums the ONNX input and recurrent biases ({@code Wb[4*hidden]}, {@code Rb[4*hidden]}, gate blocks i, o, f, c) and
      * packs them into {@code [panels][4][16]}. Either may be {@code null}, meaning zeros.
+     *
+     * @param wb     the input bias, or null
+     * @param rb     the recurrent bias, or null
+     * @param hidden units per gate
+     * @return {@code panels(hidden) * 64} floats
      */
     public static float[] packGateBias(float[] wb, float[] rb, int hidden) {
         if (wb != null) checkLength(wb, (long) GATES * hidden, "input bias Wb[4*" + hidden + "]");
@@ -76,6 +95,11 @@ public final class PanelPacking {
     /**
      * Packs a linear head matrix {@code A[units][k]} (row-major, as {@code nn.Linear.weight} or {@code Gemm(transB=1)})
      * into {@code [panels][k][1][16]}.
+     *
+     * @param w     the matrix
+     * @param units its rows
+     * @param k     its columns
+     * @return {@code panels(units) * k * 16} floats
      */
     public static float[] packRows(float[] w, int units, int k) {
         checkDims(units, k);
@@ -94,7 +118,13 @@ public final class PanelPacking {
         return packed;
     }
 
-    /** Packs a head bias {@code b[units]} into {@code [panels][16]}; {@code null} means no bias (all zeros). */
+    /**
+     * Packs a head bias {@code b[units]} into {@code [panels][16]}; {@code null} means no bias (all zeros).
+     *
+     * @param b     the bias, or null
+     * @param units its length
+     * @return {@code panels(units) * 16} floats
+     */
     public static float[] packRowBias(float[] b, int units) {
         if (b != null) checkLength(b, units, "head bias b[" + units + "]");
         float[] packed = new float[size((long) panels(units) * PANEL)];

@@ -39,7 +39,16 @@ public final class VlstmFile implements AutoCloseable {
     private final int major;
     private final byte[] fingerprint;
 
-    /** One row of the tensor table. */
+    /**
+     * One row of the tensor table (format-spec.md, "Tensor table").
+     *
+     * @param name   the tensor's name, e.g. {@code l0.d0.w}
+     * @param dtype  its element type code (1: float32)
+     * @param dims   its dimensions
+     * @param offset where its payload starts in the file
+     * @param length its payload's bytes
+     * @param crc32c the payload's checksum
+     */
     public record TensorEntry(String name, int dtype, long[] dims, long offset, long length, int crc32c) {
     }
 
@@ -58,6 +67,9 @@ public final class VlstmFile implements AutoCloseable {
     /**
      * Maps the file read-only into a shared arena and validates it; {@link #close()} unmaps it.
      *
+     * @param file a .vlstm file
+     * @return the open file
+     * @throws IOException when it cannot be read
      * @throws VlstmFormatException naming the file and field when it breaks the format
      */
     public static VlstmFile map(Path file) throws IOException {
@@ -76,6 +88,10 @@ public final class VlstmFile implements AutoCloseable {
      * Reads the file into 64-byte-aligned off-heap memory (no mapping) and validates it; {@link #close()} frees it.
      * Unlike {@link #map}, nothing another process does to the file afterwards (truncating it, say) can reach the
      * reader: a mapped page that disappears raises SIGBUS, which the JVM cannot always turn into an exception.
+     *
+     * @param file a .vlstm file
+     * @return the open file
+     * @throws IOException when it cannot be read
      */
     public static VlstmFile read(Path file) throws IOException {
         Arena arena = Arena.ofShared();
@@ -94,7 +110,13 @@ public final class VlstmFile implements AutoCloseable {
         }
     }
 
-    /** Validates {@code bytes} as a .vlstm file held in memory (no file, nothing to unmap). */
+    /**
+     * Validates {@code bytes} as a .vlstm file held in memory (no file, nothing to unmap).
+     *
+     * @param bytes  the file's contents
+     * @param source what messages call it
+     * @return the open file
+     */
     public static VlstmFile parse(byte[] bytes, String source) {
         Arena arena = Arena.ofShared();
         MemorySegment seg = arena.allocate(Math.max(1, bytes.length), ALIGN).asSlice(0, bytes.length);
@@ -322,42 +344,78 @@ public final class VlstmFile implements AutoCloseable {
         }
     }
 
-    /** 32 bytes that identify this model file (format-spec.md, "State snapshots"). */
+    /**
+     * 32 bytes that identify this model file (format-spec.md, "State snapshots").
+     *
+     * @return a copy of the fingerprint
+     */
     public byte[] fingerprint() {
         return fingerprint.clone();
     }
 
-    /** The file's major format version (1 or 2). */
+    /**
+     * The file's major format version (1 or 2).
+     *
+     * @return 1 or 2
+     */
     public int majorVersion() {
         return major;
     }
 
-    /** Where the file came from, for messages. */
+    /**
+     * Where the file came from, for messages.
+     *
+     * @return the path or name given
+     */
     public String source() {
         return source;
     }
 
+    /**
+     * The model the file describes.
+     *
+     * @return the model's description
+     */
     public ModelSpec spec() {
         return spec;
     }
 
+    /**
+     * The metadata section (format-spec.md, "Metadata section").
+     *
+     * @return the metadata, unmodifiable, in file order
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The tensor table, in file order. */
+    /**
+     * The tensor table, in file order.
+     *
+     * @return the entries by name, unmodifiable
+     */
     public Map<String, TensorEntry> entries() {
         return entries;
     }
 
-    /** A tensor's payload (little-endian f32, 64-byte aligned in the file). */
+    /**
+     * A tensor's payload (little-endian f32, 64-byte aligned in the file).
+     *
+     * @param name the tensor's name
+     * @return a read-only slice of the file
+     */
     public MemorySegment tensor(String name) {
         MemorySegment s = tensors.get(name);
         if (s == null) throw new IllegalArgumentException(source + ": no tensor named '" + name + "'");
         return s;
     }
 
-    /** The payload as floats (a copy; a bf16 or int8 matrix decoded, int8 with its scales). */
+    /**
+     * The payload as floats (a copy; a bf16 or int8 matrix decoded, int8 with its scales), for tools and tests.
+     *
+     * @param name the tensor's name
+     * @return a new array of its values
+     */
     public float[] tensorFloats(String name) {
         TensorEntry e = entries.get(name);
         WeightType type = e == null ? WeightType.FP32 : WeightType.ofCode(e.dtype());
@@ -367,6 +425,11 @@ public final class VlstmFile implements AutoCloseable {
         return ReducedWeights.decode(tensor(name), e.dims(), type, scales);
     }
 
+    /**
+     * Whether the file's memory is still there.
+     *
+     * @return false once closed
+     */
     public boolean isOpen() {
         return arena.scope().isAlive();
     }

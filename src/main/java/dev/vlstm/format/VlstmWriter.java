@@ -40,6 +40,12 @@ public final class VlstmWriter {
     /**
      * Writes the model to {@code file} atomically: a temp file in the same folder is written, forced to disk and renamed
      * over the destination, so a failure at any point leaves an existing destination untouched.
+     *
+     * @param spec     the model
+     * @param weights  its weights in ONNX layout
+     * @param metadata the metadata section's entries
+     * @param file     the destination
+     * @throws IOException when the file cannot be written
      */
     public static void write(ModelSpec spec, ModelWeights weights, Map<String, String> metadata, Path file) throws IOException {
         write(spec, weights, metadata, file, ch -> ch);
@@ -68,12 +74,23 @@ public final class VlstmWriter {
         }
     }
 
-    /** Checks a spec against the format's rules without writing anything (the converter calls it before packing). */
+    /**
+     * Checks a spec against the format's rules without writing anything (the converter calls it before packing).
+     *
+     * @param spec the model
+     */
     public static void check(ModelSpec spec) {
         SpecRules.check(spec, "model");
     }
 
-    /** The bytes of the file {@link #write} would write (for tests and in-memory use; models under 2 GB). */
+    /**
+     * The bytes of the file {@link #write} would write (for tests and in-memory use; models under 2 GB).
+     *
+     * @param spec     the model
+     * @param weights  its weights in ONNX layout
+     * @param metadata the metadata section's entries
+     * @return the file's bytes
+     */
     public static byte[] toBytes(ModelSpec spec, ModelWeights weights, Map<String, String> metadata) {
         var out = new java.io.ByteArrayOutputStream();
         try {

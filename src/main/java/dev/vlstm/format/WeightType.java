@@ -4,6 +4,12 @@ package dev.vlstm.format;
  * How a file stores its weight matrices — every layer's W and R and every dense head operation's matrix — (format
  * 2.3): the tensor table's dtype of those tensors. Biases, peepholes, layer norms, the embedding table and constant
  * sequence lengths are always f32.
+ *
+ * <pre>{@code
+ * Model model = Model.load(Path.of("model.vlstm"));
+ * if (model.spec().weights() != WeightType.FP32)      // written by convert --weights bf16 or int8
+ *     System.out.println(model.spec().weights().label + ", " + model.spec().weights().bytes + " byte(s) a weight");
+ * }</pre>
  */
 public enum WeightType {
     /** IEEE binary32, 4 bytes a weight. */
@@ -26,13 +32,24 @@ public enum WeightType {
         this.label = label;
     }
 
-    /** The type of a dtype code, or null for a code this reader does not know. */
+    /**
+     * The type of a dtype code.
+     *
+     * @param code a tensor table's dtype code
+     * @return its type, or null for a code this reader does not know
+     */
     public static WeightType ofCode(long code) {
         for (WeightType t : values()) if (t.code == code) return t;
         return null;
     }
 
-    /** The type named {@code fp32}, {@code bf16} or {@code int8}. */
+    /**
+     * The type named {@code fp32}, {@code bf16} or {@code int8}.
+     *
+     * @param label the name, as {@code convert --weights} takes it
+     * @return its type
+     * @throws IllegalArgumentException for any other name, listing the three
+     */
     public static WeightType ofLabel(String label) {
         for (WeightType t : values()) if (t.label.equals(label)) return t;
         throw new IllegalArgumentException("weights '" + label + "', expected fp32, bf16 or int8");

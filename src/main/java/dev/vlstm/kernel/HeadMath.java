@@ -4,6 +4,10 @@ package dev.vlstm.kernel;
  * The head's operations in float64, each result rounded once to float (format-spec.md, "Head operations"): what
  * {@code ScalarKernels} computes, and so the reference the vector kernels ({@code VectorHeadMath}) are measured
  * against. Public for the converter's float64 check, which shares erf.
+ *
+ * <pre>{@code
+ * double gelu = 0.5 * x * (1 + HeadMath.erf(x / Math.sqrt(2)));   // GELU as PyTorch's nn.GELU() computes it
+ * }</pre>
  */
 public final class HeadMath {
     private HeadMath() {
@@ -16,6 +20,9 @@ public final class HeadMath {
      * The error function, within 1e-14 of exact (checked against {@code math.erf} on 200 001 points of [-7, 7]): its
      * Taylor series below |x| = 2.5 (at most two digits lost to cancellation there), and above, 1 - erfc with erfc's
      * continued fraction ({@link #erfc}). Java has no erf, and GELU needs one.
+     *
+     * @param x any double; NaN gives NaN
+     * @return erf(x), in [-1, 1]
      */
     public static double erf(double x) {
         double a = Math.abs(x), r;
