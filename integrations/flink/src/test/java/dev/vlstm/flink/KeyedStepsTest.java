@@ -28,6 +28,14 @@ class KeyedStepsTest {
     Path dir;
 
     @Test
+    void theJvmThatRunsTheMiniClusterHasTheVectorKernels() throws Exception {
+        try (dev.vlstm.Model m = dev.vlstm.Model.load(TestModels.seed(dir)); dev.vlstm.Session s = m.newSession()) {
+            assertTrue(s.kernels().startsWith("vector"), "kernels " + s.kernels()
+                    + ": the test JVM lacks --add-modules=jdk.incubator.vector, so every figure here is the scalar path");
+        }
+    }
+
+    @Test
     void outputsOfTheSeedModelEqualSteppingEachKeyAloneBitForBit() throws Exception {
         Path model = TestModels.seed(dir);
         int devices = 16, readings = 40;
