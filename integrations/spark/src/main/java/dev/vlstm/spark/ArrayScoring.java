@@ -1,9 +1,16 @@
 package dev.vlstm.spark;
 
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.ShortType;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -15,30 +22,35 @@ import java.util.NoSuchElementException;
  * column, with an optional length column. Each row comes out with the model's output appended (null for a null
  * input). Rows are read a window at a time, scored in batches ({@link SequenceBatches}) and given back in their order.
  */
-final class ArrayScoring implements MapPartitionsFunction<Row, Row> {
+final class ArrayScoring implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private final ModelSource source;
     private final String inputCol, lengthCol;
     private final int inputIndex, lengthIndex;      // lengthIndex -1: no length column
+    private final DataType lengthType;
+    private final boolean inputMayHoldNulls;
     private final int batchSize;
 
-    ArrayScoring(ModelSource source, String inputCol, int inputIndex, String lengthCol, int lengthIndex, int batchSize) {
+    ArrayScoring(ModelSource source, String inputCol, int inputIndex, boolean inputMayHoldNulls, String lengthCol,
+                 int lengthIndex, DataType lengthType, int batchSize) {
         this.source = source;
         this.inputCol = inputCol;
         this.inputIndex = inputIndex;
+        this.inputMayHoldNulls = inputMayHoldNulls;
         this.lengthCol = lengthCol;
         this.lengthIndex = lengthIndex;
+        this.lengthType = lengthType;
         this.batchSize = batchSize;
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> rows) {
+    public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
         SharedModel shared = source.model();
         BatchShape shape = BatchShape.of(shared.model());
         SequenceBatches batches = new SequenceBatches(shape, batchSize);
         int window = batchSize * 4;
         int partition = TaskContext.get() == null ? -1 : TaskContext.getPartitionId();
         return new Iterator<>() {
-            private final List<Row> pending = new ArrayList<>(window);
+            private final List<InternalRow> pending = new ArrayList<>(window);   // copies: Spark reuses its rows
             private float[][] outputs;
             private int next;
             private long rowNumber;
@@ -52,13 +64,11 @@ final class ArrayScoring implements MapPartitionsFunction<Row, Row> {
             }
 
             @Override
-            public Row next() {
+            public InternalRow next() {
                 if (!hasNext()) throw new NoSuchElementException();
-                Row row = pending.get(next);
-                Object[] values = new Object[row.size() + 1];
-                for (int c = 0; c < row.size(); c++) values[c] = row.get(c);
-                values[row.size()] = outputs[next++];
-                return RowFactory.create(values);
+                float[] y = outputs[next];
+                Object out = y == null ? null : UnsafeArrayData.fromPrimitiveArray(y);
+                return new JoinedRow(pending.get(next++), new GenericInternalRow(new Object[]{out}));
             }
 
             /** Reads the next window of rows and scores its non-null sequences. */
@@ -70,18 +80,15 @@ final class ArrayScoring implements MapPartitionsFunction<Row, Row> {
                 int[] slot = new int[window];       // row r's place among the scored sequences, -1 for a null input
                 int n = 0;
                 while (pending.size() < window && rows.hasNext()) {
-                    Row row = rows.next();
+                    InternalRow row = rows.next().copy();
                     String where = "column '" + inputCol + "', row " + rowNumber++ + " of partition " + partition;
                     int r = pending.size();
                     pending.add(row);
                     slot[r] = -1;
                     if (row.isNullAt(inputIndex)) continue;
-                    List<?> values = row.getList(inputIndex);
-                    int length = length(row, values.size(), shape.inputSize(), where);
-                    float[] x = new float[values.size()];
-                    Features.copy(values, x, 0, where);
-                    xs[n] = x;
-                    lengths[n] = length;
+                    ArrayData values = row.getArray(inputIndex);
+                    lengths[n] = length(row, values.numElements(), shape.inputSize(), where);
+                    xs[n] = Features.of(values, inputMayHoldNulls, where);
                     slot[r] = n++;
                 }
                 float[][] scored = batches.score(shared.session(), xs, lengths, n);
@@ -90,7 +97,7 @@ final class ArrayScoring implements MapPartitionsFunction<Row, Row> {
             }
 
             /** The row's timesteps: its length column, checked against the array, or the array's size / inputSize. */
-            private int length(Row row, int values, int inputSize, String where) {
+            private int length(InternalRow row, int values, int inputSize, String where) {
                 if (lengthIndex < 0) {
                     if (values == 0 || values % inputSize != 0)
                         throw new IllegalArgumentException(where + ": " + values + " values, expected a positive multiple"
@@ -99,7 +106,7 @@ final class ArrayScoring implements MapPartitionsFunction<Row, Row> {
                 }
                 if (row.isNullAt(lengthIndex))
                     throw new IllegalArgumentException(where + ": length column '" + lengthCol + "' is null");
-                long length = ((Number) row.get(lengthIndex)).longValue();
+                long length = wholeNumber(row, lengthIndex, lengthType);
                 if (length < 1 || length * inputSize != values)
                     throw new IllegalArgumentException(where + ": " + values + " values, but length column '" + lengthCol
                             + "' says " + length + " timesteps, which take " + length * inputSize + " values ("
@@ -107,5 +114,13 @@ final class ArrayScoring implements MapPartitionsFunction<Row, Row> {
                 return (int) length;
             }
         };
+    }
+
+    /** A byte, short, int or bigint field (ColumnChecks.integral) as a long: an internal row reads each at its width. */
+    static long wholeNumber(InternalRow row, int i, DataType type) {
+        if (type instanceof IntegerType) return row.getInt(i);
+        if (type instanceof ShortType) return row.getShort(i);
+        if (type instanceof ByteType) return row.getByte(i);
+        return row.getLong(i);
     }
 }

@@ -1,18 +1,20 @@
 package dev.vlstm.spark;
 
-import java.util.List;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 
-/** Copies Spark's {@code array<float>} values (a list of boxed floats, as a {@code Row} gives them) into arrays. */
+/** Copies Spark's internal {@code array<float>} values into arrays. */
 final class Features {
     private Features() {
     }
 
-    /** {@code values} into {@code into} from {@code offset}; a null element is an error naming {@code where}. */
-    static void copy(List<?> values, float[] into, int offset, String where) {
-        int i = offset;
-        for (Object v : values) {
-            if (v == null) throw new IllegalArgumentException(where + " holds a null at index " + (i - offset));
-            into[i++] = (Float) v;
-        }
+    /**
+     * The array's values; a null element is an error naming {@code where}. {@code mayHoldNulls}: the column's type
+     * allows null elements, so each is checked (a bitmap lookup); else none can be there.
+     */
+    static float[] of(ArrayData values, boolean mayHoldNulls, String where) {
+        if (mayHoldNulls)
+            for (int i = 0; i < values.numElements(); i++)
+                if (values.isNullAt(i)) throw new IllegalArgumentException(where + " holds a null at index " + i);
+        return values.toFloatArray();
     }
 }

@@ -3,8 +3,8 @@ package dev.vlstm.spark;
 import dev.vlstm.Model;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -144,13 +144,15 @@ public final class VlstmScorer {
         int input = ColumnChecks.floatArray(schema, inputCol, "input");
         int length = lengthCol == null ? -1 : ColumnChecks.integral(schema, lengthCol, "length");
         StructType out = schema.add(outputCol, DataTypes.createArrayType(DataTypes.FloatType, false), true);
-        return data.mapPartitions(new ArrayScoring(source, inputCol, input, lengthCol, length, batchSize), Encoders.row(out));
+        return InternalRows.mapPartitions(data, new ArrayScoring(source, inputCol, input, mayHoldNulls(schema, input),
+                lengthCol, length, length < 0 ? null : schema.fields()[length].dataType(), batchSize), out);
     }
 
     private Dataset<Row> stepPerRow(Dataset<Row> data, ModelSource source) {
         StructType schema = data.schema();
         int key = ColumnChecks.index(schema, keyCol, "key");
-        ColumnChecks.index(schema, timeCol, "time");
+        int time = ColumnChecks.index(schema, timeCol, "time");
+        int input = ColumnChecks.floatArray(schema, inputCol, "input");
         if (outputCol == null || outputCol.equals(keyCol))
             throw new IllegalArgumentException("output column '" + outputCol + "' must be set and differ from the key column");
         // array_sort orders the structs by their first field, t; collect_list alone keeps no order.
@@ -158,7 +160,12 @@ public final class VlstmScorer {
                 .agg(array_sort(collect_list(struct(col(timeCol).as("t"), col(inputCol).as("features")))).as("steps"));
         StructType out = new StructType().add(schema.fields()[key])
                 .add(outputCol, DataTypes.createArrayType(DataTypes.FloatType, false), true);
-        return grouped.mapPartitions(new StepScoring(source, keyCol, timeCol, inputCol, batchSize), Encoders.row(out));
+        return InternalRows.mapPartitions(grouped, new StepScoring(source, keyCol, schema.fields()[key].dataType(), timeCol,
+                schema.fields()[time].dataType(), inputCol, mayHoldNulls(schema, input), batchSize), out);
+    }
+
+    private static boolean mayHoldNulls(StructType schema, int arrayColumn) {
+        return ((ArrayType) schema.fields()[arrayColumn].dataType()).containsNull();
     }
 
     private ModelSource source(Dataset<Row> data) {
