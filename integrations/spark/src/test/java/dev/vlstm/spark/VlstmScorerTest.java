@@ -139,6 +139,15 @@ class VlstmScorerTest {
     // ---- bad input ----
 
     @Test
+    void aNullFeatureFailsNamingTheRowAndIndex() {
+        Dataset<Row> data = sequences(10, 3, INPUT).coalesce(1)
+                .withColumn("x", expr("if(id = 4, transform(x, (v, i) -> if(i = 170, null, v)), x)"));
+        Exception e = assertThrows(Exception.class,
+                () -> VlstmScorer.forModel(seedFile).inputCol("x").outputCol("y").transform(data).collect());
+        assertMessage(e, "column 'x', row 4 of partition 0 holds a null at index 170");
+    }
+
+    @Test
     void anArrayWhoseSizeIsNotAMultipleOfTheInputSizeFailsNamingTheColumnAndRow() {
         Dataset<Row> data = spark.range(0, 20, 1, 1).withColumn("x", expr("if(id = 13, array_repeat(cast(0.5 as float), 150),"
                 + " array_repeat(cast(0.5 as float), 200))"));
