@@ -38,10 +38,13 @@ import java.util.Objects;
  * the model. Flink stores {@code byte[]} as is, so the state costs its snapshot's size per key
  * ({@code 52 + 8 × the sum of the hidden sizes} bytes) in any state backend.
  *
- * <p><b>The model</b> is read once per TaskManager class loader and shared by the subtasks there (reference-counted, by
+ * <p><b>The model</b> is loaded once per TaskManager class loader and shared by the subtasks there (reference-counted, by
  * location and content); each subtask steps it through its own {@link Session}, opened in {@code open} and closed in
  * {@code close}. The location is read through Flink's file systems, so it may be a local path every TaskManager sees, or
  * an {@code hdfs:}/{@code s3:} URI with the matching plugin.
+ *
+ * <p>For wide models, {@link Builder#buildMicroBatching} steps several keys of a subtask together instead, with the
+ * same keyed state.
  *
  * <p>Not thread-safe, as no Flink function needs to be: Flink calls a subtask's instance from one thread.
  *
