@@ -4,10 +4,7 @@ import dev.vlstm.LstmState;
 import dev.vlstm.Model;
 import dev.vlstm.Session;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -41,10 +38,13 @@ import java.util.Objects;
  * the model. Flink stores {@code byte[]} as is, so the state costs its snapshot's size per key
  * ({@code 52 + 8 × the sum of the hidden sizes} bytes) in any state backend.
  *
- * <p><b>The model</b> is read once per TaskManager class loader and shared by the subtasks there (reference-counted, by
+ * <p><b>The model</b> is loaded once per TaskManager class loader and shared by the subtasks there (reference-counted, by
  * location and content); each subtask steps it through its own {@link Session}, opened in {@code open} and closed in
  * {@code close}. The location is read through Flink's file systems, so it may be a local path every TaskManager sees, or
  * an {@code hdfs:}/{@code s3:} URI with the matching plugin.
+ *
+ * <p>For wide models, {@link Builder#buildMicroBatching} steps several keys of a subtask together instead, with the
+ * same keyed state.
  *
  * <p>Not thread-safe, as no Flink function needs to be: Flink calls a subtask's instance from one thread.
  *
@@ -56,9 +56,6 @@ public final class LstmStepFunction<K, IN, OUT> extends KeyedProcessFunction<K, 
         implements ResultTypeQueryable<OUT> {
     @Serial
     private static final long serialVersionUID = 1L;
-
-    /** The keyed state's name: part of a savepoint, so it must not change between versions. */
-    static final String STATE_NAME = "vlstm-lstm-state";
 
     private final String modelLocation;
     private final FeatureExtractor<IN> features;
@@ -120,60 +117,38 @@ public final class LstmStepFunction<K, IN, OUT> extends KeyedProcessFunction<K, 
             return this;
         }
 
+        /**
+         * An operator that steps the events of up to {@code maxKeys} distinct keys together, each event waiting at most
+         * {@code maxDelay} (see {@link LstmMicroBatchOperator}), for {@code keyedStream.transform(name, outputType, ...)}.
+         */
+        public LstmMicroBatchOperator<IN, OUT> buildMicroBatching(int maxKeys, Duration maxDelay) {
+            return new LstmMicroBatchOperator<>(modelLocation, features, output, idleStateTtl, maxKeys, maxDelay);
+        }
+
         /** The function, for {@code keyedStream.process(...)}; its key type is the stream's. */
         public <K> LstmStepFunction<K, IN, OUT> build() {
             return new LstmStepFunction<>(this);
         }
     }
 
-    /** The keyed state's descriptor, with the TTL when one is set. */
-    ValueStateDescriptor<byte[]> stateDescriptor() {
-        ValueStateDescriptor<byte[]> d = new ValueStateDescriptor<>(STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
-        if (idleStateTtl != null)
-            d.enableTimeToLive(StateTtlConfig.newBuilder(idleStateTtl)
-                    .updateTtlOnCreateAndWrite()        // every event writes the state, so every event refreshes it
-                    .neverReturnExpired()               // an expired state is a new stream, even before cleanup
-                    .build());
-        return d;
-    }
-
     @Override
     public void open(OpenContext context) throws Exception {
         lease = SharedModels.acquire(modelLocation);
         model = lease.model();
-        if (model.takesTokenIds())
-            throw new IllegalArgumentException("vlstm model " + modelLocation + " reads token ids; LstmStepFunction feeds"
-                    + " float features (" + model.inputSize() + " per event)");
-        model.newState();                   // a model that cannot stream (reverse layers, pooling) fails here, named
+        KeyStates.checkStreams(model, modelLocation);
         session = model.newSession(1, 1);
-        stored = getRuntimeContext().getState(stateDescriptor());
+        stored = getRuntimeContext().getState(KeyStates.descriptor(idleStateTtl));
     }
 
     @Override
     public void processElement(IN event, Context ctx, Collector<OUT> out) throws Exception {
-        float[] x = features.features(event);
-        if (x == null || x.length != model.inputSize())
-            throw new IllegalArgumentException("key '" + ctx.getCurrentKey() + "': the event's features have "
-                    + (x == null ? "no array" : x.length + " values") + ", but vlstm model " + modelLocation + " takes "
-                    + model.inputSize() + " per event");
-        byte[] snapshot = stored.value();
-        LstmState state = snapshot == null ? model.newState() : restore(snapshot, ctx.getCurrentKey());
+        K key = ctx.getCurrentKey();
+        float[] x = KeyStates.checkedFeatures(features.features(event), model, modelLocation, key);
+        LstmState state = KeyStates.restore(stored.value(), model, modelLocation, key);
         float[] y = new float[model.outputSize()];
         session.step(state, x, y);
         stored.update(state.toBytes());
         out.collect(output.output(event, y));
-    }
-
-    /** The key's state from its snapshot; refuses, naming the key and the model, a snapshot of another model. */
-    private LstmState restore(byte[] snapshot, K key) {
-        try {
-            return model.restoreState(snapshot);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("key '" + key + "': the LSTM state in Flink's keyed state cannot be restored"
-                    + " into vlstm model " + modelLocation + ": " + e.getMessage() + ". A checkpoint's or savepoint's"
-                    + " LSTM states belong to the exact model file they were taken with; restore the job with that file,"
-                    + " or start it without the savepoint (every key from a zero state)", e);
-        }
     }
 
     @Override

@@ -160,23 +160,32 @@ public class FlinkThroughputBenchmark {
     @Benchmark
     @OperationsPerInvocation(EVENTS)
     public void lstmJob() throws Exception {
-        runJob(EVENTS, true);
+        runJob(EVENTS, Lstm.FUNCTION);
+    }
+
+    /** The same job through {@link LstmMicroBatchOperator}: up to 16 keys stepped together, 5 ms at most. */
+    @Benchmark
+    @OperationsPerInvocation(EVENTS)
+    public void lstmMicroBatchJob() throws Exception {
+        runJob(EVENTS, Lstm.MICRO_BATCH);
     }
 
     /** The same job with a keyed pass-through in place of the LSTM: source, serialisation, keyBy and sink alone. */
     @Benchmark
     @OperationsPerInvocation(EVENTS)
     public void passThroughJob() throws Exception {
-        runJob(EVENTS, false);
+        runJob(EVENTS, Lstm.NONE);
     }
 
     /** One reading through the LSTM operator: what starting and finishing a job costs. */
     @Benchmark
     public void oneReadingJob() throws Exception {
-        runJob(1, true);
+        runJob(1, Lstm.FUNCTION);
     }
 
-    private void runJob(int events, boolean lstm) throws Exception {
+    enum Lstm { FUNCTION, MICRO_BATCH, NONE }
+
+    private void runJob(int events, Lstm lstm) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
         float[][] rows = pool;
@@ -186,11 +195,15 @@ public class FlinkThroughputBenchmark {
         KeyedStream<Reading, String> keyed = env.fromSource(source, WatermarkStrategy.noWatermarks(), "readings")
                 .keyBy(Reading::device);
         int outputs = y.length;
-        (lstm ? keyed.process(LstmStepFunction.builder(modelFile.toString(), Reading::values, Score.class,
-                (reading, out) -> new Score(reading.device(), reading.index(), out)).<String>build())
-                : keyed.process(new PassThrough(outputs)))
-                .sinkTo(new DiscardingSink<>());
-        env.execute("throughput " + model + (lstm ? "" : " pass-through"));
+        LstmStepFunction.Builder<Reading, Score> builder = LstmStepFunction.builder(modelFile.toString(),
+                Reading::values, Score.class, (reading, out) -> new Score(reading.device(), reading.index(), out));
+        (switch (lstm) {
+            case FUNCTION -> keyed.process(builder.<String>build());
+            case MICRO_BATCH -> keyed.transform("lstm", TypeInformation.of(Score.class),
+                    builder.buildMicroBatching(BATCH, java.time.Duration.ofMillis(5)));
+            case NONE -> keyed.process(new PassThrough(outputs));
+        }).sinkTo(new DiscardingSink<>());
+        env.execute("throughput " + model + " " + lstm);
         eventsRun += events;
     }
 

@@ -45,6 +45,17 @@ class SavepointTest {
         rescale(1, 2);
     }
 
+    @Test
+    void aSavepointOfTheFunctionRestoresIntoTheMicroBatchOperator() throws Exception {
+        Path model = TestModels.seed(dir);
+        String savepoint = firstHalfThenSavepoint(model, 2, "function");
+        restoreAndFinish(savepoint, model, 2, "micro-batch", 16);
+        List<Score> both = new ArrayList<>(CollectingSink.received("function"));
+        both.addAll(CollectingSink.received("micro-batch"));
+        assertEquals(0, Scores.assertBitForBit(Reference.scores(model, DEVICES, READINGS), both),
+                "scores received twice across a stop-with-savepoint");
+    }
+
     private void rescale(int before, int after) throws Exception {
         Path model = TestModels.seed(dir);
         String savepoint = firstHalfThenSavepoint(model, before, "before");
@@ -92,9 +103,15 @@ class SavepointTest {
 
     /** Runs the same job from {@code savepoint} at {@code parallelism} until the source's last reading. */
     private static void restoreAndFinish(String savepoint, Path model, int parallelism, String sinkName) throws Exception {
+        restoreAndFinish(savepoint, model, parallelism, sinkName, 0);
+    }
+
+    /** With {@code microBatchKeys} > 0, through {@link LstmMicroBatchOperator} instead of the function. */
+    private static void restoreAndFinish(String savepoint, Path model, int parallelism, String sinkName,
+                                         int microBatchKeys) throws Exception {
         StreamExecutionEnvironment env = FlinkClusters.noRestarts();
         ScoringJob.build(env, model.toString(), ScoringJob.readings(DEVICES, READINGS, 100, RateLimiterStrategy.noOp()),
-                parallelism, CollectingSink.fresh(sinkName));
+                parallelism, null, CollectingSink.fresh(sinkName), null, microBatchKeys);
         StreamGraph graph = env.getStreamGraph();
         graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
         env.execute(graph);

@@ -7,6 +7,7 @@ import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
@@ -32,14 +33,24 @@ final class ScoringJob {
 
     static void build(StreamExecutionEnvironment env, String model, DataGeneratorSource<Reading> source,
                       int parallelism, MapFunction<Score, Score> afterLstm, CollectingSink sink, Duration idleStateTtl) {
+        build(env, model, source, parallelism, afterLstm, sink, idleStateTtl, 0);
+    }
+
+    /** With {@code microBatchKeys} > 0, the LSTM is {@link LstmMicroBatchOperator} (batches of that many keys, 5 ms). */
+    static void build(StreamExecutionEnvironment env, String model, DataGeneratorSource<Reading> source,
+                      int parallelism, MapFunction<Score, Score> afterLstm, CollectingSink sink, Duration idleStateTtl,
+                      int microBatchKeys) {
         env.setMaxParallelism(128);
         LstmStepFunction.Builder<Reading, Score> lstm = LstmStepFunction.builder(model, Reading::values, Score.class,
                 (reading, y) -> new Score(reading.device(), reading.index(), y));
         if (idleStateTtl != null) lstm.idleStateTtl(idleStateTtl);
-        DataStream<Score> scores = env.fromSource(source, WatermarkStrategy.noWatermarks(), "readings")
+        KeyedStream<Reading, String> keyed = env.fromSource(source, WatermarkStrategy.noWatermarks(), "readings")
                 .uid("readings").setParallelism(1)
-                .keyBy(Reading::device)
-                .process(lstm.build()).uid("lstm").setParallelism(parallelism);
+                .keyBy(Reading::device);
+        DataStream<Score> scores = (microBatchKeys > 0
+                ? keyed.transform("lstm", TypeInformation.of(Score.class),
+                        lstm.buildMicroBatching(microBatchKeys, Duration.ofMillis(5)))
+                : keyed.process(lstm.build())).uid("lstm").setParallelism(parallelism);
         if (afterLstm != null) scores = scores.map(afterLstm).uid("after-lstm").setParallelism(parallelism);
         scores.sinkTo(sink).uid("collect").setParallelism(parallelism);
     }
