@@ -29,15 +29,17 @@ class ReadmeJobTest {
     @TempDir
     Path dir;
 
-    @Test
-    void theReadmesJobIsSensorScoringWithoutItsPackageLine() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+    /** This module's README and the project's ("On Apache Flink") both show the job. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"README.md", "../../README.md"})
+    void theReadmesJobIsSensorScoringWithoutItsPackageLine(String readmePath) throws Exception {
+        String readme = Files.readString(Path.of(readmePath));
         String start = "```java\nimport dev.vlstm.flink.LstmStepFunction;";
         int from = readme.indexOf(start);
-        assertEquals(true, from >= 0, "README.md has no java block starting with the job's first import");
+        assertEquals(true, from >= 0, readmePath + " has no java block starting with the job's first import");
         String block = readme.substring(from + "```java\n".length(), readme.indexOf("```", from + 7));
         String source = Files.readString(Path.of("src/test/java/dev/vlstm/flink/readme/SensorScoring.java"));
-        assertEquals(source.substring(source.indexOf('\n', source.indexOf("package ")) + 2), block);
+        assertEquals(source.substring(source.indexOf('\n', source.indexOf("package ")) + 2), block, readmePath);
     }
 
     @Test
