@@ -67,20 +67,19 @@ final class LstmStateProcessor extends StatefulProcessor<Row, Row, Row> {
         List<Row> out = new ArrayList<>(events.size());
         for (Row e : events) {
             long t = e.getLong(timeIndex);
-            String where = "key " + keyCol + " = " + key.get(0) + ", t = " + t;
             if (t <= last)
-                throw new IllegalArgumentException(where + ": the key's state is already at t = " + last
+                throw new IllegalArgumentException(where(key, t) + ": the key's state is already at t = " + last
                         + "; events of a key must arrive in time order, each once");
             last = t;
             float[] x = new float[model.inputSize()];
-            if (e.isNullAt(featuresIndex)) throw new IllegalArgumentException(where + ": features are null");
+            if (e.isNullAt(featuresIndex)) throw new IllegalArgumentException(where(key, t) + ": features are null");
             List<Object> features = e.getList(featuresIndex);
             if (features.size() != x.length)
-                throw new IllegalArgumentException(where + ": " + features.size() + " features, expected the model's input size "
+                throw new IllegalArgumentException(where(key, t) + ": " + features.size() + " features, expected the model's input size "
                         + x.length);
             for (int i = 0; i < x.length; i++) {
                 Object v = features.get(i);
-                if (v == null) throw new IllegalArgumentException(where + ": feature " + i + " is null");
+                if (v == null) throw new IllegalArgumentException(where(key, t) + ": feature " + i + " is null");
                 x[i] = (Float) v;
             }
             float[] y = new float[model.outputSize()];
@@ -90,5 +89,10 @@ final class LstmStateProcessor extends StatefulProcessor<Row, Row, Row> {
         snapshot.update(state.toBytes());
         lastTime.update(last);
         return CollectionConverters.asScala(out.iterator());
+    }
+
+    /** An event, for messages (built only when one is thrown: this runs once per event). */
+    private String where(Row key, long t) {
+        return "key " + keyCol + " = " + key.get(0) + ", t = " + t;
     }
 }
