@@ -148,6 +148,15 @@ class VlstmScorerTest {
     }
 
     @Test
+    void theTasksRunTheVectorKernels() {
+        // A build that silently fell back to the scalar kernels would still pass every equality test, 10-20x slower.
+        byte[] seed = TestModels.seed();
+        List<String> kernels = spark.range(0, 2, 1, 2).map((org.apache.spark.api.java.function.MapFunction<Long, String>)
+                i -> Model.load(seed, "k").newSession().kernels(), org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        for (String k : kernels) assertTrue(k.startsWith("vector"), "a task ran the " + k + " kernels");
+    }
+
+    @Test
     void nullSequencesGiveNullOutputs() {
         Dataset<Row> data = sequences(50, 4, INPUT).withColumn("x", expr("if(id % 10 = 3, null, x)"));
         List<Row> rows = VlstmScorer.forModel(seedFile).inputCol("x").lengthCol("len").outputCol("y")
