@@ -64,9 +64,15 @@ class VlstmStreamScorerTest {
 
     /** Runs the query over what is in {@code in} now (AvailableNow, one file per micro-batch) and waits for it. */
     static void runUntilCaughtUp(byte[] model, Path in, Path out, Path checkpoint) throws Exception {
+        runUntilCaughtUp(model, in, out, checkpoint, scored -> scored);
+    }
+
+    /** As above, with {@code after} applied to the scored stream (in the same stage as the state updates). */
+    static void runUntilCaughtUp(byte[] model, Path in, Path out, Path checkpoint,
+                                 java.util.function.UnaryOperator<Dataset<Row>> after) throws Exception {
         Dataset<Row> stream = spark.readStream().schema(eventSchema).option("maxFilesPerTrigger", 1).parquet(in.toString());
-        StreamingQuery q = VlstmStreamScorer.forModelBytes(model, "model.vlstm").keyCol("device").timeCol("t")
-                .inputCol("features").outputCol("y").transform(stream)
+        StreamingQuery q = after.apply(VlstmStreamScorer.forModelBytes(model, "model.vlstm").keyCol("device").timeCol("t")
+                .inputCol("features").outputCol("y").transform(stream))
                 .writeStream().format("parquet").option("checkpointLocation", checkpoint.toString())
                 .trigger(Trigger.AvailableNow()).start(out.toString());
         q.awaitTermination();
@@ -83,6 +89,35 @@ class VlstmStreamScorerTest {
         events("t >= 3").coalesce(1).write().mode("append").parquet(in.toString());
         runUntilCaughtUp(model, in, out, checkpoint);
 
+        assertEveryEventScoredOnceAsSteppingItsKeyAlone(model, out);
+    }
+
+    /** A stateful task that fails once, mid-micro-batch, after some of its keys' states were updated. */
+    static final java.util.concurrent.atomic.AtomicLong PASSED = new java.util.concurrent.atomic.AtomicLong();
+    static final long FAIL_AT = 15_000;
+
+    @Test
+    void aTaskThatFailsMidBatchIsRecoveredFromTheCheckpointExactlyOnce(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("in"), out = dir.resolve("out"), checkpoint = dir.resolve("checkpoint");
+        byte[] model = TestModels.seed();
+        events("t = 0").coalesce(1).write().mode("append").parquet(in.toString());
+        events("t between 1 and 2").coalesce(1).write().mode("append").parquet(in.toString());
+        events("t >= 3").coalesce(1).write().mode("append").parquet(in.toString());
+        PASSED.set(0);
+        // the 15 000th scored row throws, once: in the second micro-batch (the first has 10 000 events)
+        Exception e = assertThrows(Exception.class, () -> runUntilCaughtUp(model, in, out, checkpoint,
+                scored -> scored.map((org.apache.spark.api.java.function.MapFunction<Row, Row>) r -> {
+                    if (PASSED.incrementAndGet() == FAIL_AT) throw new IllegalStateException("injected failure");
+                    return r;
+                }, org.apache.spark.sql.Encoders.row(scored.schema()))));
+        VlstmScorerTest.assertMessage(e, "injected failure");
+        assertTrue(PASSED.get() >= FAIL_AT, "the failure was not reached: " + PASSED.get() + " rows passed");
+        runUntilCaughtUp(model, in, out, checkpoint);     // restarted from the checkpoint, no failure
+        assertEveryEventScoredOnceAsSteppingItsKeyAlone(model, out);
+    }
+
+    /** Every event of every key has one output row in {@code out}, equal to stepping the key's events alone here. */
+    static void assertEveryEventScoredOnceAsSteppingItsKeyAlone(byte[] model, Path out) {
         List<Row> rows = spark.read().parquet(out.toString()).collectAsList();
         long expectedEvents = events("t >= 0").count();
         assertEquals(expectedEvents, rows.size(), "one output per event, none twice");
