@@ -80,8 +80,8 @@ public final class VlstmStreamScorer {
     /** The scored stream {@code (key, t, output)}, to write in append mode. */
     public Dataset<Row> transform(Dataset<Row> events) {
         ModelSource source = modelPath != null ? new ModelSource.FromPath(modelPath)
-                : new ModelSource.FromBroadcast(org.apache.spark.api.java.JavaSparkContext
-                .fromSparkContext(events.sparkSession().sparkContext()).broadcast(modelBytes), modelName);
+                : ModelSource.FromBroadcast.of(org.apache.spark.api.java.JavaSparkContext
+                .fromSparkContext(events.sparkSession().sparkContext()), modelBytes, modelName);
         source.model().model().newState();      // refuses, on the driver, a model that cannot stream
         StructType schema = events.schema();
         int key = ColumnChecks.index(schema, keyCol, "key");

@@ -141,7 +141,8 @@ class VlstmScorerTest {
     @Test
     void theModelIsLoadedOncePerJvmNotOncePerTask() {
         int before = ExecutorModels.loadCount();
-        VlstmScorer scorer = VlstmScorer.forModelBytes(TestModels.seed(), "once.vlstm").inputCol("x").outputCol("y");
+        byte[] unique = TestModels.stacked(99, INPUT, 16, 13, Direction.FORWARD);     // no other test loads it
+        VlstmScorer scorer = VlstmScorer.forModelBytes(unique, "once.vlstm").inputCol("x").outputCol("y");
         long n = scorer.transform(sequences(400, 3, INPUT)).count() + scorer.transform(sequences(400, 3, INPUT)).count();
         assertEquals(800, n);
         assertEquals(before + 1, ExecutorModels.loadCount(), "two jobs of 8 tasks each on one JVM load the model once");
