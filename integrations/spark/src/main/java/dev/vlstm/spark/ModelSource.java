@@ -54,11 +54,27 @@ sealed interface ModelSource extends Serializable {
         }
     }
 
-    /** The model's bytes in a broadcast; {@code sourceName} names it in messages (e.g. the file it was read from). */
-    record FromBroadcast(Broadcast<byte[]> bytes, String sourceName) implements ModelSource {
+    /**
+     * The model's bytes in a broadcast; {@code sourceName} names it in messages (e.g. the file it was read from). The
+     * JVM's models are keyed by the bytes' SHA-256 ({@code digest}, computed on the driver), not by the broadcast's id:
+     * ids start again at 0 in each SparkContext, and one JVM may see several in turn (local mode, tests, notebooks).
+     */
+    record FromBroadcast(Broadcast<byte[]> bytes, String digest, String sourceName) implements ModelSource {
+        static FromBroadcast of(org.apache.spark.api.java.JavaSparkContext sc, byte[] model, String sourceName) {
+            return new FromBroadcast(sc.broadcast(model), sha256(model), sourceName);
+        }
+
         @Override
         public SharedModel model() {
-            return ExecutorModels.get("broadcast:" + bytes.id(), () -> Model.load(bytes.value(), sourceName));
+            return ExecutorModels.get("sha256:" + digest, () -> Model.load(bytes.value(), sourceName));
+        }
+
+        private static String sha256(byte[] bytes) {
+            try {
+                return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("this JVM has no SHA-256", e);
+            }
         }
 
         @Override

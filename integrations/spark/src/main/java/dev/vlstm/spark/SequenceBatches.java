@@ -18,6 +18,9 @@ final class SequenceBatches {
     private final BatchShape shape;
     private final int batchSize;
     private final RunArgs args = new RunArgs();
+    // A batch's input and output, kept while the shape repeats: a batch of long sequences is a large array (16 README-
+    // model sequences of 150 steps: 960 KB, a humongous object for G1), and a window of fixed-length rows repeats it.
+    private float[] x = new float[0], y = new float[0];
 
     SequenceBatches(BatchShape shape, int batchSize) {
         this.shape = shape;
@@ -52,7 +55,9 @@ final class SequenceBatches {
             out[i] = session.run(xs[i], lengths[i], 1);
             return;
         }
-        float[] x = new float[Math.multiplyExact(seq * batch, in)];
+        int xSize = Math.multiplyExact(seq * batch, in);
+        if (x.length == xSize) Arrays.fill(x, 0f);    // the padding after shorter sequences stays zero
+        else x = new float[xSize];
         int[] rowLengths = new int[batch];
         for (int b = 0; b < batch; b++) {
             int i = order[start + b];
@@ -60,7 +65,8 @@ final class SequenceBatches {
             for (int t = 0; t < lengths[i]; t++)
                 System.arraycopy(xs[i], t * in, x, offset(t, b, seq, batch) * in, in);
         }
-        float[] y = new float[Math.toIntExact(session.mainOutputSize(seq, batch))];
+        int ySize = Math.toIntExact(session.mainOutputSize(seq, batch));
+        if (y.length != ySize) y = new float[ySize];
         session.run(args.input(x, seq, batch).sequenceLengths(shape.takesLengths() ? rowLengths : null).output(y));
         for (int b = 0; b < batch; b++) {
             int i = order[start + b];

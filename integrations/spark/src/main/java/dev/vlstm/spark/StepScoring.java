@@ -87,8 +87,8 @@ final class StepScoring implements FlatMapFunction<Iterator<InternalRow>, Intern
         for (int s = 0; s < steps.numElements(); s++) {
             InternalRow step = steps.getStruct(s, 2);
             Object t = step.isNullAt(0) ? null : step.get(0, timeType);
-            String where = "key " + keyCol + " = " + key + ", " + timeCol + " = " + t;
             if (t == null) throw new IllegalArgumentException("key " + keyCol + " = " + key + ": a row has a null " + timeCol);
+            String where = "key " + keyCol + " = " + key + ", " + timeCol + " = " + t;
             if (t.equals(previousT))
                 throw new IllegalArgumentException(where + ": two rows at the same time; each timestep must be one row");
             previousT = t;

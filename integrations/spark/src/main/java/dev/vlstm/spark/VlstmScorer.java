@@ -51,7 +51,8 @@ public final class VlstmScorer {
     private final String modelName;
     private String inputCol, lengthCol, outputCol, keyCol, timeCol;
     private int batchSize = DEFAULT_BATCH_SIZE;
-    private ModelSource.FromBroadcast broadcast;    // sent on the first transform, reused by later ones
+    private ModelSource.FromBroadcast broadcast;    // sent on the first transform, reused by later ones of its context
+    private org.apache.spark.SparkContext broadcastContext;
 
     /** Sequences per {@code Session.run} call unless {@link #batchSize} says otherwise (measured: README). */
     public static final int DEFAULT_BATCH_SIZE = 16;
@@ -170,9 +171,10 @@ public final class VlstmScorer {
 
     private ModelSource source(Dataset<Row> data) {
         if (modelPath != null) return new ModelSource.FromPath(modelPath);
-        if (broadcast == null) {
-            JavaSparkContext sc = JavaSparkContext.fromSparkContext(data.sparkSession().sparkContext());
-            broadcast = new ModelSource.FromBroadcast(sc.broadcast(modelBytes), modelName);
+        org.apache.spark.SparkContext context = data.sparkSession().sparkContext();
+        if (broadcast == null || broadcastContext != context) {
+            broadcast = ModelSource.FromBroadcast.of(JavaSparkContext.fromSparkContext(context), modelBytes, modelName);
+            broadcastContext = context;
         }
         return broadcast;
     }

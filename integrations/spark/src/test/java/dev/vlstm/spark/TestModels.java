@@ -45,6 +45,11 @@ final class TestModels {
      * bidirectional model's layers read both directions' outputs.
      */
     static byte[] stacked(long seed, int input, int hidden, int output, Direction direction) {
+        return stacked(seed, input, hidden, output, direction, false);
+    }
+
+    /** {@link #stacked}, with a sequence-lengths input ({@code [batch]} int lengths) when {@code takesLengths}. */
+    static byte[] stacked(long seed, int input, int hidden, int output, Direction direction, boolean takesLengths) {
         Random rnd = new Random(seed);
         int dirs = direction.count;
         List<LayerSpec> layers = new ArrayList<>();
@@ -61,8 +66,7 @@ final class TestModels {
             in = hidden * dirs;
         }
         ModelSpec spec = new ModelSpec(layers, SequenceLayout.SEQ_BATCH, List.of(HeadOp.dense(in, output)),
-                List.of(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x",
-                        List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(input)))),
+                inputs(input, takesLengths),
                 List.of(new IoSpec(IoSpec.Role.SEQUENCE_OUTPUT, "y",
                         List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(output)))));
         float s = (float) (1 / Math.sqrt(in));
@@ -70,6 +74,13 @@ final class TestModels {
         return VlstmWriter.toBytes(spec, w, Map.of("producer", "vlstm-spark-test", "producer_version", "0",
                 "source_file", "random", "source_sha256", "", "onnx_opset", "0", "onnx_producer", "",
                 "created", "2026-12-07T00:00:00Z"));
+    }
+
+    private static List<IoSpec> inputs(int input, boolean takesLengths) {
+        List<IoSpec> inputs = new ArrayList<>(List.of(new IoSpec(IoSpec.Role.SEQUENCE_INPUT, "x",
+                List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(input)))));
+        if (takesLengths) inputs.add(new IoSpec(IoSpec.Role.SEQUENCE_LENS, "lens", List.of(IoSpec.Dim.free("batch"))));
+        return inputs;
     }
 
     private static float[] uniform(Random rnd, int n, float scale) {

@@ -1,6 +1,8 @@
 package dev.vlstm.spark;
 
 import dev.vlstm.Model;
+import dev.vlstm.RunArgs;
+import dev.vlstm.format.IoSpec;
 import dev.vlstm.Session;
 import dev.vlstm.format.Direction;
 import org.apache.spark.sql.Dataset;
@@ -57,22 +59,30 @@ class VlstmScorerTest {
                 .withColumn("x", sequenceColumn(inputSize));
     }
 
-    /** Asserts each row's (id, y) equals the sequence of that id run alone, bit for bit; returns the rows checked. */
+    /**
+     * Asserts each row's (id, y) equals the sequence of that id run alone, bit for bit (a model that takes sequence
+     * lengths is given the sequence's own); returns the rows checked.
+     */
     static int assertEqualsRunAlone(List<Row> rows, byte[] modelBytes, int maxLength, String idCol, String yCol) {
         try (Model model = Model.load(modelBytes, "reference"); Session session = model.newSession()) {
+            boolean takesLengths = model.spec().input(IoSpec.Role.SEQUENCE_LENS) != null;
             int mismatches = 0, nonZero = 0;
             String first = null;
             for (Row r : rows) {
                 long id = r.getAs(idCol);
                 int length = TestSequences.length(id, maxLength);
-                float[] expected = session.run(TestSequences.sequence(id, length, model.inputSize()), length, 1);
-                List<Float> actual = r.getList(r.fieldIndex(yCol));
+                float[] x = TestSequences.sequence(id, length, model.inputSize());
+                float[] expected = new float[Math.toIntExact(session.mainOutputSize(length, 1))];
+                session.run(new RunArgs().input(x, length, 1).output(expected)
+                        .sequenceLengths(takesLengths ? new int[]{length} : null));
                 for (float v : expected) if (v != 0) nonZero++;
+                List<Float> actual = r.getList(r.fieldIndex(yCol));
                 boolean same = actual.size() == expected.length;
                 for (int i = 0; same && i < expected.length; i++)
                     same = Float.floatToRawIntBits(actual.get(i)) == Float.floatToRawIntBits(expected[i]);
                 if (!same && mismatches++ == 0) first = "id " + id + " (length " + length + "): expected "
-                        + java.util.Arrays.toString(expected).substring(0, 60) + "..., got " + actual.subList(0, 4);
+                        + java.util.Arrays.toString(java.util.Arrays.copyOf(expected, 4)) + "..., got "
+                        + actual.subList(0, Math.min(4, actual.size())) + "...";
             }
             assertTrue(nonZero > 0, "the reference outputs are all zero: the comparison would prove nothing");
             assertEquals(0, mismatches, mismatches + " of " + rows.size() + " outputs differ from a run alone; first: " + first);
@@ -120,12 +130,31 @@ class VlstmScorerTest {
     }
 
     @Test
+    void aModelWithASequenceLengthsInputPadsWithinABatchAndStillEqualsRunsAlone() {
+        // Bidirectional, but it takes sequence lengths, so sequences of different lengths share a batch.
+        byte[] withLengths = TestModels.stacked(8, 5, 24, 3, Direction.BIDIRECTIONAL, true);
+        List<Row> rows = VlstmScorer.forModelBytes(withLengths, "lens.vlstm").inputCol("x").lengthCol("len").outputCol("y")
+                .transform(sequences(2_000, 9, 5)).select("id", "y").collectAsList();
+        assertEquals(2_000, assertEqualsRunAlone(rows, withLengths, 9, "id", "y"));
+    }
+
+    @Test
     void theModelIsLoadedOncePerJvmNotOncePerTask() {
         int before = ExecutorModels.loadCount();
-        VlstmScorer scorer = VlstmScorer.forModelBytes(TestModels.seed(), "once.vlstm").inputCol("x").outputCol("y");
+        byte[] unique = TestModels.stacked(99, INPUT, 16, 13, Direction.FORWARD);     // no other test loads it
+        VlstmScorer scorer = VlstmScorer.forModelBytes(unique, "once.vlstm").inputCol("x").outputCol("y");
         long n = scorer.transform(sequences(400, 3, INPUT)).count() + scorer.transform(sequences(400, 3, INPUT)).count();
         assertEquals(800, n);
         assertEquals(before + 1, ExecutorModels.loadCount(), "two jobs of 8 tasks each on one JVM load the model once");
+    }
+
+    @Test
+    void theTasksRunTheVectorKernels() {
+        // A build that silently fell back to the scalar kernels would still pass every equality test, 10-20x slower.
+        byte[] seed = TestModels.seed();
+        List<String> kernels = spark.range(0, 2, 1, 2).map((org.apache.spark.api.java.function.MapFunction<Long, String>)
+                i -> Model.load(seed, "k").newSession().kernels(), org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        for (String k : kernels) assertTrue(k.startsWith("vector"), "a task ran the " + k + " kernels");
     }
 
     @Test
