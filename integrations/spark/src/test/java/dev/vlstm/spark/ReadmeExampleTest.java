@@ -17,14 +17,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReadmeExampleTest {
     static final Path MODULE = Path.of(System.getProperty("user.dir"));
 
-    @Test
-    void theReadmesJobIsScoreSequencesWordForWord() throws Exception {
-        String readme = Files.readString(MODULE.resolve("README.md"));
+    /** This module's README and the project's ("On Apache Spark") both show the job. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"README.md", "../../README.md"})
+    void theReadmesJobIsScoreSequencesWordForWord(String readmePath) throws Exception {
+        String readme = Files.readString(MODULE.resolve(readmePath));
         int start = readme.indexOf("```java\nimport dev.vlstm.spark.VlstmScorer;");
-        assertTrue(start >= 0, "README.md has no java block starting with the VlstmScorer import");
+        assertTrue(start >= 0, readmePath + " has no java block starting with the VlstmScorer import");
         String block = readme.substring(start + "```java\n".length(), readme.indexOf("```\n", start + 8));
         String source = Files.readString(MODULE.resolve("src/test/java/dev/vlstm/spark/readme/ScoreSequences.java"));
-        assertEquals(source.substring(source.indexOf("import ")), block);
+        assertEquals(source.substring(source.indexOf("import ")), block, readmePath);
     }
 
     @Test
