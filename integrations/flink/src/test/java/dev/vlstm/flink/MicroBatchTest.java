@@ -20,10 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link LstmMicroBatchOperator} gives what {@link LstmStepFunction} gives: every event the output of stepping its key
- * alone, bit for bit (the core promises 1e-6 for a micro-batch; on Zen 3 AVX2 it is exact, and this asserts it), also
- * across a failure, since every batch is stepped before a checkpoint barrier goes on.
+ * alone, within the 1e-6 the core promises for stepping several states together (Session.step over states: its
+ * several-row kernels may round differently from the one-row kernel at some vector widths), also across a failure,
+ * since every batch is stepped before a checkpoint barrier goes on. On the Zen 3 (AVX2), 2026-12-07, every score was
+ * bit for bit; the count is printed.
  */
 class MicroBatchTest {
+    /** Session.step over several states against one at a time: the core's promise (README, "Streaming"). */
+    private static final double TOLERANCE = 1e-6;
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
@@ -35,7 +39,7 @@ class MicroBatchTest {
     Path dir;
 
     @Test
-    void batchesOfSixteenKeysEqualSteppingEachKeyAloneBitForBit() throws Exception {
+    void batchesOfSixteenKeysEqualSteppingEachKeyAloneWithin1e6() throws Exception {
         for (Path model : List.of(TestModels.seed(dir), TestModels.w2(dir))) {
             int devices = 40, readings = 8, inputSize = model.toString().contains("w2") ? 64 : 100;
             StreamExecutionEnvironment env = FlinkClusters.noRestarts();
@@ -47,8 +51,12 @@ class MicroBatchTest {
             assertEquals((long) devices * readings, events, "events stepped in batches");
             System.out.printf("micro-batches, %s: %d events in %d batches%n", model.getFileName(), events, batches);
             assertTrue(events >= 4 * batches, events + " events in " + batches + " batches: the keys were hardly batched");
-            assertEquals(0, Scores.assertBitForBit(Reference.scores(model, devices, readings),
-                    CollectingSink.received("batched")), model + ": scores received twice without any failure");
+            var reference = Reference.scores(model, devices, readings);
+            var received = CollectingSink.received("batched");
+            assertEquals(0, Scores.assertMatches(reference, received, TOLERANCE),
+                    model + ": scores received twice without any failure");
+            System.out.printf("micro-batches, %s: %d of %d scores bit for bit%n", model.getFileName(),
+                    Scores.bitForBit(reference, received), received.size());
         }
     }
 
@@ -65,7 +73,7 @@ class MicroBatchTest {
         env.execute("micro-batches, failure mid-stream");
         assertTrue(FailOnceAfter.FAILED.get(), "the injected failure never happened");
         List<Score> received = CollectingSink.received("batched-recovery");
-        int replays = Scores.assertBitForBit(Reference.scores(model, devices, readings), received);
+        int replays = Scores.assertMatches(Reference.scores(model, devices, readings), received, TOLERANCE);
         assertTrue(replays > 0, "no score was replayed, so the job did not go back to a checkpoint");
     }
 

@@ -52,7 +52,8 @@ class SavepointTest {
         restoreAndFinish(savepoint, model, 2, "micro-batch", 16);
         List<Score> both = new ArrayList<>(CollectingSink.received("function"));
         both.addAll(CollectingSink.received("micro-batch"));
-        assertEquals(0, Scores.assertBitForBit(Reference.scores(model, DEVICES, READINGS), both),
+        // the micro-batch half steps several states together: within the core's 1e-6 (MicroBatchTest)
+        assertEquals(0, Scores.assertMatches(Reference.scores(model, DEVICES, READINGS), both, 1e-6),
                 "scores received twice across a stop-with-savepoint");
     }
 

@@ -21,13 +21,24 @@ final class Scores {
      * later score of one event).
      */
     static int assertBitForBit(Map<String, float[]> reference, Collection<Score> received) {
+        return assertMatches(reference, received, 0);
+    }
+
+    /**
+     * As {@link #assertBitForBit}, but a score may differ from its reference by up to {@code tolerance} in any value
+     * (0: bit for bit).
+     */
+    static int assertMatches(Map<String, float[]> reference, Collection<Score> received, double tolerance) {
         Map<String, Integer> seen = new HashMap<>();
         for (Score s : received) {
             float[] expected = reference.get(s.event());
             if (expected == null) fail("score for " + s.event() + ", an event the reference does not have");
-            if (!Arrays.equals(floatBits(expected), floatBits(s.y())))
+            boolean equal = tolerance == 0 ? Arrays.equals(floatBits(expected), floatBits(s.y()))
+                    : maxDiff(expected, s.y()) <= tolerance;
+            if (!equal)
                 fail(s.event() + ": Flink's output " + Arrays.toString(s.y()) + " differs from stepping the key alone "
-                        + Arrays.toString(expected) + " (max |diff| " + maxDiff(expected, s.y()) + ")");
+                        + Arrays.toString(expected) + " (max |diff| " + maxDiff(expected, s.y()) + ", allowed "
+                        + tolerance + ")");
             seen.merge(s.event(), 1, Integer::sum);
         }
         TreeSet<String> missing = new TreeSet<>(reference.keySet());
@@ -35,6 +46,11 @@ final class Scores {
         assertTrue(missing.isEmpty(), missing.size() + " events never scored, e.g. " + missing.stream().limit(5).toList());
         assertEquals(reference.size(), seen.size());
         return received.size() - seen.size();
+    }
+
+    /** How many of the scores received equal their reference bit for bit. */
+    static long bitForBit(Map<String, float[]> reference, Collection<Score> received) {
+        return received.stream().filter(s -> Arrays.equals(floatBits(reference.get(s.event())), floatBits(s.y()))).count();
     }
 
     private static int[] floatBits(float[] a) {
