@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Supplier;
 
 /**
  * Input shape (a): one sequence per row, its timesteps' features one after the other in an {@code array<float>}
@@ -81,7 +82,8 @@ final class ArrayScoring implements FlatMapFunction<Iterator<InternalRow>, Inter
                 int n = 0;
                 while (pending.size() < window && rows.hasNext()) {
                     InternalRow row = rows.next().copy();
-                    String where = "column '" + inputCol + "', row " + rowNumber++ + " of partition " + partition;
+                    long number = rowNumber++;
+                    Supplier<String> where = () -> "column '" + inputCol + "', row " + number + " of partition " + partition;
                     int r = pending.size();
                     pending.add(row);
                     slot[r] = -1;
@@ -97,18 +99,18 @@ final class ArrayScoring implements FlatMapFunction<Iterator<InternalRow>, Inter
             }
 
             /** The row's timesteps: its length column, checked against the array, or the array's size / inputSize. */
-            private int length(InternalRow row, int values, int inputSize, String where) {
+            private int length(InternalRow row, int values, int inputSize, Supplier<String> where) {
                 if (lengthIndex < 0) {
                     if (values == 0 || values % inputSize != 0)
-                        throw new IllegalArgumentException(where + ": " + values + " values, expected a positive multiple"
+                        throw new IllegalArgumentException(where.get() + ": " + values + " values, expected a positive multiple"
                                 + " of the model's input size " + inputSize + " (timesteps x features)");
                     return values / inputSize;
                 }
                 if (row.isNullAt(lengthIndex))
-                    throw new IllegalArgumentException(where + ": length column '" + lengthCol + "' is null");
+                    throw new IllegalArgumentException(where.get() + ": length column '" + lengthCol + "' is null");
                 long length = wholeNumber(row, lengthIndex, lengthType);
                 if (length < 1 || length * inputSize != values)
-                    throw new IllegalArgumentException(where + ": " + values + " values, but length column '" + lengthCol
+                    throw new IllegalArgumentException(where.get() + ": " + values + " values, but length column '" + lengthCol
                             + "' says " + length + " timesteps, which take " + length * inputSize + " values ("
                             + inputSize + " features each)");
                 return (int) length;

@@ -4,19 +4,22 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.unsafe.Platform;
 
+import java.util.function.Supplier;
+
 /** Copies Spark's internal {@code array<float>} values into arrays. */
 final class Features {
     private Features() {
     }
 
     /**
-     * The array's values; a null element is an error naming {@code where}. {@code mayHoldNulls}: the column's type
-     * allows null elements, so the array is checked for them; else none can be there.
+     * The array's values; a null element is an error naming {@code where} (asked for only then: a row's or step's
+     * description is text built from its key and time, not worth building for every row). {@code mayHoldNulls}: the
+     * column's type allows null elements, so the array is checked for them; else none can be there.
      */
-    static float[] of(ArrayData values, boolean mayHoldNulls, String where) {
+    static float[] of(ArrayData values, boolean mayHoldNulls, Supplier<String> where) {
         if (mayHoldNulls && hasNull(values)) {
             for (int i = 0; i < values.numElements(); i++)
-                if (values.isNullAt(i)) throw new IllegalArgumentException(where + " holds a null at index " + i);
+                if (values.isNullAt(i)) throw new IllegalArgumentException(where.get() + " holds a null at index " + i);
         }
         return values.toFloatArray();
     }

@@ -88,18 +88,23 @@ final class StepScoring implements FlatMapFunction<Iterator<InternalRow>, Intern
             InternalRow step = steps.getStruct(s, 2);
             Object t = step.isNullAt(0) ? null : step.get(0, timeType);
             if (t == null) throw new IllegalArgumentException("key " + keyCol + " = " + key + ": a row has a null " + timeCol);
-            String where = "key " + keyCol + " = " + key + ", " + timeCol + " = " + t;
             if (t.equals(previousT))
-                throw new IllegalArgumentException(where + ": two rows at the same time; each timestep must be one row");
+                throw new IllegalArgumentException(at(key, t) + ": two rows at the same time; each timestep must be one row");
             previousT = t;
-            if (step.isNullAt(1)) throw new IllegalArgumentException(where + ": column '" + featuresCol + "' is null");
+            if (step.isNullAt(1)) throw new IllegalArgumentException(at(key, t) + ": column '" + featuresCol + "' is null");
             ArrayData features = step.getArray(1);
             if (features.numElements() != inputSize)
-                throw new IllegalArgumentException(where + ": column '" + featuresCol + "' has " + features.numElements()
-                        + " values, expected the model's input size " + inputSize);
-            float[] f = Features.of(features, featuresMayHoldNulls, where + ", column '" + featuresCol + "'");
+                throw new IllegalArgumentException(at(key, t) + ": column '" + featuresCol + "' has "
+                        + features.numElements() + " values, expected the model's input size " + inputSize);
+            Object stepT = t;
+            float[] f = Features.of(features, featuresMayHoldNulls, () -> at(key, stepT) + ", column '" + featuresCol + "'");
             System.arraycopy(f, 0, x, s * inputSize, inputSize);
         }
         return x;
+    }
+
+    /** A step's description in an error: built only when one is thrown, not for every timestep. */
+    private String at(Object key, Object t) {
+        return "key " + keyCol + " = " + key + ", " + timeCol + " = " + t;
     }
 }
