@@ -95,7 +95,7 @@ final class DirectionStage {
             pass.team.run(splitRun);
         } else {
             projectAll(zero && seq == 1);
-            if (fused) fused(0, batch, 0, panels, null, 0, seq);
+            if (fused) fused(0, batch, 0, panels, null, 0, seq, ws.widened[0]);
             else general();
         }
         if (fused) finalH();
@@ -113,11 +113,12 @@ final class DirectionStage {
         if (batch >= parts) {
             projectPart(part, parts, skipForget);
             pass.team.barrier();
-            fused(Rows.start(batch, part, parts), Rows.start(batch, part + 1, parts), 0, panels, null, 0, seq);
+            fused(Rows.start(batch, part, parts), Rows.start(batch, part + 1, parts), 0, panels, null, 0, seq,
+                    ws.widened[part]);
         } else {
             int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
             projectInput(in, inWidth, gates, gateWidth, 0, seq * batch, q0, q1, skipForget);
-            fused(0, batch, q0, q1, pass.team, 0, seq);
+            fused(0, batch, q0, q1, pass.team, 0, seq, ws.widened[part]);
         }
     }
 
@@ -176,7 +177,7 @@ final class DirectionStage {
      * split one step's panels, and the next step reads all of h; after the last, the job's end is the meeting). Does
      * not copy the final h ({@link #finalH} does, for all rows).
      */
-    void fused(int b0, int b1, int q0, int q1, Team stepBarrier, int s0, int s1) {
+    void fused(int b0, int b1, int q0, int q1, Team stepBarrier, int s0, int s1, float[] scratch) {
         int seq = pass.seq, batch = pass.batch, rows = b1 - b0;
         for (int s = s0; s < s1; s++) {
             int t = reverse ? seq - 1 - s : s;
@@ -185,8 +186,9 @@ final class DirectionStage {
             // The previous h: the initial state (null from zero) on the first step, else the last step's output.
             float[] hPrev = s > 0 ? y : zero ? null : h;
             int hAt = s > 0 ? (prev * batch + b0) * outWidth + column : b0 * hidden, hStride = s > 0 ? outWidth : hidden;
-            if (rows == 1 && hPrev != null && wts.reducedR() != null) {    // batch 1 streams the reduced R
-                k.lstmStepRow(hidden, q0, q1 - q0, wts.reducedR(), gates, pre, hPrev, hAt, c, b0 * hidden, y, out);
+            if (wts.reducedR() != null) {      // R only in its reduced form (bf16, int8)
+                k.lstmStep(rows, hidden, q0, q1 - q0, wts.reducedR(), scratch, gates, pre, gateWidth, hPrev, hAt, hStride,
+                        c, b0 * hidden, hidden, y, out, outWidth);
             } else {
                 k.lstmStep(rows, hidden, q0, q1 - q0, wts.r(), gates, pre, gateWidth, hPrev, hAt, hStride, c, b0 * hidden,
                         hidden, y, out, outWidth);
@@ -235,13 +237,13 @@ final class DirectionStage {
      *
      * @param in row b at {@code in[b * rowInStride]}; y, h and c row b at {@code b * } their row width
      */
-    void stepRows(float[] in, float[] y, float[] h, float[] c, int b0, int b1) {
+    void stepRows(float[] in, float[] y, float[] h, float[] c, int b0, int b1, float[] scratch) {
         int rows = b1 - b0, state = rowWidths.state(), out = rowWidths.output(), gateStride = rowWidths.gates();
         boolean zero = zeroStart(in, b0 * rowInStride, rowInStride, rows, h, c, b0 * state, state);
         projectInput(in, rowInStride, ws.gates, gateStride, b0, b1, 0, panels, zero);
-        if (rows == 1 && !zero && wts.reducedR() != null)
-            k.lstmStepRow(hidden, 0, panels, wts.reducedR(), ws.gates, b0 * gateStride, h, b0 * state, c, b0 * state, y,
-                    b0 * out + column);
+        if (wts.reducedR() != null)
+            k.lstmStep(rows, hidden, 0, panels, wts.reducedR(), scratch, ws.gates, b0 * gateStride, gateStride,
+                    zero ? null : h, b0 * state, state, c, b0 * state, state, y, b0 * out + column, out);
         else
             k.lstmStep(rows, hidden, 0, panels, wts.r(), ws.gates, b0 * gateStride, gateStride, zero ? null : h,
                     b0 * state, state, c, b0 * state, state, y, b0 * out + column, out);
@@ -269,7 +271,8 @@ final class DirectionStage {
         }
         float[] rec = ws.rec;
         for (int s = 0; s < seq; s++) {
-            k.project(h, 0, hidden, batch, hidden, wts.r(), null, panels, 4, rec, 0, gateWidth, gateWidth);
+            if (wts.reducedR() != null) k.project(h, 0, hidden, batch, wts.reducedR(), ws.widened[0], rec, 0, gateWidth);
+            else k.project(h, 0, hidden, batch, hidden, wts.r(), null, panels, 4, rec, 0, gateWidth, gateWidth);
             for (int b = 0; b < batch; b++) {
                 int len = lens == null ? seq : lens[b];
                 if (s >= len) continue;

@@ -27,6 +27,7 @@ final class LayerPipeline implements Team.Job {
     private final AtomicInteger lowerDone = new AtomicInteger();   // timesteps of the lower layer finished
     private final DirectionStage lower, upper;
     private Pass pass;
+    private float[][] widened;      // the workspace's scratch panels: the lower layer's is 0, the upper's 1
 
     private LayerPipeline(DirectionStage lower, DirectionStage upper) {
         this.lower = lower;
@@ -58,6 +59,7 @@ final class LayerPipeline implements Team.Job {
      */
     void run(Pass pass, float[] in, float[] yLower, float[] yUpper, Workspace ws) {
         this.pass = pass;
+        this.widened = ws.widened;
         lower.bind(pass, in, yLower, ws.h, ws.c, ws.gates);
         upper.bind(pass, yLower, yUpper, ws.hUpper, ws.cUpper, ws.upperGates);
         lowerDone.set(0);
@@ -69,6 +71,7 @@ final class LayerPipeline implements Team.Job {
             lower.unbind();     // no reference to the caller's arrays outlives the call
             upper.unbind();
             this.pass = null;
+            this.widened = null;
         }
     }
 
@@ -82,7 +85,7 @@ final class LayerPipeline implements Team.Job {
             lower.decideZeroStart();
             for (int s = 0; s < seq; s += PUBLISH_EVERY) {
                 int end = Math.min(seq, s + PUBLISH_EVERY);
-                lower.fused(0, batch, 0, lower.panels, null, s, end);
+                lower.fused(0, batch, 0, lower.panels, null, s, end, widened[0]);
                 lowerDone.lazySet(end);        // a release store: yLower's steps before end are visible to its reader
             }
         } else if (part == 1) {
@@ -90,7 +93,7 @@ final class LayerPipeline implements Team.Job {
                 int ready = pass.team.awaitAbove(lowerDone, done);
                 if (done == 0) upper.decideZeroStart();
                 upper.projectRows(done * batch, ready * batch);
-                upper.fused(0, batch, 0, upper.panels, null, done, ready);
+                upper.fused(0, batch, 0, upper.panels, null, done, ready, widened[1]);
                 done = ready;
             }
         }

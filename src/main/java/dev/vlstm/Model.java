@@ -91,11 +91,12 @@ public final class Model implements AutoCloseable {
         }
 
         /**
-         * This direction with R also in its file's reduced form, which one-row steps stream (batch 1:
-         * {@code LstmKernels.lstmStepRow}); several rows and the general path still read the widened {@code r}.
+         * This direction with R in its file's reduced form only ({@code r} null): every step and the general path read
+         * {@code reduced} ({@code LstmKernels.lstmStep} and {@code project} with a ReducedMatrix), so R is held once,
+         * in half or a quarter of fp32's bytes. {@code finiteR} was decided from the decoded weights.
          */
         DirectionWeights withReducedR(ReducedMatrix reduced) {
-            return new DirectionWeights(w, r, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced);
+            return new DirectionWeights(w, null, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced);
         }
 
         /**

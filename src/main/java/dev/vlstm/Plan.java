@@ -144,7 +144,7 @@ final class Plan {
             float[] y = ws.layerOutput(l);
             for (DirectionStage dir : layers[l]) {
                 slots.load(a, slot, dir.hidden, ws.h, ws.c, state, b0, b1);
-                dir.stepRows(x, y, ws.h, ws.c, b0, b1);
+                dir.stepRows(x, y, ws.h, ws.c, b0, b1, ws.widened[part]);
                 slots.store(ws.h, ws.c, state, a, slot++, dir.hidden, b0, b1);
             }
             x = y;
@@ -170,14 +170,15 @@ final class Plan {
             }
             return;
         }
-        stepStreams(states, n, x, out, 0, n, team);
+        stepStreams(states, n, x, out, 0, n, team, ws.widened[0]);
         pass.set(0, 0, null, null);
     }
 
     /** Part {@code part} of a step's row split: its own streams through every layer and the head. */
     private void stepRows(int part, int parts) {
         int n = rowStreams;
-        stepStreams(rowStates, n, rowX, rowOut, Rows.start(n, part, parts), Rows.start(n, part + 1, parts), null);
+        stepStreams(rowStates, n, rowX, rowOut, Rows.start(n, part, parts), Rows.start(n, part + 1, parts), null,
+                ws.widened[part]);
     }
 
     /**
@@ -186,7 +187,8 @@ final class Plan {
      * does just these rows (a part of a row split, each layer's rows at the widest layer's strides, see
      * {@link DirectionStage#stepRows}); otherwise all n rows, each layer with the team, if any.
      */
-    private void stepStreams(LstmState[] states, int n, float[] x, float[] out, int b0, int b1, Team team) {
+    private void stepStreams(LstmState[] states, int n, float[] x, float[] out, int b0, int b1, Team team,
+                             float[] scratch) {
         boolean rowsOnly = b1 - b0 < n;
         float[] in = x;
         int width = input.width, stride = input.width;
@@ -200,7 +202,7 @@ final class Plan {
                 System.arraycopy(states[b].c, states[b].offsets[l], ws.c, b * rowState, hidden);
             }
             if (rowsOnly) {
-                dir.stepRows(in, y, ws.h, ws.c, b0, b1);
+                dir.stepRows(in, y, ws.h, ws.c, b0, b1, scratch);
             } else {
                 try {
                     dir.bind(pass.set(1, n, null, team), in, y, ws.h, ws.c, ws.gates).run();

@@ -23,6 +23,12 @@ final class Workspace {
     float[] inputTime = new float[0];   // batch-first input, transposed to time-major
     float[] outputTime = new float[0];  // batch-first output, before transposing back
     float[] finalRows = new float[0];   // [batch][top width] a final-state or pooled output's rows before the head
+    /**
+     * One scratch panel per part (at least two: a {@link LayerPipeline}'s layers run at once) for a reduced R's
+     * steps of several rows and its general path, which widen R a panel at a time ({@code LstmKernels.lstmStep} with
+     * a ReducedMatrix); empty arrays when no layer's R is reduced.
+     */
+    float[][] widened = {new float[0], new float[0]};
     final Head.Work head = new Head.Work();
 
     /** Layer l's output buffer: even and odd layers alternate, each reading the one below. */
@@ -39,8 +45,10 @@ final class Workspace {
      */
     void reserve(Model model, int threads, boolean oneRowOutput, int finalRowWidth, int seq, int batch) {
         long rows = (long) seq * batch;
-        long gateNeed = 0, hiddenNeed = 0, stateNeed = 0, recNeed = 0;
+        long gateNeed = 0, hiddenNeed = 0, stateNeed = 0, recNeed = 0, widenNeed = 0;
         for (Model.LayerWeights l : model.layers) {
+            for (Model.DirectionWeights d : l.directions())
+                if (d.reducedR() != null) widenNeed = Math.max(widenNeed, d.reducedR().scratchFloats());
             long panels = (l.hiddenSize() + PANEL - 1) / PANEL;
             gateNeed = Math.max(gateNeed, rows * panels * 4 * PANEL);
             hiddenNeed = Math.max(hiddenNeed, rows * l.hiddenSize() * l.directions().length);
@@ -55,6 +63,8 @@ final class Workspace {
             throw new IllegalArgumentException("seq " + seq + " x batch " + batch + " needs work buffers of " + gateNeed
                     + " floats, more than a Java array holds; run fewer timesteps or a smaller batch per call");
         gates = atLeast(gates, gateNeed);
+        if (widened.length < Math.max(2, threads)) widened = java.util.Arrays.copyOf(widened, Math.max(2, threads));
+        for (int p = 0; p < widened.length; p++) widened[p] = atLeast(widened[p] == null ? new float[0] : widened[p], widenNeed);
         rec = atLeast(rec, recNeed);
         layerA = atLeast(layerA, hiddenNeed);
         if (model.layers.length > 1) layerB = atLeast(layerB, hiddenNeed);
@@ -80,6 +90,7 @@ final class Workspace {
     void release() {
         gates = upperGates = rec = layerA = layerB = h = c = hUpper = cUpper = new float[0];
         tokenRows = inputTime = outputTime = finalRows = new float[0];
+        widened = new float[][] {new float[0], new float[0]};
         head.release();
     }
 }

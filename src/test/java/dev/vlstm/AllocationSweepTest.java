@@ -90,8 +90,10 @@ class AllocationSweepTest {
                 true, 40, 3, 1);
         sequence(shapes, "64 on 2 threads, batch 12, one step", 64, List.of(layer(64, 64), layer(64, 64)), 10, false,
                 1, 12, 2);
-        general(shapes, "general cell (clip, peepholes) 48, then coupled bidirectional 20, lengths", generalCell,
-                coupled, 25, 3);
+        for (dev.vlstm.format.WeightType type : dev.vlstm.format.WeightType.values()) {
+            general(shapes, "general cell (clip, peepholes) 48, then coupled bidirectional 20, lengths, " + type.label,
+                    generalCell, coupled, 25, 3, type);
+        }
         steps(shapes, "W5: step 2x256, head 64", 64, List.of(layer(64, 256), layer(256, 256)), 64, 1, 1);
         steps(shapes, "step of 9 streams, 100, head 5", 20, List.of(layer(20, 100)), 5, 9, 1);
         steps(shapes, "step of 6 streams on 2 threads, 1024", 16, List.of(layer(16, 1024)), 0, 6, 2);
@@ -122,16 +124,20 @@ class AllocationSweepTest {
         float[] px = RandomModels.uniform(new Random(1), 40 * 6 * 5, 1f), py = new float[6 * pm.outputSize()];
         shapes.add(new Shape("max over time then every head operation, seq 40, batch 6, 2 threads", pm, ps,
                 () -> ps.run(px, 40, 6, py)));
-        // bf16 and int8 R: batch 1 streams the reduced matrix (LstmKernels.lstmStepRow), on 1 and 2 threads, and a step.
+        // bf16 and int8 R: batch 1 streams the reduced matrix, batch 5 widens it a panel at a time, on 1 and 2 threads;
+        // and a step. The general path's reduced product: "general cell ..." above, at each weight type.
         RandomModels.Built b = RandomModels.build(97, 12, new int[]{256, 256}, 8, true);
         for (dev.vlstm.format.WeightType type : List.of(dev.vlstm.format.WeightType.BF16, dev.vlstm.format.WeightType.INT8)) {
             Model rm = Model.load(VlstmWriter.toBytes(b.spec().withWeights(type), b.weights(), RandomModels.metadata()),
                     "sweep-" + type.label);
-            float[] rx = RandomModels.uniform(new Random(3), 30 * 12, 1f), ry = new float[30 * rm.outputSize()];
+            float[] rx = RandomModels.uniform(new Random(3), 30 * 5 * 12, 1f), ry = new float[30 * 5 * rm.outputSize()];
             for (int threads : new int[]{1, 2}) {
-                Session rs = rm.newSession(30, 1, threads);
-                shapes.add(new Shape(type.label + " weights, 2x256, head 8, seq 30, batch 1, " + threads + " threads", rm, rs,
-                        () -> rs.run(rx, 30, 1, ry)));
+                for (int batch : new int[]{1, 5}) {
+                    Session rs = rm.newSession(30, batch, threads);
+                    float[] bx = java.util.Arrays.copyOf(rx, 30 * batch * 12), by = new float[30 * batch * rm.outputSize()];
+                    shapes.add(new Shape(type.label + " weights, 2x256, head 8, seq 30, batch " + batch + ", " + threads
+                            + " threads", rm, rs, () -> rs.run(bx, 30, batch, by)));
+                }
             }
             Session rStep = rm.newSession();
             LstmState rState = rm.newState();
@@ -181,8 +187,8 @@ class AllocationSweepTest {
 
     /** A run through the general path: the general cell, initial states, sequence lengths, final states. */
     private static void general(List<Shape> shapes, String name, LayerSpec first, LayerSpec second, int seq,
-                                int batch) {
-        Model model = model(name, List.of(first, second), 0, false, true, new Random(3));
+                                int batch, dev.vlstm.format.WeightType type) {
+        Model model = model(name, List.of(first, second), 0, false, true, new Random(3), type);
         Session session = model.newSession(seq, batch);
         int slots = model.spec().stateSlots(), hidden = first.hiddenSize();
         float[] x = RandomModels.uniform(new Random(1), seq * batch * first.inputSize(), 1f);
@@ -209,6 +215,11 @@ class AllocationSweepTest {
 
     private static Model model(String name, List<LayerSpec> layers, int headUnits, boolean lastStep, boolean lengths,
                                Random rnd) {
+        return model(name, layers, headUnits, lastStep, lengths, rnd, dev.vlstm.format.WeightType.FP32);
+    }
+
+    private static Model model(String name, List<LayerSpec> layers, int headUnits, boolean lastStep, boolean lengths,
+                               Random rnd, dev.vlstm.format.WeightType type) {
         List<List<ModelWeights.DirectionWeights>> weights = new ArrayList<>();
         for (LayerSpec l : layers) {
             int h = l.hiddenSize(), in = l.inputSize();
@@ -234,6 +245,6 @@ class AllocationSweepTest {
         float s = (float) (1 / Math.sqrt(top));
         ModelWeights w = new ModelWeights(weights, headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits * top, s),
                 headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits, s));
-        return Model.load(VlstmWriter.toBytes(spec, w, RandomModels.metadata()), "sweep-" + name);
+        return Model.load(VlstmWriter.toBytes(spec.withWeights(type), w, RandomModels.metadata()), "sweep-" + name);
     }
 }

@@ -75,6 +75,47 @@ class ReducedWeightsTest {
     }
 
     /**
+     * A reduced model holds R once, in its reduced form (no fp32 copy), and a batch of several rows, whose steps widen
+     * R a panel at a time, gives each row what a run of that row alone gives (one row streams R): within 1e-6 for bf16
+     * (the same sums, blocked otherwise) and 1e-5 for int8 (the scale applied to each weight instead of each column's
+     * sum), on 1 and 2 threads, 2 layers of 64 and 40 units (a partial last panel).
+     */
+    @Test
+    void aReducedModelHoldsROnceAndItsBatchesAgreeWithSingleRows() {
+        int seq = 9, batch = 7, in = 6;
+        RandomModels.Built m = RandomModels.build(5, in, new int[]{64, 40}, 3, true);
+        float[] x = RandomModels.uniform(new Random(2), seq * batch * in, 1f);
+        for (WeightType type : List.of(WeightType.BF16, WeightType.INT8)) {
+            try (Model model = Model.load(VlstmWriter.toBytes(m.spec().withWeights(type), m.weights(), RandomModels.metadata()), "batch")) {
+                for (Model.LayerWeights l : model.layers)
+                    for (Model.DirectionWeights d : l.directions())
+                        assertTrue(d.r() == null && d.reducedR() != null, type.label + ": R is held reduced only");
+                int out = model.outputSize();
+                float[] single = new float[seq * batch * out], row = new float[seq * out], xRow = new float[seq * in];
+                try (Session one = model.newSession(seq, 1)) {
+                    for (int b = 0; b < batch; b++) {
+                        for (int t = 0; t < seq; t++) System.arraycopy(x, (t * batch + b) * in, xRow, t * in, in);
+                        one.run(xRow, seq, 1, row);
+                        for (int t = 0; t < seq; t++) System.arraycopy(row, t * out, single, (t * batch + b) * out, out);
+                    }
+                }
+                for (int threads : new int[]{1, 2}) {
+                    float[] batched = new float[seq * batch * out];
+                    try (Session s = model.newSession(seq, batch, threads)) {
+                        s.run(x, seq, batch, batched);
+                    }
+                    double[] err = Fixtures.errors(batched, single);
+                    double bound = type == WeightType.BF16 ? 1e-6 : 1e-5;
+                    String msg = String.format("%s, batch %d on %d threads vs each row alone: max abs error %.3g",
+                            type.label, batch, threads, err[0]);
+                    System.out.println(msg);
+                    assertTrue(err[0] <= bound, msg + " exceeds " + bound);
+                }
+            }
+        }
+    }
+
+    /**
      * Over 1000 timesteps the reduced model's output stays within the same bounds of the fp32 model's (a random
      * 2-layer LSTM of 32 units, weights ±0.3, inputs ±1): the state's error is damped by the forget gate, not summed.
      */

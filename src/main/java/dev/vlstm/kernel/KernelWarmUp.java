@@ -39,12 +39,15 @@ final class KernelWarmUp {
         long start = System.nanoTime();
         // Hidden sizes: one AVX2 panel (16, the one-row step's 8-vector path), two AVX-512 panels (32, the same path
         // there), a partial slice (37) and several panels (100). Heads: a partial column vector (10) and whole ones.
-        Layer[] layers = {new Layer(8, 16, 10), new Layer(8, 32, 16), new Layer(5, 37, 10), new Layer(12, 100, 80)};
+        int lanes = kernels.lanes();
+        Layer[] layers = {new Layer(8, 16, 10, lanes), new Layer(8, 32, 16, lanes), new Layer(5, 37, 10, lanes),
+                new Layer(12, 100, 80, lanes)};
         int[] batches = {1, 5, 7, 13};
         for (int round = 0; round < ROUNDS; round++) {
             Layer l = layers[round % layers.length];
             int batch = batches[round / layers.length % batches.length];
             l.forward(kernels, batch, round % 3 == 0);
+            l.reduced(kernels, batch, round % 2 == 0 ? l.bf16R : l.int8R);
         }
         return System.nanoTime() - start;
     }
@@ -53,9 +56,10 @@ final class KernelWarmUp {
     private static final class Layer {
         private static final int MAX_BATCH = 13, STEPS = 2;
         final int input, hidden, units, panels, preWidth;
-        final float[] w, b, r, headW, headB, x, pre, h, c, out;
+        final float[] w, b, r, headW, headB, x, pre, h, c, out, scratch;
+        final ReducedMatrix bf16R, int8R;
 
-        Layer(int input, int hidden, int units) {
+        Layer(int input, int hidden, int units, int lanes) {
             this.input = input;
             this.hidden = hidden;
             this.units = units;
@@ -72,6 +76,25 @@ final class KernelWarmUp {
             h = new float[(STEPS + 1) * MAX_BATCH * hidden];
             c = new float[MAX_BATCH * hidden];
             out = new float[STEPS * MAX_BATCH * units];
+            float[] bf16 = r.clone();
+            for (int i = 0; i < bf16.length; i++) bf16[i] = Float.intBitsToFloat(Float.floatToRawIntBits(bf16[i]) & 0xFFFF0000);
+            bf16R = ReducedMatrix.bf16(bf16, hidden, lanes);
+            byte[] q = new byte[r.length];
+            for (int i = 0; i < q.length; i++) q[i] = (byte) (i * 37 % 255 - 127);
+            float[] scales = filled(preWidth, 0.001f);
+            for (int i = 0; i < scales.length; i++) scales[i] = Math.abs(scales[i]) + 1e-4f;
+            int8R = ReducedMatrix.int8(q, scales, hidden, lanes);
+            scratch = new float[bf16R.scratchFloats()];
+        }
+
+        /**
+         * A step over a reduced R from the carried state forward left (one row streams it, several widen it a panel at
+         * a time), and the general path's product over it.
+         */
+        void reduced(LstmKernels k, int batch, ReducedMatrix red) {
+            k.lstmStep(batch, hidden, 0, panels, red, scratch, pre, 0, preWidth, h, hidden * batch, hidden, c, 0, hidden,
+                    h, 2 * hidden * batch, hidden);
+            k.project(h, 2 * hidden * batch, hidden, batch, red, scratch, pre, 0, preWidth);
         }
 
         /**

@@ -122,14 +122,29 @@ public interface LstmKernels {
                   float[] hOut, int hOutOffset, int hOutStride);
 
     /**
-     * {@link #lstmStep} of one row from a state that is not zero, with R reduced ({@link ReducedMatrix}): the recurrent
-     * product reads bf16 weights (widened by a 16-bit shift) or int8 ones (converted to float, each column's sum scaled
-     * once), accumulating in float; the activations and the cell update are lstmStep's. bf16 gives lstmStep's result
-     * on the widened weights; int8 differs from it only by the rounding of the scale's place. At batch 1 a step streams
-     * all of R, so this is what half or a quarter of its bytes buys.
+     * {@link #lstmStep} with R reduced ({@link ReducedMatrix}), any batch; {@code hPrev} null is a zero state, as
+     * there. One row reads the bf16 weights (widened by a 16-bit shift) or the int8 ones (converted to float, each
+     * column's sum scaled once) straight from R, accumulating in float: at batch 1 a step streams all of R, so this is
+     * what half or a quarter of its bytes buys; bf16 gives lstmStep's result on the widened weights, int8 differs from
+     * it only by the rounding of the scale's place. Several rows widen R a panel at a time into {@code scratch}
+     * ({@link ReducedMatrix#scratchFloats} floats, int8 times its scales: the decoded weights) and sum as lstmStep
+     * does over it: lstmStep's result on the decoded weights, bit for bit. {@code scratch} is the caller's, one per
+     * thread; its contents on return are unspecified.
      */
-    void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
-                     float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset);
+    void lstmStep(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
+                  float[] pre, int preOffset, int preStride,
+                  float[] hPrev, int hPrevOffset, int hPrevStride,
+                  float[] c, int cOffset, int cStride,
+                  float[] hOut, int hOutOffset, int hOutStride);
+
+    /**
+     * {@code out[outOffset + row * outStride + column] = sum_k x[xOffset + row * xStride + k] * R(k, column)} for every
+     * column of a reduced R (its panels × 4 gates × 16) and each of {@code rows} rows: {@link #project} with no bias
+     * over R's decoded weights, bit for bit, widening a panel at a time into {@code scratch}
+     * ({@link ReducedMatrix#scratchFloats} floats). The general cell path's h·R.
+     */
+    void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,
+                 float[] out, int outOffset, int outStride);
 
     /** The elementwise functions {@link #activate} applies: a head's activations (format-spec.md, "Head operations"). */
     enum Pointwise { SIGMOID, TANH, LEAKY_RELU, ELU, SOFTPLUS, GELU, GELU_TANH }

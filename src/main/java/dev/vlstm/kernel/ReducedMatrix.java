@@ -3,7 +3,8 @@ package dev.vlstm.kernel;
 /**
  * A layer's recurrent matrix R stored in fewer bytes: bf16 bits, or int8 with one scale per column (column
  * {@code line * PANEL + j} of gate line {@code line}, {@link GateLines}). At batch 1 each step streams all of R, so
- * half or a quarter of its bytes is what a bandwidth-bound step saves ({@link LstmKernels#lstmStepRow}). Immutable;
+ * half or a quarter of its bytes is what a bandwidth-bound step saves; a reduced model holds R only in this form
+ * (steps of several rows widen it a panel at a time: {@link LstmKernels}' lstmStep with a ReducedMatrix). Immutable;
  * built once when a model loads.
  *
  * <p>int8 interleaves each four consecutive column vectors the same way: for quad g and input k, {@code 4 × lanes}
@@ -39,7 +40,11 @@ public final class ReducedMatrix {
      * bf16 file's decoded weights): each keeps its upper 16 bits exactly.
      */
     public static ReducedMatrix bf16(float[] lines, int k) {
-        int lanes = Kernels.get().lanes();
+        return bf16(lines, k, Kernels.get().lanes());
+    }
+
+    /** {@link #bf16(float[], int)} interleaved for vectors of {@code lanes} floats. */
+    static ReducedMatrix bf16(float[] lines, int k, int lanes) {
         short[] bits = new short[lines.length];
         for (int e = 0; e < lines.length; e++) {
             int b = Float.floatToRawIntBits(lines[e]);
@@ -70,7 +75,12 @@ public final class ReducedMatrix {
      * scale q × scale rounds, and q would not come back).
      */
     public static ReducedMatrix int8(byte[] packed, float[] scales, int k) {
-        int lanes = Kernels.get().lanes(), p = LstmKernels.PANEL;
+        return int8(packed, scales, k, Kernels.get().lanes());
+    }
+
+    /** {@link #int8(byte[], float[], int)} interleaved for vectors of {@code lanes} floats. */
+    static ReducedMatrix int8(byte[] packed, float[] scales, int k, int lanes) {
+        int p = LstmKernels.PANEL;
         byte[] q = new byte[packed.length];
         for (int e = 0; e < packed.length; e++) {      // file element (panel, kk, g, j) -> gate-line element
             int j = e % p, g = e / p % 4, kk = e / (4 * p) % k, panel = e / (4 * p * k);
@@ -78,6 +88,16 @@ public final class ReducedMatrix {
             q[quadInterleaved(line, k, lanes)] = packed[e];
         }
         return new ReducedMatrix(null, q, scales.clone(), k, lanes);
+    }
+
+    /** Panels of 16 output units (4 gate lines each). */
+    int panels() {
+        return scales != null ? scales.length / (4 * LstmKernels.PANEL) : bf16.length / (4 * k * LstmKernels.PANEL);
+    }
+
+    /** Floats of scratch a step of several rows, or the general path's product, needs: one panel widened to fp32. */
+    public int scratchFloats() {
+        return 4 * k * LstmKernels.PANEL;
     }
 
     /** Weight {@code e} as a float, for the scalar kernels and tests. */

@@ -74,11 +74,62 @@ final class ScalarKernels implements LstmKernels {
         }
     }
 
+    /**
+     * One row: {@link #reducedProduct} (the vector kernels' one-row sums). Several rows: each panel widened into
+     * scratch ({@link #widenPanel}), then {@link #lstmStep}'s sums over it, so the same result as lstmStep on the
+     * decoded weights.
+     */
     @Override
-    public void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
-                            float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset) {
-        reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
-        cellUpdate(hidden, firstPanel, panels, pre, preOffset, c, cOffset, hOut, hOutOffset, false);
+    public void lstmStep(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
+                         float[] pre, int preOffset, int preStride,
+                         float[] hPrev, int hPrevOffset, int hPrevStride,
+                         float[] c, int cOffset, int cStride,
+                         float[] hOut, int hOutOffset, int hOutStride) {
+        if (hPrev != null && batch == 1) {
+            reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
+        } else if (hPrev != null) {
+            for (int q = firstPanel; q < firstPanel + panels; q++) {
+                widenPanel(r, q, scratch);
+                for (int b = 0; b < batch; b++) {
+                    int hRow = hPrevOffset + b * hPrevStride;
+                    for (int g = 0; g < 4; g++) {
+                        int p = preOffset + b * preStride + (q * 4 + g) * PANEL;
+                        for (int kk = 0, at = g * hidden * PANEL; kk < hidden; kk++, at += PANEL) {
+                            float h = hPrev[hRow + kk];
+                            for (int j = 0; j < PANEL; j++) pre[p + j] += h * scratch[at + j];
+                        }
+                    }
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            cellUpdate(hidden, firstPanel, panels, pre, preOffset + b * preStride, c, cOffset + b * cStride, hOut,
+                    hOutOffset + b * hOutStride, hPrev == null);
+        }
+    }
+
+    @Override
+    public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,
+                        float[] out, int outOffset, int outStride) {
+        for (int q = 0; q < r.panels(); q++) {
+            widenPanel(r, q, scratch);
+            project(x, xOffset, xStride, rows, r.k, scratch, null, 0, 1, 4, false, out, outOffset + q * 4 * PANEL,
+                    outStride, 4 * PANEL);
+        }
+    }
+
+    /** Panel q of r as fp32 into {@code into}, {@code [4][k][PANEL]}: bf16 widened, int8 q × its column's scale. */
+    static void widenPanel(ReducedMatrix r, int q, float[] into) {
+        int k = r.k;
+        for (int g = 0; g < 4; g++) {
+            int line = q * 4 + g;
+            for (int kk = 0; kk < k; kk++) {
+                for (int j = 0; j < PANEL; j++) {
+                    float v = r.weight((line * k + kk) * PANEL + j);
+                    into[(g * k + kk) * PANEL + j] = r.bf16 != null ? v : v * r.scales[line * PANEL + j];
+                }
+            }
+        }
     }
 
     /**

@@ -176,14 +176,58 @@ final class VectorKernels implements LstmKernels {
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
-        // One row over 8 column vectors (one AVX2 panel, two AVX-512 ones): W1's steps. The same block1x8 call that
-        // accumulate makes for such a row, without its dispatch (vlstm bench W1, 1 thread: 67-70 -> 61-65 us).
-        if (hPrev != null && batch == 1 && panels * 4 * SLICES == 8) {
-            int cv = firstPanel * 4 * SLICES, at = preOffset + cv * LANES;
-            block1x8(hPrev, hPrevOffset, hidden, r, columnBase(cv, hidden), pre, at, pre, at);
-        } else if (hPrev != null) {        // null: a zero state, nothing to add
-            accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, false, firstPanel * 4 * SLICES,
-                    (firstPanel + panels) * 4 * SLICES, pre, preOffset, preStride, pre, preOffset, preStride);
+        step(batch, hidden, firstPanel, panels, r, null, null, pre, preOffset, preStride, hPrev, hPrevOffset, hPrevStride,
+                c, cOffset, cStride, hOut, hOutOffset, hOutStride);
+    }
+
+    /**
+     * One row reads R in its reduced form ({@link ReducedKernels#accumulate}); several rows widen it a panel at a time
+     * into {@code scratch} and run {@link #accumulate}'s fp32 blocks over that panel; the cell update is the fp32
+     * step's.
+     */
+    @Override
+    public void lstmStep(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
+                         float[] pre, int preOffset, int preStride,
+                         float[] hPrev, int hPrevOffset, int hPrevStride,
+                         float[] c, int cOffset, int cStride,
+                         float[] hOut, int hOutOffset, int hOutStride) {
+        step(batch, hidden, firstPanel, panels, null, r, scratch, pre, preOffset, preStride, hPrev, hPrevOffset,
+                hPrevStride, c, cOffset, cStride, hOut, hOutOffset, hOutStride);
+    }
+
+    /**
+     * Both steps, over an fp32 R ({@code reduced} null) or a reduced one. One method, large enough to be a compilation
+     * root, so the two public ones reach no vector code of their own and inline into any caller harmlessly; the
+     * vector code itself is in accumulate, ReducedKernels' blocks and the cell update, each a root (CompileUnitTest).
+     */
+    private static void step(int batch, int hidden, int firstPanel, int panels, float[] r, ReducedMatrix reduced,
+                             float[] scratch, float[] pre, int preOffset, int preStride,
+                             float[] hPrev, int hPrevOffset, int hPrevStride,
+                             float[] c, int cOffset, int cStride,
+                             float[] hOut, int hOutOffset, int hOutStride) {
+        int cv0 = firstPanel * 4 * SLICES, cv1 = (firstPanel + panels) * 4 * SLICES;
+        if (hPrev == null) {
+            // a zero state: nothing to add
+        } else if (reduced != null && batch == 1 && reduced.lanes == LANES) {
+            ReducedKernels.accumulate(hPrev, hPrevOffset, reduced, cv0, cv1, pre, preOffset);
+        } else if (reduced != null && batch == 1) {
+            // Interleaved for another width (a matrix built while another implementation was the default).
+            ScalarKernels.reducedProduct(hidden, firstPanel, panels, reduced, pre, preOffset, hPrev, hPrevOffset);
+        } else if (reduced != null) {
+            for (int q = firstPanel; q < firstPanel + panels; q++) {
+                widen(reduced, q, scratch);
+                int at = preOffset + q * 4 * PANEL;
+                accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, scratch, 4, false, 0, 4 * SLICES, pre, at,
+                        preStride, pre, at, preStride);
+            }
+        } else if (batch == 1 && cv1 - cv0 == 8) {
+            // One row over 8 column vectors (one AVX2 panel, two AVX-512 ones): W1's steps. The same block1x8 call
+            // that accumulate makes for such a row, without its dispatch (vlstm bench W1, 1 thread: 67-70 -> 61-65 us).
+            int at = preOffset + cv0 * LANES;
+            block1x8(hPrev, hPrevOffset, hidden, r, columnBase(cv0, hidden), pre, at, pre, at);
+        } else {
+            accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, r, 4, false, cv0, cv1, pre, preOffset, preStride,
+                    pre, preOffset, preStride);
         }
         // The cell update sees the panels as a smaller LSTM: rows start at the first panel's unit.
         int unit = firstPanel * PANEL, units = Math.min(hidden - unit, panels * PANEL), gateColumn = firstPanel * 4 * PANEL;
@@ -207,21 +251,21 @@ final class VectorKernels implements LstmKernels {
         return LANES;
     }
 
-    /**
-     * The reduced product is {@link ReducedRowKernels}' (its blocks are compilation roots), the cell update
-     * {@link #cellUpdate} (one too): this method reaches no vector code of its own, so inlined into any caller it
-     * adds none (CompileUnitTest).
-     */
+    /** {@link #project}'s product over a reduced R, a panel at a time from {@code scratch} (see the fused step above). */
     @Override
-    public void lstmStepRow(int hidden, int firstPanel, int panels, ReducedMatrix r, float[] pre, int preOffset,
-                            float[] hPrev, int hPrevOffset, float[] c, int cOffset, float[] hOut, int hOutOffset) {
-        // Interleaved for another width (a matrix built while another implementation was the default): the scalar product.
-        if (r.lanes != LANES) ScalarKernels.reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
-        else ReducedRowKernels.accumulate(hPrev, hPrevOffset, r, firstPanel * 4 * SLICES, (firstPanel + panels) * 4 * SLICES,
-                pre, preOffset);
-        int unit = firstPanel * PANEL;
-        cellUpdate(Math.min(hidden - unit, panels * PANEL), pre, preOffset + firstPanel * 4 * PANEL, c, cOffset + unit,
-                hOut, hOutOffset + unit, false);
+    public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,
+                        float[] out, int outOffset, int outStride) {
+        for (int q = 0; q < r.panels(); q++) {
+            widen(r, q, scratch);
+            project(x, xOffset, xStride, rows, r.k, scratch, null, 0, 1, 4, false, out, outOffset + q * 4 * PANEL,
+                    outStride, 4 * PANEL);
+        }
+    }
+
+    /** Panel q of r as fp32 into scratch: with vectors, or for a matrix interleaved for another width in plain Java. */
+    private static void widen(ReducedMatrix r, int q, float[] scratch) {
+        if (r.lanes == LANES) ReducedKernels.widenPanel(r, q, scratch);
+        else ScalarKernels.widenPanel(r, q, scratch);
     }
 
     /**

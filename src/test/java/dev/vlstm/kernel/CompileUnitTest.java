@@ -54,11 +54,11 @@ class CompileUnitTest {
     record Method(String name, int bytes, boolean external, int vectorCalls, List<String> callees) {}
 
     /**
-     * VectorKernels, and VectorHeadMath and ReducedRowKernels, whose kernels it calls: each holds the others' calls for
+     * VectorKernels, and VectorHeadMath and ReducedKernels, whose kernels it calls: each holds the others' calls for
      * outside ones.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(classes = {VectorKernels.class, VectorHeadMath.class, ReducedRowKernels.class})
+    @ValueSource(classes = {VectorKernels.class, VectorHeadMath.class, ReducedKernels.class})
     void everyCompilationUnitOfTheVectorKernelsIsFixedBySourceAndBounded(Class<?> kernels) throws IOException {
         int freqInlineSize = Integer.parseInt(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
                 .getVMOption("FreqInlineSize").getValue());
@@ -76,7 +76,7 @@ class CompileUnitTest {
                 problems.add(m.name + "'s compilation unit makes " + calls + " Vector API calls; at most " + MAX_VECTOR_CALLS);
         }
         System.out.println(kernels.getSimpleName() + " compilation units, Vector API calls each: " + units);
-        assertTrue(units.size() >= (kernels == ReducedRowKernels.class ? 4 : 5), "expected the kernels as roots, found " + units);
+        assertTrue(units.size() >= (kernels == ReducedKernels.class ? 4 : 5), "expected the kernels as roots, found " + units);
         assertEquals(List.of(), problems, "compilation units: " + units);
     }
 

@@ -138,7 +138,7 @@ class KernelAgreementTest {
     }
 
     /**
-     * A one-row step over a reduced R ({@link LstmKernels#lstmStepRow}) equals lstmStep on the same weights widened to
+     * A one-row step over a reduced R (lstmStep with a {@link ReducedMatrix}) equals lstmStep on the same weights widened to
      * fp32: bf16 bit for bit where 8-vector blocks cover the columns (the same fused sums in the same order; always
      * with 8 lanes and for the scalar kernels) and else within 1e-6 (AVX-512's 4-vector block sums even and odd k
      * apart), int8 within 1e-5 (each column's sum is scaled once instead of each weight), over all panels and over a middle range of them, with offsets; it touches only
@@ -149,35 +149,22 @@ class KernelAgreementTest {
     void aReducedStepRowEqualsTheStepOnItsWidenedWeights(LstmKernels kernels, int hidden) {
         Random rnd = new Random(77L * hidden);
         int panels = PanelPacking.panels(hidden), preWidth = panels * 4 * P;
-        float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, (float) (2 / Math.sqrt(hidden))), hidden, hidden);
-        float[] bf16 = r.clone(), scales = new float[preWidth], int8 = r.clone();
-        for (int e = 0; e < r.length; e++) {
-            int b = Float.floatToRawIntBits(r[e]);
-            bf16[e] = Float.intBitsToFloat((b + 0x7FFF + ((b >>> 16) & 1)) & 0xFFFF0000);
-            int column = e / (hidden * P) * P + e % P;
-            scales[column] = Math.max(scales[column], Math.abs(r[e]) / 127f);
-        }
-        for (int col = 0; col < preWidth; col++) if (scales[col] == 0) scales[col] = 1;
-        for (int e = 0; e < r.length; e++) int8[e] = Math.round(r[e] / scales[e / (hidden * P) * P + e % P]) * scales[e / (hidden * P) * P + e % P];
-        byte[] fileQ = new byte[r.length];        // the int8 values in the file's order [panels][k][4][16]
-        for (int e = 0; e < r.length; e++) {
-            int j = e % P, g = e / P % 4, kk = e / (4 * P) % hidden, panel = e / (4 * P * hidden);
-            int line = ((panel * 4 + g) * hidden + kk) * P + j;
-            fileQ[e] = (byte) Math.round(int8[line] / scales[line / (hidden * P) * P + line % P]);
-        }
+        ReducedForms forms = ReducedForms.random(rnd, hidden);
+        float[] scratch = new float[4 * hidden * P];
         float[] pre = uniform(rnd, preWidth + 3, 2f), hPrev = uniform(rnd, hidden + 5, 1f), c = uniform(rnd, hidden + 2, 2f);
         int[][] ranges = panels > 2 ? new int[][]{{0, panels}, {1, panels - 2}} : new int[][]{{0, panels}};
         for (int[] range : ranges) {
             for (String type : new String[]{"bf16", "int8"}) {
-                float[] wide = type.equals("bf16") ? bf16 : int8;
-                ReducedMatrix reduced = type.equals("bf16") ? ReducedMatrix.bf16(wide, hidden) : ReducedMatrix.int8(fileQ, scales, hidden);
+                float[] wide = forms.wide(type);
+                ReducedMatrix reduced = forms.matrix(type);
                 float[] preA = pre.clone(), cA = c.clone(), outA = new float[hidden + 7];
                 float[] preB = pre.clone(), cB = c.clone(), outB = new float[hidden + 7];
                 Arrays.fill(outA, CANARY);
                 Arrays.fill(outB, CANARY);
                 kernels.lstmStep(1, hidden, range[0], range[1], wide, preA, 3, preWidth, hPrev, 5, hidden, cA, 2, hidden, outA, 7, hidden);
-                kernels.lstmStepRow(hidden, range[0], range[1], reduced, preB, 3, hPrev, 5, cB, 2, outB, 7);
-                String at = String.format("%s %s lstmStepRow, hidden %d, panels %d+%d", kernels.name(), type, hidden, range[0], range[1]);
+                kernels.lstmStep(1, hidden, range[0], range[1], reduced, scratch, preB, 3, preWidth, hPrev, 5, hidden, cB, 2,
+                        hidden, outB, 7, hidden);
+                String at = String.format("%s %s reduced lstmStep of one row, hidden %d, panels %d+%d", kernels.name(), type, hidden, range[0], range[1]);
                 double worst = 0;
                 for (int i = 0; i < outA.length; i++) {
                     boolean exact = kernels.lanes() == 8 || kernels.name().equals("scalar");
@@ -195,6 +182,90 @@ class KernelAgreementTest {
                 for (int u = 0; u < hidden; u++)
                     if (u < u0 || u >= u1) assertTrue(outB[7 + u] == CANARY && cB[2 + u] == c[2 + u], at + ": unit " + u + " outside the panels changed");
             }
+        }
+    }
+
+    /**
+     * Steps of several rows over a reduced R widen it a panel at a time into scratch: bit for bit lstmStep on the
+     * decoded weights (bf16 widened, int8 q × scale), for every batch, over all panels and a middle range, with
+     * offsets and strides, from a carried state and from zero; and the general path's product ({@code project} with a
+     * ReducedMatrix) bit for bit project with no bias on them.
+     */
+    @ParameterizedTest(name = "{0}, hidden {1}")
+    @MethodSource("implementationsAndSizes")
+    void reducedStepsOfSeveralRowsAndTheReducedProductEqualFp32OnTheDecodedWeights(LstmKernels kernels, int hidden) {
+        Random rnd = new Random(91L * hidden);
+        int panels = PanelPacking.panels(hidden), preWidth = panels * 4 * P;
+        ReducedForms forms = ReducedForms.random(rnd, hidden);
+        float[] scratch = new float[4 * hidden * P];
+        int[][] ranges = panels > 2 ? new int[][]{{0, panels}, {1, panels - 2}} : new int[][]{{0, panels}};
+        for (String type : new String[]{"bf16", "int8"}) {
+            float[] wide = forms.wide(type);
+            ReducedMatrix reduced = forms.matrix(type);
+            for (int batch : BATCHES) {
+                if (batch == 1) continue;       // one row: the test above
+                int preStride = preWidth + 5, hStride = hidden + 3;
+                float[] pre = uniform(rnd, 2 + batch * preStride, 2f), hPrev = uniform(rnd, 4 + batch * hStride, 1f);
+                float[] c = uniform(rnd, 1 + batch * hStride, 2f);
+                for (int[] range : ranges) {
+                    for (boolean zero : new boolean[]{false, true}) {
+                        float[] preA = pre.clone(), cA = c.clone(), outA = new float[6 + batch * hStride];
+                        float[] preB = pre.clone(), cB = c.clone(), outB = new float[6 + batch * hStride];
+                        Arrays.fill(outA, CANARY);
+                        Arrays.fill(outB, CANARY);
+                        float[] h = zero ? null : hPrev;
+                        kernels.lstmStep(batch, hidden, range[0], range[1], wide, preA, 2, preStride, h, 4, hStride, cA, 1,
+                                hStride, outA, 6, hStride);
+                        kernels.lstmStep(batch, hidden, range[0], range[1], reduced, scratch, preB, 2, preStride, h, 4,
+                                hStride, cB, 1, hStride, outB, 6, hStride);
+                        String at = String.format("%s %s reduced lstmStep, hidden %d, batch %d, panels %d+%d%s",
+                                kernels.name(), type, hidden, batch, range[0], range[1], zero ? ", zero state" : "");
+                        assertBitsEqual(outA, outB, at + ": h");
+                        assertBitsEqual(cA, cB, at + ": c");
+                    }
+                }
+                float[] recA = uniform(rnd, 3 + batch * (preWidth + 2), 1f), recB = recA.clone();
+                kernels.project(hPrev, 4, hStride, batch, hidden, wide, null, 0, panels, 4, false, recA, 3, preWidth + 2,
+                        preWidth);
+                kernels.project(hPrev, 4, hStride, batch, reduced, scratch, recB, 3, preWidth + 2);
+                assertBitsEqual(recA, recB, String.format("%s %s reduced project, hidden %d, batch %d", kernels.name(),
+                        type, hidden, batch));
+            }
+        }
+    }
+
+    /**
+     * A random R of {@code hidden} units in bf16 and int8 (one scale per column), each as its decoded fp32 weights in
+     * gate-line order and as a {@link ReducedMatrix} built from a file's int8 bytes ({@code [panels][k][4][16]}).
+     */
+    record ReducedForms(int hidden, float[] bf16, float[] int8, byte[] fileQ, float[] scales) {
+        static ReducedForms random(Random rnd, int hidden) {
+            int preWidth = PanelPacking.panels(hidden) * 4 * P;
+            float[] r = KernelFixtures.gateMatrix(uniform(rnd, 4 * hidden * hidden, (float) (2 / Math.sqrt(hidden))), hidden, hidden);
+            float[] bf16 = r.clone(), scales = new float[preWidth], int8 = r.clone();
+            for (int e = 0; e < r.length; e++) {
+                int b = Float.floatToRawIntBits(r[e]);
+                bf16[e] = Float.intBitsToFloat((b + 0x7FFF + ((b >>> 16) & 1)) & 0xFFFF0000);
+                int column = e / (hidden * P) * P + e % P;
+                scales[column] = Math.max(scales[column], Math.abs(r[e]) / 127f);
+            }
+            for (int col = 0; col < preWidth; col++) if (scales[col] == 0) scales[col] = 1;
+            for (int e = 0; e < r.length; e++) int8[e] = Math.round(r[e] / scales[e / (hidden * P) * P + e % P]) * scales[e / (hidden * P) * P + e % P];
+            byte[] fileQ = new byte[r.length];        // the int8 values in the file's order [panels][k][4][16]
+            for (int e = 0; e < r.length; e++) {
+                int j = e % P, g = e / P % 4, kk = e / (4 * P) % hidden, panel = e / (4 * P * hidden);
+                int line = ((panel * 4 + g) * hidden + kk) * P + j;
+                fileQ[e] = (byte) Math.round(int8[line] / scales[line / (hidden * P) * P + line % P]);
+            }
+            return new ReducedForms(hidden, bf16, int8, fileQ, scales);
+        }
+
+        float[] wide(String type) {
+            return type.equals("bf16") ? bf16 : int8;
+        }
+
+        ReducedMatrix matrix(String type) {
+            return type.equals("bf16") ? ReducedMatrix.bf16(bf16, hidden) : ReducedMatrix.int8(fileQ, scales, hidden);
         }
     }
 

@@ -31,6 +31,7 @@ final class KernelProbe {
                     agreement.aStepOfManyRowsGivesEachRowItsOwnOneRowStepBitForBit(kernels, size);
                     agreement.skipForgetChangesNoOtherColumn(kernels, size);
                     agreement.aReducedStepRowEqualsTheStepOnItsWidenedWeights(kernels, size);
+                    agreement.reducedStepsOfSeveralRowsAndTheReducedProductEqualFp32OnTheDecodedWeights(kernels, size);
                 }
                 agreement.allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(kernels);
                 ActivationTest activations = new ActivationTest();

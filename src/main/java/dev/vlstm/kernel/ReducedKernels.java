@@ -11,7 +11,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The recurrent product of one row over a {@link ReducedMatrix}, on the Vector API: {@code VectorKernels}' one-row
+ * The recurrent product over a {@link ReducedMatrix}, on the Vector API, two ways.
+ *
+ * <p><b>One row</b> ({@link #accumulate}: batch 1, where a step streams all of R): {@code VectorKernels}' one-row
  * blocks (8 column vectors at a time) with the weights loaded in half (bf16) or a quarter (int8) of the bytes and
  * widened in registers. Each load is a full vector in the matrix's interleave: bf16 holds a pair of column vectors,
  * its ints shifted (first vector) or masked (second) into floats, and the sums are exactly the fp32 kernel's on the
@@ -19,13 +21,20 @@ import jdk.incubator.vector.VectorSpecies;
  * holds a quad, each vector two shifts and a convert away, and each column's sum starts at 0 and
  * is scaled once at the end, {@code pre += scale × sum}.
  *
+ * <p><b>Several rows</b> ({@link #widenPanel}): one panel of R is widened once per step into an fp32 scratch panel,
+ * int8 with its column's scale multiplied in (exactly the decoded weight), and VectorKernels' fp32 blocks run all the
+ * rows over it. Widening in registers inside the row blocks would repeat it for every block of rows, and int8's
+ * widening (two shifts and a convert per vector) costs more than the FMAs it feeds when only a few rows share a
+ * load; once per panel and step it is one load, a few integer operations and a store per vector, against
+ * {@code rows} FMAs per weight vector.
+ *
  * <p>The same rules as VectorKernels: no vector crosses a method boundary, so the widening is written out in each
- * block; and every block is a compilation root, so {@link #accumulate}, called from VectorKernels, reaches no vector
- * code of its own (CompileUnitTest). Column ranges are whole quads (4 gates per panel): 8 vectors at a time, then one
- * block of 4 (an AVX-512 panel).
+ * block; and every block is a compilation root, so {@link #accumulate} and {@link #widenPanel}, called from
+ * VectorKernels, reach no vector code of their own (CompileUnitTest). Column ranges are whole quads (4 gates per
+ * panel): 8 vectors at a time, then one block of 4 (an AVX-512 panel).
  */
-final class ReducedRowKernels {
-    private ReducedRowKernels() {
+final class ReducedKernels {
+    private ReducedKernels() {
     }
 
     /** 2 × LANES shorts: a pair of bf16 column vectors, one full-width load. */
@@ -169,5 +178,89 @@ final class ReducedRowKernels {
         a1.fma(FloatVector.fromArray(SPECIES, scales, s0 + LANES), FloatVector.fromArray(SPECIES, pre, o + LANES)).intoArray(pre, o + LANES);
         a2.fma(FloatVector.fromArray(SPECIES, scales, s0 + 2 * LANES), FloatVector.fromArray(SPECIES, pre, o + 2 * LANES)).intoArray(pre, o + 2 * LANES);
         a3.fma(FloatVector.fromArray(SPECIES, scales, s0 + 3 * LANES), FloatVector.fromArray(SPECIES, pre, o + 3 * LANES)).intoArray(pre, o + 3 * LANES);
+    }
+
+    /**
+     * Panel {@code q} of {@code r} as fp32 into {@code into[0 .. 4 · k · PANEL)}, in gate-line order
+     * ({@code [4 gates][k][PANEL]}, one panel of an fp32 R: {@link GateLines}), int8 weights times their column's scale.
+     * Four column vectors at a time: a panel is 4 × SLICES of them.
+     */
+    static void widenPanel(ReducedMatrix r, int q, float[] into) {
+        int cv0 = q * 4 * PanelSpecies.SLICES, cv1 = cv0 + 4 * PanelSpecies.SLICES;
+        for (int cv = cv0; cv < cv1; cv += 4) {
+            if (r.bf16 != null) widenBf16(r.bf16, r.k, cv / 2, VectorKernels.columnBase(cv - cv0, r.k), into);
+            else widenInt8(r.int8, r.scales, r.k, cv / 4, cv * LANES, VectorKernels.columnBase(cv - cv0, r.k), into);
+        }
+    }
+
+    /**
+     * Pairs {@code p0} and {@code p0 + 1} of a bf16 matrix (4 column vectors) as floats, column vector j's weight for k
+     * at {@code into[d0 + vectorOffset(j) + k · PANEL]}; two k per iteration, a body C2 compiles as its own unit.
+     */
+    private static void widenBf16(short[] w, int k, int p0, int d0, float[] into) {
+        int step = 2 * LANES, w0 = p0 * k * step, w1 = w0 + k * step, line = k * LstmKernels.PANEL;
+        int d1 = d0 + VectorKernels.vectorOffset(1, line), d2 = d0 + VectorKernels.vectorOffset(2, line);
+        int d3 = d0 + VectorKernels.vectorOffset(3, line);
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2) {
+            int at = kk * step, to = kk * K_STEP;
+            IntVector v0 = ShortVector.fromArray(PAIRS, w, w0 + at).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromArray(PAIRS, w, w1 + at).reinterpretAsInts();
+            IntVector u0 = ShortVector.fromArray(PAIRS, w, w0 + at + step).reinterpretAsInts();
+            IntVector u1 = ShortVector.fromArray(PAIRS, w, w1 + at + step).reinterpretAsInts();
+            v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d0 + to);
+            v0.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d1 + to);
+            v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d2 + to);
+            v1.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d3 + to);
+            u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d0 + to + K_STEP);
+            u0.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d1 + to + K_STEP);
+            u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d2 + to + K_STEP);
+            u1.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d3 + to + K_STEP);
+        }
+        if (kk < k) {
+            int at = kk * step, to = kk * K_STEP;
+            IntVector v0 = ShortVector.fromArray(PAIRS, w, w0 + at).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromArray(PAIRS, w, w1 + at).reinterpretAsInts();
+            v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d0 + to);
+            v0.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d1 + to);
+            v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d2 + to);
+            v1.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d3 + to);
+        }
+    }
+
+    /**
+     * Quad {@code g} of an int8 matrix (4 column vectors, their scales from {@code scales[s0]}) as floats, q × scale,
+     * column vector j's weight for k at {@code into[d0 + vectorOffset(j) + k · PANEL]}; two k per iteration, as
+     * {@link #widenBf16}.
+     */
+    private static void widenInt8(byte[] w, float[] scales, int k, int g, int s0, int d0, float[] into) {
+        int step = 4 * LANES, w0 = g * k * step, line = k * LstmKernels.PANEL;
+        int d1 = d0 + VectorKernels.vectorOffset(1, line), d2 = d0 + VectorKernels.vectorOffset(2, line);
+        int d3 = d0 + VectorKernels.vectorOffset(3, line);
+        FloatVector s0v = FloatVector.fromArray(SPECIES, scales, s0), s1v = FloatVector.fromArray(SPECIES, scales, s0 + LANES);
+        FloatVector s2v = FloatVector.fromArray(SPECIES, scales, s0 + 2 * LANES);
+        FloatVector s3v = FloatVector.fromArray(SPECIES, scales, s0 + 3 * LANES);
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2) {     // two k per iteration: a body C2 compiles as its own unit
+            int to = kk * K_STEP;
+            IntVector v = ByteVector.fromArray(QUADS, w, w0 + kk * step).reinterpretAsInts();
+            IntVector u = ByteVector.fromArray(QUADS, w, w0 + kk * step + step).reinterpretAsInts();
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s0v).intoArray(into, d0 + to);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s1v).intoArray(into, d1 + to);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s2v).intoArray(into, d2 + to);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s3v).intoArray(into, d3 + to);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s0v).intoArray(into, d0 + to + K_STEP);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s1v).intoArray(into, d1 + to + K_STEP);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s2v).intoArray(into, d2 + to + K_STEP);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s3v).intoArray(into, d3 + to + K_STEP);
+        }
+        if (kk < k) {
+            int to = kk * K_STEP;
+            IntVector v = ByteVector.fromArray(QUADS, w, w0 + kk * step).reinterpretAsInts();
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s0v).intoArray(into, d0 + to);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s1v).intoArray(into, d1 + to);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s2v).intoArray(into, d2 + to);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s3v).intoArray(into, d3 + to);
+        }
     }
 }
