@@ -161,6 +161,13 @@ final class DirectionStage {
      */
     private void projectInput(float[] x, int xStride, float[] out, int outStride, int r0, int r1, int q0, int q1,
                               boolean skipForget) {
+        if (wts.lookup() == null && r1 - r0 == 1 && wts.reducedW() != null) {
+            // One row (a step's projection) streams all of W, as a step does R: read it reduced, from the bias.
+            int from = q0 * 4 * PANEL;
+            System.arraycopy(wts.bias(), from, out, r0 * outStride + from, (q1 - q0) * 4 * PANEL);
+            k.accumulateRow(x, r0 * xStride, wts.reducedW(), q0, q1 - q0, out, r0 * outStride);
+            return;
+        }
         if (wts.lookup() == null) {
             k.project(x, r0 * xStride, xStride, r1 - r0, inWidth, wts.w(), wts.bias(), q0, q1 - q0, 4, skipForget, out,
                     r0 * outStride, outStride, gateWidth);

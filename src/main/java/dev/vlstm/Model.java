@@ -72,7 +72,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Packed tensors of one direction, as float arrays: W and R in the kernels' order ({@link GateLines}), the bias
+     * Packed tensors of one direction, as float arrays: W and R in the kernels' order ({@link GateLines}; R null when
+     * it is held reduced, {@code reducedR}), the bias
      * [panels][4][16], peepholes [panels][3][16] or null. What a first step from a zero state may skip
      * ({@code LstmKernels.lstmStep} with a null h) is decided from two facts found here once:
      * {@code finiteR}, R holds no Inf or NaN, so a zero h contributes exactly nothing to the gates; and
@@ -80,23 +81,27 @@ public final class Model implements AutoCloseable {
      * so f × 0 adds exactly nothing to the cell.
      */
     record DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR,
-                            float forgetInputLimit, float[] lookup, ReducedMatrix reducedR) {
+                            float forgetInputLimit, float[] lookup, ReducedMatrix reducedR, ReducedMatrix reducedW) {
         DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes) {
-            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias), null, null);
+            this(w, r, bias, peepholes, allFinite(r), forgetInputLimit(w, bias), null, null, null);
         }
 
         DirectionWeights(float[] w, float[] r, float[] bias, float[] peepholes, boolean finiteR, float forgetInputLimit,
                          float[] lookup) {
-            this(w, r, bias, peepholes, finiteR, forgetInputLimit, lookup, null);
+            this(w, r, bias, peepholes, finiteR, forgetInputLimit, lookup, null, null);
         }
 
         /**
          * This direction with R in its file's reduced form only ({@code r} null): every step and the general path read
          * {@code reduced} ({@code LstmKernels.lstmStep} and {@code project} with a ReducedMatrix), so R is held once,
-         * in half or a quarter of fp32's bytes. {@code finiteR} was decided from the decoded weights.
+         * in half or a quarter of fp32's bytes. {@code finiteR} was decided from the decoded weights. W is kept in
+         * fp32 for the projections of many rows (a matrix product, compute-bound) and, as {@code reducedW}, reduced
+         * for one-row projections (a step's: bandwidth-bound like R), or null when the direction reads a folded
+         * embedding's lookup table instead.
          */
-        DirectionWeights withReducedR(ReducedMatrix reduced) {
-            return new DirectionWeights(w, null, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced);
+        DirectionWeights withReduced(ReducedMatrix reduced, ReducedMatrix reducedW) {
+            return new DirectionWeights(w, null, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced,
+                    lookup == null ? reducedW : null);
         }
 
         /**
@@ -106,7 +111,7 @@ public final class Model implements AutoCloseable {
          */
         DirectionWeights withLookup(float[] lookup) {
             return new DirectionWeights(w, r, bias, peepholes, finiteR, allFinite(lookup) ? Float.MAX_VALUE : -1f, lookup,
-                    reducedR);
+                    reducedR, null);
         }
 
         private static boolean allFinite(float[] a) {
@@ -156,14 +161,13 @@ public final class Model implements AutoCloseable {
             for (int d = 0; d < dirs.length; d++) {
                 String prefix = "l" + l + ".d" + d + ".";
                 float[] r = GateLines.fromFileOrder(file.tensorFloats(prefix + "r"), s.hiddenSize());
-                dirs[d] = new DirectionWeights(GateLines.fromFileOrder(file.tensorFloats(prefix + "w"), s.inputSize()), r,
-                        file.tensorFloats(prefix + "b"),
+                float[] w = GateLines.fromFileOrder(file.tensorFloats(prefix + "w"), s.inputSize());
+                dirs[d] = new DirectionWeights(w, r, file.tensorFloats(prefix + "b"),
                         s.peepholes() ? file.tensorFloats(prefix + "p") : null);
                 dirs[d] = switch (spec.weights()) {
                     case FP32 -> dirs[d];
-                    case BF16 -> dirs[d].withReducedR(ReducedMatrix.bf16(r, s.hiddenSize()));
-                    case INT8 -> dirs[d].withReducedR(ReducedMatrix.int8(file.tensor(prefix + "r").toArray(ValueLayout.JAVA_BYTE),
-                            file.tensorFloats(prefix + "r.scale"), s.hiddenSize()));
+                    case BF16 -> dirs[d].withReduced(ReducedMatrix.bf16(r, s.hiddenSize()), ReducedMatrix.bf16(w, s.inputSize()));
+                    case INT8 -> dirs[d].withReduced(int8(file, prefix + "r", s.hiddenSize()), int8(file, prefix + "w", s.inputSize()));
                 };
             }
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
@@ -175,6 +179,11 @@ public final class Model implements AutoCloseable {
             DirectionWeights[] first = layers[0].directions();
             for (int d = 0; d < first.length; d++) first[d] = first[d].withLookup(embedding.fold(first[d], Kernels.get()));
         }
+    }
+
+    /** Tensor {@code name} of an int8 file with its scales, as the kernels read it (k its input width). */
+    private static ReducedMatrix int8(VlstmFile file, String name, int k) {
+        return ReducedMatrix.int8(file.tensor(name).toArray(ValueLayout.JAVA_BYTE), file.tensorFloats(name + ".scale"), k);
     }
 
     /**

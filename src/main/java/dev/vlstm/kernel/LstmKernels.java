@@ -138,6 +138,14 @@ public interface LstmKernels {
                   float[] hOut, int hOutOffset, int hOutStride);
 
     /**
+     * {@code out[outOffset + column] += sum_k x[xOffset + k] * W(k, column)} for one row over the columns of panels
+     * {@code firstPanel .. firstPanel + panels - 1} of a reduced matrix ({@code k} its {@link ReducedMatrix} k): the
+     * one-row product of {@link #lstmStep} with a ReducedMatrix, without the cell update. A step's input projection
+     * (one row, x·W, after {@code out} holds the bias): like R, W is streamed whole for each such row.
+     */
+    void accumulateRow(float[] x, int xOffset, ReducedMatrix w, int firstPanel, int panels, float[] out, int outOffset);
+
+    /**
      * {@code out[outOffset + row * outStride + column] = sum_k x[xOffset + row * xStride + k] * R(k, column)} for every
      * column of a reduced R (its panels × 4 gates × 16) and each of {@code rows} rows: {@link #project} with no bias
      * over R's decoded weights, bit for bit, widening a panel at a time into {@code scratch}

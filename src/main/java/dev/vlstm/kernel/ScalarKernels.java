@@ -118,6 +118,12 @@ final class ScalarKernels implements LstmKernels {
         }
     }
 
+    @Override
+    public void accumulateRow(float[] x, int xOffset, ReducedMatrix w, int firstPanel, int panels, float[] out,
+                              int outOffset) {
+        reducedProduct(w.k, firstPanel, panels, w, out, outOffset, x, xOffset);
+    }
+
     /** Panel q of r as fp32 into {@code into}, {@code [4][k][PANEL]}: bf16 widened, int8 q × its column's scale. */
     static void widenPanel(ReducedMatrix r, int q, float[] into) {
         int k = r.k;

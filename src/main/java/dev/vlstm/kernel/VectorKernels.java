@@ -251,6 +251,17 @@ final class VectorKernels implements LstmKernels {
         return LANES;
     }
 
+    @Override
+    public void accumulateRow(float[] x, int xOffset, ReducedMatrix w, int firstPanel, int panels, float[] out,
+                              int outOffset) {
+        if (w.lanes == LANES) {
+            ReducedKernels.accumulate(x, xOffset, w, firstPanel * 4 * SLICES, (firstPanel + panels) * 4 * SLICES, out,
+                    outOffset);
+        } else {
+            ScalarKernels.reducedProduct(w.k, firstPanel, panels, w, out, outOffset, x, xOffset);
+        }
+    }
+
     /** {@link #project}'s product over a reduced R, a panel at a time from {@code scratch} (see the fused step above). */
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,

@@ -32,6 +32,7 @@ final class KernelProbe {
                     agreement.skipForgetChangesNoOtherColumn(kernels, size);
                     agreement.aReducedStepRowEqualsTheStepOnItsWidenedWeights(kernels, size);
                     agreement.reducedStepsOfSeveralRowsAndTheReducedProductEqualFp32OnTheDecodedWeights(kernels, size);
+                    agreement.aReducedOneRowProjectionEqualsTheFp32ProjectionOfItsDecodedWeights(kernels, size);
                 }
                 agreement.allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(kernels);
                 ActivationTest activations = new ActivationTest();
