@@ -111,13 +111,13 @@ final class DirectionStage {
         int seq = pass.seq, batch = pass.batch;
         boolean skipForget = zero && seq == 1;
         if (batch >= parts) {
-            projectPart(part, parts, skipForget);
+            projectPart(part, parts, skipForget, ws.widened[part]);
             pass.team.barrier();
             fused(Rows.start(batch, part, parts), Rows.start(batch, part + 1, parts), 0, panels, null, 0, seq,
                     ws.widened[part]);
         } else {
             int q0 = Team.start(panels, part, parts), q1 = Team.start(panels, part + 1, parts);
-            projectInput(in, inWidth, gates, gateWidth, 0, seq * batch, q0, q1, skipForget);
+            projectInput(in, inWidth, gates, gateWidth, 0, seq * batch, q0, q1, skipForget, ws.widened[part]);
             fused(0, batch, q0, q1, pass.team, 0, seq, ws.widened[part]);
         }
     }
@@ -126,7 +126,7 @@ final class DirectionStage {
     private void projectAll(boolean skipForget) {
         int rows = pass.seq * pass.batch;
         if (pass.team == null || rows < 4 * pass.parts()) {
-            projectInput(in, inWidth, gates, gateWidth, 0, rows, 0, panels, skipForget);
+            projectInput(in, inWidth, gates, gateWidth, 0, rows, 0, panels, skipForget, ws.widened[0]);
         } else {
             skipForgetOfShares = skipForget;
             pass.team.run(splitProjection);
@@ -134,22 +134,22 @@ final class DirectionStage {
     }
 
     private void projectShare(int part, int parts) {
-        projectPart(part, parts, skipForgetOfShares);
+        projectPart(part, parts, skipForgetOfShares, ws.widened[part]);
     }
 
     /** Part {@code part} of {@code parts} of the bound run's input projection over all panels, by rows ({@link Rows#start}). */
-    void projectPart(int part, int parts, boolean skipForget) {
+    void projectPart(int part, int parts, boolean skipForget, float[] scratch) {
         int rows = pass.seq * pass.batch;
         projectInput(in, inWidth, gates, gateWidth, Rows.start(rows, part, parts), Rows.start(rows, part + 1, parts), 0,
-                panels, skipForget);
+                panels, skipForget, scratch);
     }
 
     /**
      * Rows {@code r0 .. r1-1} of the bound input, from row {@code r0} (bound runs: the first step ready for the upper
      * layer of a {@link LayerPipeline}), through all panels into the bound gates.
      */
-    void projectRows(int r0, int r1) {
-        projectInput(in, inWidth, gates, gateWidth, r0, r1, 0, panels, false);
+    void projectRows(int r0, int r1, float[] scratch) {
+        projectInput(in, inWidth, gates, gateWidth, r0, r1, 0, panels, false, scratch);
     }
 
     /**
@@ -160,12 +160,17 @@ final class DirectionStage {
      * does not read them).
      */
     private void projectInput(float[] x, int xStride, float[] out, int outStride, int r0, int r1, int q0, int q1,
-                              boolean skipForget) {
+                              boolean skipForget, float[] scratch) {
         if (wts.lookup() == null && r1 - r0 == 1 && wts.reducedW() != null) {
             // One row (a step's projection) streams all of W, as a step does R: read it reduced, from the bias.
             int from = q0 * 4 * PANEL;
             System.arraycopy(wts.bias(), from, out, r0 * outStride + from, (q1 - q0) * 4 * PANEL);
             k.accumulateRow(x, r0 * xStride, wts.reducedW(), q0, q1 - q0, out, r0 * outStride);
+            return;
+        }
+        if (wts.reducedW() != null) {      // W only in its reduced form: widened a panel at a time
+            k.project(x, r0 * xStride, xStride, r1 - r0, wts.reducedW(), wts.bias(), q0, q1 - q0, skipForget, scratch, out,
+                    r0 * outStride, outStride);
             return;
         }
         if (wts.lookup() == null) {
@@ -247,7 +252,7 @@ final class DirectionStage {
     void stepRows(float[] in, float[] y, float[] h, float[] c, int b0, int b1, float[] scratch) {
         int rows = b1 - b0, state = rowWidths.state(), out = rowWidths.output(), gateStride = rowWidths.gates();
         boolean zero = zeroStart(in, b0 * rowInStride, rowInStride, rows, h, c, b0 * state, state);
-        projectInput(in, rowInStride, ws.gates, gateStride, b0, b1, 0, panels, zero);
+        projectInput(in, rowInStride, ws.gates, gateStride, b0, b1, 0, panels, zero, scratch);
         if (wts.reducedR() != null)
             k.lstmStep(rows, hidden, 0, panels, wts.reducedR(), scratch, ws.gates, b0 * gateStride, gateStride,
                     zero ? null : h, b0 * state, state, c, b0 * state, state, y, b0 * out + column, out);
@@ -278,7 +283,7 @@ final class DirectionStage {
         }
         float[] rec = ws.rec;
         for (int s = 0; s < seq; s++) {
-            if (wts.reducedR() != null) k.project(h, 0, hidden, batch, wts.reducedR(), ws.widened[0], rec, 0, gateWidth);
+            if (wts.reducedR() != null) k.project(h, 0, hidden, batch, wts.reducedR(), null, 0, panels, false, ws.widened[0], rec, 0, gateWidth);
             else k.project(h, 0, hidden, batch, hidden, wts.r(), null, panels, 4, rec, 0, gateWidth, gateWidth);
             for (int b = 0; b < batch; b++) {
                 int len = lens == null ? seq : lens[b];

@@ -78,7 +78,7 @@ final class LayerPipeline implements Team.Job {
     @Override
     public void run(int part, int parts) {
         // Every part shares the lower layer's input projection; then the first two run the pipeline.
-        lower.projectPart(part, parts, false);
+        lower.projectPart(part, parts, false, widened[part]);
         pass.team.barrier();
         int seq = pass.seq, batch = pass.batch;
         if (part == 0) {
@@ -92,7 +92,7 @@ final class LayerPipeline implements Team.Job {
             for (int done = 0; done < seq; ) {
                 int ready = pass.team.awaitAbove(lowerDone, done);
                 if (done == 0) upper.decideZeroStart();
-                upper.projectRows(done * batch, ready * batch);
+                upper.projectRows(done * batch, ready * batch, widened[1]);
                 upper.fused(0, batch, 0, upper.panels, null, done, ready, widened[1]);
                 done = ready;
             }

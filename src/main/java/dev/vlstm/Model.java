@@ -72,8 +72,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Packed tensors of one direction, as float arrays: W and R in the kernels' order ({@link GateLines}; R null when
-     * it is held reduced, {@code reducedR}), the bias
+     * Packed tensors of one direction, as float arrays: W and R in the kernels' order ({@link GateLines}; null when
+     * held reduced, {@code reducedW}, {@code reducedR}), the bias
      * [panels][4][16], peepholes [panels][3][16] or null. What a first step from a zero state may skip
      * ({@code LstmKernels.lstmStep} with a null h) is decided from two facts found here once:
      * {@code finiteR}, R holds no Inf or NaN, so a zero h contributes exactly nothing to the gates; and
@@ -92,15 +92,14 @@ public final class Model implements AutoCloseable {
         }
 
         /**
-         * This direction with R in its file's reduced form only ({@code r} null): every step and the general path read
-         * {@code reduced} ({@code LstmKernels.lstmStep} and {@code project} with a ReducedMatrix), so R is held once,
-         * in half or a quarter of fp32's bytes. {@code finiteR} was decided from the decoded weights. W is kept in
-         * fp32 for the projections of many rows (a matrix product, compute-bound) and, as {@code reducedW}, reduced
-         * for one-row projections (a step's: bandwidth-bound like R), or null when the direction reads a folded
-         * embedding's lookup table instead.
+         * This direction with W and R in its file's reduced form only ({@code w} and {@code r} null): steps, the
+         * general path and the input projections read {@code reduced} and {@code reducedW} ({@code LstmKernels}'
+         * lstmStep, project and accumulateRow with a ReducedMatrix), so each matrix is held once, in half or a quarter
+         * of fp32's bytes. {@code finiteR} and {@code forgetInputLimit} were decided from the decoded weights; a
+         * direction that reads a folded embedding's lookup table keeps no W at all.
          */
         DirectionWeights withReduced(ReducedMatrix reduced, ReducedMatrix reducedW) {
-            return new DirectionWeights(w, null, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced,
+            return new DirectionWeights(null, null, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced,
                     lookup == null ? reducedW : null);
         }
 
@@ -164,11 +163,6 @@ public final class Model implements AutoCloseable {
                 float[] w = GateLines.fromFileOrder(file.tensorFloats(prefix + "w"), s.inputSize());
                 dirs[d] = new DirectionWeights(w, r, file.tensorFloats(prefix + "b"),
                         s.peepholes() ? file.tensorFloats(prefix + "p") : null);
-                dirs[d] = switch (spec.weights()) {
-                    case FP32 -> dirs[d];
-                    case BF16 -> dirs[d].withReduced(ReducedMatrix.bf16(r, s.hiddenSize()), ReducedMatrix.bf16(w, s.inputSize()));
-                    case INT8 -> dirs[d].withReduced(int8(file, prefix + "r", s.hiddenSize()), int8(file, prefix + "w", s.inputSize()));
-                };
             }
             layers[l] = new LayerWeights(s, dirs, s.hasDefaultCell(), s.direction() == dev.vlstm.format.Direction.REVERSE);
         }
@@ -178,6 +172,17 @@ public final class Model implements AutoCloseable {
         if (embedding != null && embedding.folded) {
             DirectionWeights[] first = layers[0].directions();
             for (int d = 0; d < first.length; d++) first[d] = first[d].withLookup(embedding.fold(first[d], Kernels.get()));
+        }
+        // After the fold, which reads the fp32 W: a reduced model keeps W and R in their reduced form only.
+        for (int l = 0; l < layers.length && spec.weights() != dev.vlstm.format.WeightType.FP32; l++) {
+            LayerSpec s = spec.layers().get(l);
+            DirectionWeights[] dirs = layers[l].directions();
+            for (int d = 0; d < dirs.length; d++) {
+                String prefix = "l" + l + ".d" + d + ".";
+                dirs[d] = spec.weights() == dev.vlstm.format.WeightType.BF16
+                        ? dirs[d].withReduced(ReducedMatrix.bf16(dirs[d].r(), s.hiddenSize()), ReducedMatrix.bf16(dirs[d].w(), s.inputSize()))
+                        : dirs[d].withReduced(int8(file, prefix + "r", s.hiddenSize()), int8(file, prefix + "w", s.inputSize()));
+            }
         }
     }
 

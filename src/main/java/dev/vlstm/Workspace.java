@@ -24,8 +24,8 @@ final class Workspace {
     float[] outputTime = new float[0];  // batch-first output, before transposing back
     float[] finalRows = new float[0];   // [batch][top width] a final-state or pooled output's rows before the head
     /**
-     * One scratch panel per part (at least two: a {@link LayerPipeline}'s layers run at once) for a reduced R's
-     * steps of several rows and its general path, which widen R a panel at a time ({@code LstmKernels.lstmStep} with
+     * One scratch panel per part (at least two: a {@link LayerPipeline}'s layers run at once) for a reduced model's
+     * projections of several rows, steps of several rows and general path, which widen W or R a panel at a time ({@code LstmKernels.lstmStep} with
      * a ReducedMatrix); empty arrays when no layer's R is reduced.
      */
     float[][] widened = {new float[0], new float[0]};
@@ -48,7 +48,10 @@ final class Workspace {
         long gateNeed = 0, hiddenNeed = 0, stateNeed = 0, recNeed = 0, widenNeed = 0;
         for (Model.LayerWeights l : model.layers) {
             for (Model.DirectionWeights d : l.directions())
+            {
                 if (d.reducedR() != null) widenNeed = Math.max(widenNeed, d.reducedR().scratchFloats());
+                if (d.reducedW() != null) widenNeed = Math.max(widenNeed, d.reducedW().scratchFloats());
+            }
             long panels = (l.hiddenSize() + PANEL - 1) / PANEL;
             gateNeed = Math.max(gateNeed, rows * panels * 4 * PANEL);
             hiddenNeed = Math.max(hiddenNeed, rows * l.hiddenSize() * l.directions().length);

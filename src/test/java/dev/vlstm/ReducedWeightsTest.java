@@ -75,13 +75,13 @@ class ReducedWeightsTest {
     }
 
     /**
-     * A reduced model holds R once, in its reduced form (no fp32 copy), and a batch of several rows, whose steps widen
-     * R a panel at a time, gives each row what a run of that row alone gives (one row streams R): within 1e-6 for bf16
+     * A reduced model holds W and R once, in their reduced form (no fp32 copy), and a batch of several rows, whose
+     * projection and steps widen them a panel at a time, gives each row what a run of that row alone gives (one row streams R): within 1e-6 for bf16
      * (the same sums, blocked otherwise) and 1e-5 for int8 (the scale applied to each weight instead of each column's
      * sum), on 1 and 2 threads, 2 layers of 64 and 40 units (a partial last panel).
      */
     @Test
-    void aReducedModelHoldsROnceAndItsBatchesAgreeWithSingleRows() {
+    void aReducedModelHoldsWAndROnceAndItsBatchesAgreeWithSingleRows() {
         int seq = 9, batch = 7, in = 6;
         RandomModels.Built m = RandomModels.build(5, in, new int[]{64, 40}, 3, true);
         float[] x = RandomModels.uniform(new Random(2), seq * batch * in, 1f);
@@ -89,7 +89,8 @@ class ReducedWeightsTest {
             try (Model model = Model.load(VlstmWriter.toBytes(m.spec().withWeights(type), m.weights(), RandomModels.metadata()), "batch")) {
                 for (Model.LayerWeights l : model.layers)
                     for (Model.DirectionWeights d : l.directions())
-                        assertTrue(d.r() == null && d.reducedR() != null, type.label + ": R is held reduced only");
+                        assertTrue(d.r() == null && d.reducedR() != null && d.w() == null && d.reducedW() != null,
+                                type.label + ": W and R are held reduced only");
                 int out = model.outputSize();
                 float[] single = new float[seq * batch * out], row = new float[seq * out], xRow = new float[seq * in];
                 try (Session one = model.newSession(seq, 1)) {

@@ -94,7 +94,8 @@ final class KernelWarmUp {
         void reduced(LstmKernels k, int batch, ReducedMatrix red) {
             k.lstmStep(batch, hidden, 0, panels, red, scratch, pre, 0, preWidth, h, hidden * batch, hidden, c, 0, hidden,
                     h, 2 * hidden * batch, hidden);
-            k.project(h, 2 * hidden * batch, hidden, batch, red, scratch, pre, 0, preWidth);
+            k.project(h, 2 * hidden * batch, hidden, batch, red, null, 0, panels, false, scratch, pre, 0, preWidth);
+            k.project(h, 2 * hidden * batch, hidden, batch, red, b, 0, panels, batch > 7, scratch, pre, 0, preWidth);
         }
 
         /**

@@ -146,13 +146,14 @@ public interface LstmKernels {
     void accumulateRow(float[] x, int xOffset, ReducedMatrix w, int firstPanel, int panels, float[] out, int outOffset);
 
     /**
-     * {@code out[outOffset + row * outStride + column] = sum_k x[xOffset + row * xStride + k] * R(k, column)} for every
-     * column of a reduced R (its panels × 4 gates × 16) and each of {@code rows} rows: {@link #project} with no bias
-     * over R's decoded weights, bit for bit, widening a panel at a time into {@code scratch}
-     * ({@link ReducedMatrix#scratchFloats} floats). The general cell path's h·R.
+     * {@link #project} with {@code gates = 4} over a reduced matrix ({@code k} its {@link ReducedMatrix} k), panels
+     * {@code firstPanel .. firstPanel + panels - 1}: {@code out[row][column] = bias[column] + sum_k x[row][k] · W(k,
+     * column)} ({@code bias} null: from 0), bit for bit project over the decoded weights, widening a panel at a time
+     * into {@code scratch} ({@link ReducedMatrix#scratchFloats} floats; its contents on return are unspecified). A
+     * layer's input projection of many rows, and with no bias the general cell path's h·R.
      */
-    void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,
-                 float[] out, int outOffset, int outStride);
+    void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
+                 int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride);
 
     /** The elementwise functions {@link #activate} applies: a head's activations (format-spec.md, "Head operations"). */
     enum Pointwise { SIGMOID, TANH, LEAKY_RELU, ELU, SOFTPLUS, GELU, GELU_TANH }

@@ -109,12 +109,22 @@ final class ScalarKernels implements LstmKernels {
     }
 
     @Override
-    public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,
-                        float[] out, int outOffset, int outStride) {
-        for (int q = 0; q < r.panels(); q++) {
-            widenPanel(r, q, scratch);
-            project(x, xOffset, xStride, rows, r.k, scratch, null, 0, 1, 4, false, out, outOffset + q * 4 * PANEL,
-                    outStride, 4 * PANEL);
+    public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
+                        int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
+        int k = w.k;
+        for (int q = firstPanel; q < firstPanel + panels; q++) {
+            widenPanel(w, q, scratch);
+            for (int r = 0; r < rows; r++) {
+                for (int g = 0; g < 4; g++) {       // as project: from the bias, k ascending along a 16-wide line
+                    if (skipForget && g == 2) continue;
+                    int column = (q * 4 + g) * PANEL, o = outOffset + r * outStride + column;
+                    for (int j = 0; j < PANEL; j++) out[o + j] = bias == null ? 0f : bias[column + j];
+                    for (int kk = 0, line = g * k * PANEL; kk < k; kk++, line += PANEL) {
+                        float xv = x[xOffset + r * xStride + kk];
+                        for (int j = 0; j < PANEL; j++) out[o + j] += xv * scratch[line + j];
+                    }
+                }
+            }
         }
     }
 

@@ -262,14 +262,24 @@ final class VectorKernels implements LstmKernels {
         }
     }
 
-    /** {@link #project}'s product over a reduced R, a panel at a time from {@code scratch} (see the fused step above). */
+    /**
+     * A reduced matrix's product, a panel at a time from {@code scratch} with {@link #accumulate}, whose accumulators
+     * start from the panel's bias (stride 0, as {@link #project}'s) or, with none, from zeros written to out first.
+     */
     @Override
-    public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix r, float[] scratch,
-                        float[] out, int outOffset, int outStride) {
-        for (int q = 0; q < r.panels(); q++) {
-            widen(r, q, scratch);
-            project(x, xOffset, xStride, rows, r.k, scratch, null, 0, 1, 4, false, out, outOffset + q * 4 * PANEL,
-                    outStride, 4 * PANEL);
+    public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
+                        int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
+        for (int q = firstPanel; q < firstPanel + panels; q++) {
+            widen(w, q, scratch);
+            int at = outOffset + q * 4 * PANEL;
+            if (bias != null) {
+                accumulate(x, xOffset, xStride, rows, w.k, scratch, 4, skipForget, 0, 4 * SLICES, bias, q * 4 * PANEL, 0,
+                        out, at, outStride);
+            } else {
+                for (int r = 0; r < rows; r++) Arrays.fill(out, at + r * outStride, at + r * outStride + 4 * PANEL, 0f);
+                accumulate(x, xOffset, xStride, rows, w.k, scratch, 4, skipForget, 0, 4 * SLICES, out, at, outStride,
+                        out, at, outStride);
+            }
         }
     }
 

@@ -227,9 +227,19 @@ class KernelAgreementTest {
                 float[] recA = uniform(rnd, 3 + batch * (preWidth + 2), 1f), recB = recA.clone();
                 kernels.project(hPrev, 4, hStride, batch, hidden, wide, null, 0, panels, 4, false, recA, 3, preWidth + 2,
                         preWidth);
-                kernels.project(hPrev, 4, hStride, batch, reduced, scratch, recB, 3, preWidth + 2);
+                kernels.project(hPrev, 4, hStride, batch, reduced, null, 0, panels, false, scratch, recB, 3, preWidth + 2);
                 assertBitsEqual(recA, recB, String.format("%s %s reduced project, hidden %d, batch %d", kernels.name(),
                         type, hidden, batch));
+                float[] bias = uniform(rnd, preWidth, 1f);
+                for (int[] range : ranges) {     // an input projection: from the bias, a range of panels
+                    float[] pA = uniform(rnd, 3 + batch * (preWidth + 2), 1f), pB = pA.clone();
+                    kernels.project(hPrev, 4, hStride, batch, hidden, wide, bias, range[0], range[1], 4, false, pA, 3,
+                            preWidth + 2, preWidth);
+                    kernels.project(hPrev, 4, hStride, batch, reduced, bias, range[0], range[1], false, scratch, pB, 3,
+                            preWidth + 2);
+                    assertBitsEqual(pA, pB, String.format("%s %s reduced project with bias, hidden %d, batch %d, panels"
+                            + " %d+%d", kernels.name(), type, hidden, batch, range[0], range[1]));
+                }
             }
         }
     }
