@@ -90,11 +90,6 @@ public final class ReducedMatrix {
         return new ReducedMatrix(null, q, scales.clone(), k, lanes);
     }
 
-    /** Panels of 16 output units (4 gate lines each). */
-    int panels() {
-        return scales != null ? scales.length / (4 * LstmKernels.PANEL) : bf16.length / (4 * k * LstmKernels.PANEL);
-    }
-
     /** Floats of scratch a step of several rows, or the general path's product, needs: one panel widened to fp32. */
     public int scratchFloats() {
         return 4 * k * LstmKernels.PANEL;
