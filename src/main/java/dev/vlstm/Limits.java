@@ -14,12 +14,22 @@ import dev.vlstm.format.ModelSpec;
  * @param maxSequence  longest sequence one run accepts (default 1 000 000 timesteps)
  * @param maxFoldedEmbeddingBytes the most heap a token-ids model's embedding folded through layer 0 may take (default
  *                     64 MiB; 0 never folds): above it the table rows go through layer 0's projection at every run
+ * @param maxDecodedInt8Bytes the largest fp32 size of an int8 file's W or R that is decoded to fp32 at load and run on
+ *                     the fp32 kernels (default 128 KiB; 0 keeps every matrix in int8): a matrix that small sits in L1
+ *                     or L2, where widening int8 in registers costs more than its fewer bytes save
  *
  * <pre>{@code
  * Model model = Model.load(Path.of("big.vlstm"), Limits.defaults().withMaxFileBytes(32L << 30));
  * }</pre>
  */
-public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence, long maxFoldedEmbeddingBytes) {
+public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence, long maxFoldedEmbeddingBytes,
+                     long maxDecodedInt8Bytes) {
+
+    /**
+     * 128 KiB: on the Zen 3 a batch-1 step over an int8 R was 18 % slower than over fp32 at 64 KB of fp32, about as fast
+     * at 256 KB, faster from 1 MB (RecurrentStepBenchmark, BENCHMARKS.md, 2026-12-07).
+     */
+    static final long DEFAULT_MAX_DECODED_INT8_BYTES = 128L << 10;
 
     /**
      * The caps set by system properties, or the defaults.
@@ -29,7 +39,8 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
     public static Limits defaults() {
         return new Limits(Long.getLong("vlstm.maxFileBytes", 8L << 30), Integer.getInteger("vlstm.maxLayers", 16),
                 Integer.getInteger("vlstm.maxHidden", 8192), Integer.getInteger("vlstm.maxSequence", 1_000_000),
-                Long.getLong("vlstm.maxFoldedEmbeddingBytes", 64L << 20));
+                Long.getLong("vlstm.maxFoldedEmbeddingBytes", 64L << 20),
+                Long.getLong("vlstm.maxDecodedInt8Bytes", DEFAULT_MAX_DECODED_INT8_BYTES));
     }
 
     /**
@@ -41,7 +52,20 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
      * @param maxSequence  longest sequence one run accepts
      */
     public Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence) {
-        this(maxFileBytes, maxLayers, maxHidden, maxSequence, 64L << 20);
+        this(maxFileBytes, maxLayers, maxHidden, maxSequence, 64L << 20, DEFAULT_MAX_DECODED_INT8_BYTES);
+    }
+
+    /**
+     * The first five caps, and the default int8 decoding size.
+     *
+     * @param maxFileBytes largest .vlstm file read
+     * @param maxLayers    most LSTM layers
+     * @param maxHidden    largest hidden size
+     * @param maxSequence  longest sequence one run accepts
+     * @param maxFoldedEmbeddingBytes the most heap a folded embedding may take
+     */
+    public Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSequence, long maxFoldedEmbeddingBytes) {
+        this(maxFileBytes, maxLayers, maxHidden, maxSequence, maxFoldedEmbeddingBytes, DEFAULT_MAX_DECODED_INT8_BYTES);
     }
 
     /**
@@ -51,7 +75,7 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
      * @return a copy with {@code maxFileBytes} set to {@code v}
      */
     public Limits withMaxFileBytes(long v) {
-        return new Limits(v, maxLayers, maxHidden, maxSequence, maxFoldedEmbeddingBytes);
+        return new Limits(v, maxLayers, maxHidden, maxSequence, maxFoldedEmbeddingBytes, maxDecodedInt8Bytes);
     }
 
     /**
@@ -61,7 +85,7 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
      * @return a copy with {@code maxLayers} set to {@code v}
      */
     public Limits withMaxLayers(int v) {
-        return new Limits(maxFileBytes, v, maxHidden, maxSequence, maxFoldedEmbeddingBytes);
+        return new Limits(maxFileBytes, v, maxHidden, maxSequence, maxFoldedEmbeddingBytes, maxDecodedInt8Bytes);
     }
 
     /**
@@ -71,7 +95,7 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
      * @return a copy with {@code maxHidden} set to {@code v}
      */
     public Limits withMaxHidden(int v) {
-        return new Limits(maxFileBytes, maxLayers, v, maxSequence, maxFoldedEmbeddingBytes);
+        return new Limits(maxFileBytes, maxLayers, v, maxSequence, maxFoldedEmbeddingBytes, maxDecodedInt8Bytes);
     }
 
     /**
@@ -81,7 +105,7 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
      * @return a copy with {@code maxSequence} set to {@code v}
      */
     public Limits withMaxSequence(int v) {
-        return new Limits(maxFileBytes, maxLayers, maxHidden, v, maxFoldedEmbeddingBytes);
+        return new Limits(maxFileBytes, maxLayers, maxHidden, v, maxFoldedEmbeddingBytes, maxDecodedInt8Bytes);
     }
 
     /**
@@ -91,7 +115,17 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
      * @return a copy with {@code maxFoldedEmbeddingBytes} set to {@code v}
      */
     public Limits withMaxFoldedEmbeddingBytes(long v) {
-        return new Limits(maxFileBytes, maxLayers, maxHidden, maxSequence, v);
+        return new Limits(maxFileBytes, maxLayers, maxHidden, maxSequence, v, maxDecodedInt8Bytes);
+    }
+
+    /**
+     * These caps with another largest decoded int8 matrix.
+     *
+     * @param v the new size in bytes of fp32; 0 runs every int8 matrix on the int8 kernels
+     * @return a copy with {@code maxDecodedInt8Bytes} set to {@code v}
+     */
+    public Limits withMaxDecodedInt8Bytes(long v) {
+        return new Limits(maxFileBytes, maxLayers, maxHidden, maxSequence, maxFoldedEmbeddingBytes, v);
     }
 
     /** The message for a value over its cap: which cap, and how to raise it. */

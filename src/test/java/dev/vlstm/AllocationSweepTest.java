@@ -129,7 +129,7 @@ class AllocationSweepTest {
         RandomModels.Built b = RandomModels.build(97, 12, new int[]{256, 256}, 8, true);
         for (dev.vlstm.format.WeightType type : List.of(dev.vlstm.format.WeightType.BF16, dev.vlstm.format.WeightType.INT8)) {
             Model rm = Model.load(VlstmWriter.toBytes(b.spec().withWeights(type), b.weights(), RandomModels.metadata()),
-                    "sweep-" + type.label);
+                    "sweep-" + type.label, Limits.defaults().withMaxDecodedInt8Bytes(0));
             float[] rx = RandomModels.uniform(new Random(3), 30 * 5 * 12, 1f), ry = new float[30 * 5 * rm.outputSize()];
             for (int threads : new int[]{1, 2}) {
                 for (int batch : new int[]{1, 5}) {
@@ -245,6 +245,8 @@ class AllocationSweepTest {
         float s = (float) (1 / Math.sqrt(top));
         ModelWeights w = new ModelWeights(weights, headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits * top, s),
                 headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits, s));
-        return Model.load(VlstmWriter.toBytes(spec.withWeights(type), w, RandomModels.metadata()), "sweep-" + name);
+        // int8 on its own kernels: at these sizes the default decodes it to fp32 (Limits.maxDecodedInt8Bytes)
+        return Model.load(VlstmWriter.toBytes(spec.withWeights(type), w, RandomModels.metadata()), "sweep-" + name,
+                Limits.defaults().withMaxDecodedInt8Bytes(0));
     }
 }

@@ -26,11 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReducedWeightsTest {
     static final double BF16_BOUND = 1e-2, INT8_BOUND = 5e-2;
+    /** Every int8 matrix on the int8 kernels, however small (the default decodes small ones: the test below). */
+    static final Limits ALL_REDUCED = Limits.defaults().withMaxDecodedInt8Bytes(0);
 
     static Stream<Object[]> fixturesAndTypes() throws IOException {
         List<Object[]> out = new ArrayList<>();
-        for (Fixtures.Fixture f : Fixtures.all())
-            for (WeightType t : List.of(WeightType.BF16, WeightType.INT8)) out.add(new Object[]{f, t});
+        for (Fixtures.Fixture f : Fixtures.all()) {
+            out.add(new Object[]{f, WeightType.BF16, "reduced"});
+            out.add(new Object[]{f, WeightType.INT8, "reduced"});
+            out.add(new Object[]{f, WeightType.INT8, "decoded"});
+        }
         return out.stream();
     }
 
@@ -38,12 +43,20 @@ class ReducedWeightsTest {
         return t == WeightType.BF16 ? BF16_BOUND : INT8_BOUND;
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    /**
+     * {@code held}: "reduced" runs every matrix on the reduced kernels ({@code maxDecodedInt8Bytes} 0); "decoded", int8
+     * only, decodes every matrix at load, as the default does for the fixtures' small layers.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("fixturesAndTypes")
-    void aReducedFixtureStaysWithinItsBoundOfPyTorch(Fixtures.Fixture f, WeightType type) throws IOException {
+    void aReducedFixtureStaysWithinItsBoundOfPyTorch(Fixtures.Fixture f, WeightType type, String held) throws IOException {
         OnnxImporter.Imported m = OnnxImporter.importFile(f.onnx());
         byte[] bytes = VlstmWriter.toBytes(m.spec().withWeights(type), m.weights(), m.metadata());
-        try (Model model = Model.load(bytes, f.name() + "." + type.label)) {
+        Limits limits = Limits.defaults().withMaxDecodedInt8Bytes(held.equals("reduced") ? 0 : Long.MAX_VALUE);
+        try (Model model = Model.load(bytes, f.name() + "." + type.label, limits)) {
+            for (Model.LayerWeights l : model.layers)
+                for (Model.DirectionWeights d : l.directions())
+                    assertEquals(held.equals("reduced"), d.reducedR() != null, held + ": " + type.label + "'s R");
             assertEquals(type, model.spec().weights(), "the spec says how the weights are stored");
             for (Fixtures.Case c : f.cases()) {
                 for (String kernels : List.of("vector", "scalar")) {
@@ -53,9 +66,9 @@ class ReducedWeightsTest {
                     }
                     for (var e : got.entrySet()) {
                         double[] err = Fixtures.errors(e.getValue(), Npy.read(c.outputs().get(e.getKey()).file()).data());
-                        String msg = String.format("%s %s %s '%s' at %s (%s kernels) vs PyTorch fp32: max abs error %.3g, max rel error %.3g",
+                        String msg = String.format("%s %s %s '%s' at %s %s (%s kernels) vs PyTorch fp32: max abs error %.3g, max rel error %.3g",
                                 f.name(), java.util.Arrays.toString(c.shape()), e.getKey(), c.outputs().get(e.getKey()).name(),
-                                type.label, kernels, err[0], err[1]);
+                                type.label, held, kernels, err[0], err[1]);
                         System.out.println(msg);
                         assertTrue(err[0] <= bound(type), msg + " exceeds " + bound(type));
                     }
@@ -86,7 +99,8 @@ class ReducedWeightsTest {
         RandomModels.Built m = RandomModels.build(5, in, new int[]{64, 40}, 3, true);
         float[] x = RandomModels.uniform(new Random(2), seq * batch * in, 1f);
         for (WeightType type : List.of(WeightType.BF16, WeightType.INT8)) {
-            try (Model model = Model.load(VlstmWriter.toBytes(m.spec().withWeights(type), m.weights(), RandomModels.metadata()), "batch")) {
+            try (Model model = Model.load(VlstmWriter.toBytes(m.spec().withWeights(type), m.weights(), RandomModels.metadata()),
+                    "batch", ALL_REDUCED)) {
                 for (Model.LayerWeights l : model.layers)
                     for (Model.DirectionWeights d : l.directions())
                         assertTrue(d.r() == null && d.reducedR() != null && d.w() == null && d.reducedW() != null,
@@ -117,6 +131,51 @@ class ReducedWeightsTest {
     }
 
     /**
+     * An int8 matrix whose fp32 form is at most {@code maxDecodedInt8Bytes} is decoded at load and runs on the fp32
+     * kernels; a larger one stays int8: each matrix decided alone. With the cap at 32 KiB, 2 layers of 64 and 40 units
+     * over 6 inputs: layer 0's W (6 KB) and layer 1's R (30 KB) decoded, layer 0's R (64 KB) and layer 1's W (48 KB)
+     * not. The defaults (128 KiB) decode all four. Outputs agree with every matrix on the int8 kernels within 1e-5
+     * (each weight scaled instead of each column's sum), at batch 1 and 7.
+     */
+    @Test
+    void aSmallInt8MatrixIsDecodedAtLoadAndALargeOneIsNot() {
+        int seq = 9, in = 6;
+        RandomModels.Built m = RandomModels.build(5, in, new int[]{64, 40}, 3, true);
+        byte[] bytes = VlstmWriter.toBytes(m.spec().withWeights(WeightType.INT8), m.weights(), RandomModels.metadata());
+        try (Model mixed = Model.load(bytes, "mixed", Limits.defaults().withMaxDecodedInt8Bytes(32 << 10));
+             Model reduced = Model.load(bytes, "reduced", ALL_REDUCED);
+             Model defaults = Model.load(bytes, "defaults")) {
+            Model.DirectionWeights l0 = mixed.layers[0].directions()[0], l1 = mixed.layers[1].directions()[0];
+            assertTrue(l0.w() != null && l0.reducedW() == null && l0.r() == null && l0.reducedR() != null,
+                    "layer 0: W (6 KB of fp32) decoded, R (64 KB) int8");
+            assertTrue(l1.w() == null && l1.reducedW() != null && l1.r() != null && l1.reducedR() == null,
+                    "layer 1: W (48 KB of fp32) int8, R (30 KB) decoded");
+            for (Model.LayerWeights l : defaults.layers)
+                for (Model.DirectionWeights d : l.directions())
+                    assertTrue(d.reducedW() == null && d.reducedR() == null && d.w() != null && d.r() != null,
+                            "the defaults decode matrices of 64 KB and less");
+            assertEquals(Limits.DEFAULT_MAX_DECODED_INT8_BYTES, Limits.defaults().maxDecodedInt8Bytes());
+            for (int batch : new int[]{1, 7}) {
+                float[] x = RandomModels.uniform(new Random(2), seq * batch * in, 1f);
+                float[] want = run(reduced, x, seq, batch);
+                for (Model model : List.of(mixed, defaults)) {
+                    double[] err = Fixtures.errors(run(model, x, seq, batch), want);
+                    String msg = String.format("int8, %s matrices decoded, batch %d, vs all on the int8 kernels: max abs error %.3g",
+                            model == mixed ? "two of four" : "all", batch, err[0]);
+                    System.out.println(msg);
+                    assertTrue(err[0] <= 1e-5, msg + " exceeds 1e-5");
+                }
+            }
+        }
+    }
+
+    private static float[] run(Model model, float[] x, int seq, int batch) {
+        try (Session s = model.newSession(seq, batch)) {
+            return s.run(x, seq, batch);
+        }
+    }
+
+    /**
      * Over 1000 timesteps the reduced model's output stays within the same bounds of the fp32 model's (a random
      * 2-layer LSTM of 32 units, weights ±0.3, inputs ±1): the state's error is damped by the forget gate, not summed.
      */
@@ -139,7 +198,7 @@ class ReducedWeightsTest {
     }
 
     private static float[] run(ModelSpec spec, RandomModels.Built m, float[] x, int seq) {
-        try (Model model = Model.load(VlstmWriter.toBytes(spec, m.weights(), RandomModels.metadata()), "long");
+        try (Model model = Model.load(VlstmWriter.toBytes(spec, m.weights(), RandomModels.metadata()), "long", ALL_REDUCED);
              Session s = model.newSession(seq, 1)) {
             return s.run(x, seq, 1);
         }
