@@ -15,7 +15,7 @@ import dev.vlstm.format.ModelSpec;
  * @param maxFoldedEmbeddingBytes the most heap a token-ids model's embedding folded through layer 0 may take (default
  *                     64 MiB; 0 never folds): above it the table rows go through layer 0's projection at every run
  * @param maxDecodedInt8Bytes the largest fp32 size of an int8 file's W or R that is decoded to fp32 at load and run on
- *                     the fp32 kernels (default 128 KiB; 0 keeps every matrix in int8): a matrix that small sits in L1
+ *                     the fp32 kernels (default 256 KiB; 0 keeps every matrix in int8): a matrix that small sits in L1
  *                     or L2, where widening int8 in registers costs more than its fewer bytes save
  *
  * <pre>{@code
@@ -26,10 +26,11 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
                      long maxDecodedInt8Bytes) {
 
     /**
-     * 128 KiB: on the Zen 3 a batch-1 step over an int8 R was 18 % slower than over fp32 at 64 KB of fp32, about as fast
-     * at 256 KB, faster from 1 MB (RecurrentStepBenchmark, BENCHMARKS.md, 2026-12-07).
+     * 256 KiB: on the Zen 3 a batch-1 step over an int8 R was 16–18 % slower than over fp32 at 64 KB of fp32 R, 8 %
+     * faster and 24 % slower in two runs at 256 KB, as fast or faster from 1 MB (RecurrentStepBenchmark, BENCHMARKS.md,
+     * 2026-12-07).
      */
-    static final long DEFAULT_MAX_DECODED_INT8_BYTES = 128L << 10;
+    static final long DEFAULT_MAX_DECODED_INT8_BYTES = 256L << 10;
 
     /**
      * The caps set by system properties, or the defaults.

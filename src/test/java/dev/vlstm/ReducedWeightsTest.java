@@ -134,7 +134,7 @@ class ReducedWeightsTest {
      * An int8 matrix whose fp32 form is at most {@code maxDecodedInt8Bytes} is decoded at load and runs on the fp32
      * kernels; a larger one stays int8: each matrix decided alone. With the cap at 32 KiB, 2 layers of 64 and 40 units
      * over 6 inputs: layer 0's W (6 KB) and layer 1's R (30 KB) decoded, layer 0's R (64 KB) and layer 1's W (48 KB)
-     * not. The defaults (128 KiB) decode all four. Outputs agree with every matrix on the int8 kernels within 1e-5
+     * not. The defaults (256 KiB) decode all four. Outputs agree with every matrix on the int8 kernels within 1e-5
      * (each weight scaled instead of each column's sum), at batch 1 and 7.
      */
     @Test
