@@ -14,9 +14,9 @@ import dev.vlstm.format.ModelSpec;
  * @param maxSequence  longest sequence one run accepts (default 1 000 000 timesteps)
  * @param maxFoldedEmbeddingBytes the most heap a token-ids model's embedding folded through layer 0 may take (default
  *                     64 MiB; 0 never folds): above it the table rows go through layer 0's projection at every run
- * @param maxDecodedInt8Bytes the largest fp32 size of an int8 file's W or R that is decoded to fp32 at load and run on
- *                     the fp32 kernels (default 256 KiB; 0 keeps every matrix in int8): a matrix that small sits in L1
- *                     or L2, where widening int8 in registers costs more than its fewer bytes save
+ * @param maxDecodedInt8Bytes an int8 model whose W and R matrices together take at most this in fp32 is decoded to
+ *                     fp32 at load and runs on the fp32 kernels (default 256 KiB; 0 keeps every model in int8): so
+ *                     few weights stay in L1 or L2, where widening int8 in registers costs more than its bytes save
  *
  * <pre>{@code
  * Model model = Model.load(Path.of("big.vlstm"), Limits.defaults().withMaxFileBytes(32L << 30));
@@ -120,9 +120,9 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
     }
 
     /**
-     * These caps with another largest decoded int8 matrix.
+     * These caps with another largest decoded int8 model.
      *
-     * @param v the new size in bytes of fp32; 0 runs every int8 matrix on the int8 kernels
+     * @param v the new size in bytes of fp32; 0 runs every int8 model on the int8 kernels
      * @return a copy with {@code maxDecodedInt8Bytes} set to {@code v}
      */
     public Limits withMaxDecodedInt8Bytes(long v) {

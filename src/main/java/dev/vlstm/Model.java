@@ -92,17 +92,15 @@ public final class Model implements AutoCloseable {
         }
 
         /**
-         * This direction with W and R in its file's reduced form ({@code w} and {@code r} null where a reduced one is
-         * given): steps, the general path and the input projections read {@code reduced} and {@code reducedW}
-         * ({@code LstmKernels}' lstmStep, project and accumulateRow with a ReducedMatrix), so each matrix is held once,
-         * in half or a quarter of fp32's bytes. A null keeps that matrix in fp32 (a small int8 one,
-         * {@link Limits#maxDecodedInt8Bytes()}). {@code finiteR} and {@code forgetInputLimit} were decided from the
-         * decoded weights; a direction that reads a folded embedding's lookup table keeps no W at all.
+         * This direction with W and R in its file's reduced form only ({@code w} and {@code r} null): steps, the
+         * general path and the input projections read {@code reduced} and {@code reducedW} ({@code LstmKernels}'
+         * lstmStep, project and accumulateRow with a ReducedMatrix), so each matrix is held once, in half or a quarter
+         * of fp32's bytes. {@code finiteR} and {@code forgetInputLimit} were decided from the decoded weights; a
+         * direction that reads a folded embedding's lookup table keeps no W at all.
          */
         DirectionWeights withReduced(ReducedMatrix reduced, ReducedMatrix reducedW) {
-            boolean noW = lookup != null || reducedW != null;
-            return new DirectionWeights(noW ? null : w, reduced != null ? null : r, bias, peepholes, finiteR,
-                    forgetInputLimit, lookup, reduced, lookup == null ? reducedW : null);
+            return new DirectionWeights(null, null, bias, peepholes, finiteR, forgetInputLimit, lookup, reduced,
+                    lookup == null ? reducedW : null);
         }
 
         /**
@@ -176,26 +174,34 @@ public final class Model implements AutoCloseable {
             for (int d = 0; d < first.length; d++) first[d] = first[d].withLookup(embedding.fold(first[d], Kernels.get()));
         }
         // After the fold, which reads the fp32 W: a reduced model keeps W and R in their reduced form only, but for an
-        // int8 matrix small enough to be faster decoded (Limits.maxDecodedInt8Bytes).
-        for (int l = 0; l < layers.length && spec.weights() != dev.vlstm.format.WeightType.FP32; l++) {
+        // int8 model small enough to run faster decoded (Limits.maxDecodedInt8Bytes).
+        boolean keepDecoded = spec.weights() == dev.vlstm.format.WeightType.INT8
+                && matrixFloats(layers) * Float.BYTES <= limits.maxDecodedInt8Bytes();
+        for (int l = 0; l < layers.length && spec.weights() != dev.vlstm.format.WeightType.FP32 && !keepDecoded; l++) {
             LayerSpec s = spec.layers().get(l);
             DirectionWeights[] dirs = layers[l].directions();
             for (int d = 0; d < dirs.length; d++) {
                 String prefix = "l" + l + ".d" + d + ".";
                 dirs[d] = spec.weights() == dev.vlstm.format.WeightType.BF16
                         ? dirs[d].withReduced(ReducedMatrix.bf16(dirs[d].r(), s.hiddenSize()), ReducedMatrix.bf16(dirs[d].w(), s.inputSize()))
-                        : dirs[d].withReduced(int8(file, prefix + "r", s.hiddenSize(), dirs[d].r(), limits),
-                                int8(file, prefix + "w", s.inputSize(), dirs[d].w(), limits));
+                        : dirs[d].withReduced(int8(file, prefix + "r", s.hiddenSize()), int8(file, prefix + "w", s.inputSize()));
             }
         }
     }
 
     /**
-     * Tensor {@code name} of an int8 file with its scales, as the kernels read it (k its input width); null, keeping
-     * {@code decoded} (its fp32 form, q × scale) instead, when that is at most {@code maxDecodedInt8Bytes}.
+     * Floats of every layer's W and R in fp32 (a folded embedding's W not counted): what a step streams at batch 1,
+     * all layers' matrices, so the working set {@link Limits#maxDecodedInt8Bytes()} weighs.
      */
-    private static ReducedMatrix int8(VlstmFile file, String name, int k, float[] decoded, Limits limits) {
-        if (decoded != null && (long) decoded.length * Float.BYTES <= limits.maxDecodedInt8Bytes()) return null;
+    private static long matrixFloats(LayerWeights[] layers) {
+        long n = 0;
+        for (LayerWeights l : layers)
+            for (DirectionWeights d : l.directions()) n += (d.lookup() == null ? d.w().length : 0) + (long) d.r().length;
+        return n;
+    }
+
+    /** Tensor {@code name} of an int8 file with its scales, as the kernels read it (k its input width). */
+    private static ReducedMatrix int8(VlstmFile file, String name, int k) {
         return ReducedMatrix.int8(file.tensor(name).toArray(ValueLayout.JAVA_BYTE), file.tensorFloats(name + ".scale"), k);
     }
 

@@ -245,7 +245,7 @@ class AllocationSweepTest {
         float s = (float) (1 / Math.sqrt(top));
         ModelWeights w = new ModelWeights(weights, headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits * top, s),
                 headUnits == 0 ? null : RandomModels.uniform(rnd, headUnits, s));
-        // int8 on its own kernels: at these sizes the default decodes it to fp32 (Limits.maxDecodedInt8Bytes)
+        // int8 on its own kernels: a model this small the defaults decode to fp32 (Limits.maxDecodedInt8Bytes)
         return Model.load(VlstmWriter.toBytes(spec.withWeights(type), w, RandomModels.metadata()), "sweep-" + name,
                 Limits.defaults().withMaxDecodedInt8Bytes(0));
     }

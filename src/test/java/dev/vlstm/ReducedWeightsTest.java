@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReducedWeightsTest {
     static final double BF16_BOUND = 1e-2, INT8_BOUND = 5e-2;
-    /** Every int8 matrix on the int8 kernels, however small (the default decodes small ones: the test below). */
+    /** Every int8 model on the int8 kernels, however small (the defaults decode small ones: the test below). */
     static final Limits ALL_REDUCED = Limits.defaults().withMaxDecodedInt8Bytes(0);
 
     static Stream<Object[]> fixturesAndTypes() throws IOException {
@@ -45,7 +45,7 @@ class ReducedWeightsTest {
 
     /**
      * {@code held}: "reduced" runs every matrix on the reduced kernels ({@code maxDecodedInt8Bytes} 0); "decoded", int8
-     * only, decodes every matrix at load, as the default does for the fixtures' small layers.
+     * only, decodes the model at load, as the defaults do for the fixtures' small models.
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("fixturesAndTypes")
@@ -131,40 +131,35 @@ class ReducedWeightsTest {
     }
 
     /**
-     * An int8 matrix whose fp32 form is at most {@code maxDecodedInt8Bytes} is decoded at load and runs on the fp32
-     * kernels; a larger one stays int8: each matrix decided alone. With the cap at 32 KiB, 2 layers of 64 and 40 units
-     * over 6 inputs: layer 0's W (6 KB) and layer 1's R (30 KB) decoded, layer 0's R (64 KB) and layer 1's W (48 KB)
-     * not. The defaults (256 KiB) decode all four. Outputs agree with every matrix on the int8 kernels within 1e-5
-     * (each weight scaled instead of each column's sum), at batch 1 and 7.
+     * An int8 model whose W and R together take at most {@code maxDecodedInt8Bytes} in fp32 is decoded at load and runs
+     * on the fp32 kernels; one byte larger, it stays int8. 2 layers of 64 and 40 units over 6 inputs: W and R are
+     * 6 · 256 + 64 · 256 + 64 · 192 + 40 · 192 floats, 151 552 bytes; the defaults (256 KiB) decode it. Its outputs
+     * agree with the int8 kernels' within 1e-5 (each weight scaled instead of each column's sum), at batch 1 and 7.
      */
     @Test
-    void aSmallInt8MatrixIsDecodedAtLoadAndALargeOneIsNot() {
-        int seq = 9, in = 6;
+    void aSmallInt8ModelIsDecodedAtLoadAndALargerOneIsNot() {
+        int seq = 9, in = 6, bytesOfFp32 = (6 * 256 + 64 * 256 + 64 * 192 + 40 * 192) * Float.BYTES;
         RandomModels.Built m = RandomModels.build(5, in, new int[]{64, 40}, 3, true);
         byte[] bytes = VlstmWriter.toBytes(m.spec().withWeights(WeightType.INT8), m.weights(), RandomModels.metadata());
-        try (Model mixed = Model.load(bytes, "mixed", Limits.defaults().withMaxDecodedInt8Bytes(32 << 10));
-             Model reduced = Model.load(bytes, "reduced", ALL_REDUCED);
+        try (Model atCap = Model.load(bytes, "at the cap", Limits.defaults().withMaxDecodedInt8Bytes(bytesOfFp32));
+             Model overCap = Model.load(bytes, "over the cap", Limits.defaults().withMaxDecodedInt8Bytes(bytesOfFp32 - 1));
              Model defaults = Model.load(bytes, "defaults")) {
-            Model.DirectionWeights l0 = mixed.layers[0].directions()[0], l1 = mixed.layers[1].directions()[0];
-            assertTrue(l0.w() != null && l0.reducedW() == null && l0.r() == null && l0.reducedR() != null,
-                    "layer 0: W (6 KB of fp32) decoded, R (64 KB) int8");
-            assertTrue(l1.w() == null && l1.reducedW() != null && l1.r() != null && l1.reducedR() == null,
-                    "layer 1: W (48 KB of fp32) int8, R (30 KB) decoded");
-            for (Model.LayerWeights l : defaults.layers)
+            for (Model model : List.of(atCap, defaults))
+                for (Model.LayerWeights l : model.layers)
+                    for (Model.DirectionWeights d : l.directions())
+                        assertTrue(d.reducedW() == null && d.reducedR() == null && d.w() != null && d.r() != null,
+                                model == atCap ? "at the cap: decoded" : "the defaults decode 148 KiB of matrices");
+            for (Model.LayerWeights l : overCap.layers)
                 for (Model.DirectionWeights d : l.directions())
-                    assertTrue(d.reducedW() == null && d.reducedR() == null && d.w() != null && d.r() != null,
-                            "the defaults decode matrices of 64 KB and less");
+                    assertTrue(d.reducedW() != null && d.reducedR() != null && d.w() == null && d.r() == null,
+                            "a byte over the cap: int8");
             assertEquals(Limits.DEFAULT_MAX_DECODED_INT8_BYTES, Limits.defaults().maxDecodedInt8Bytes());
             for (int batch : new int[]{1, 7}) {
                 float[] x = RandomModels.uniform(new Random(2), seq * batch * in, 1f);
-                float[] want = run(reduced, x, seq, batch);
-                for (Model model : List.of(mixed, defaults)) {
-                    double[] err = Fixtures.errors(run(model, x, seq, batch), want);
-                    String msg = String.format("int8, %s matrices decoded, batch %d, vs all on the int8 kernels: max abs error %.3g",
-                            model == mixed ? "two of four" : "all", batch, err[0]);
-                    System.out.println(msg);
-                    assertTrue(err[0] <= 1e-5, msg + " exceeds 1e-5");
-                }
+                double[] err = Fixtures.errors(run(atCap, x, seq, batch), run(overCap, x, seq, batch));
+                String msg = String.format("int8 decoded, batch %d, vs the int8 kernels: max abs error %.3g", batch, err[0]);
+                System.out.println(msg);
+                assertTrue(err[0] <= 1e-5, msg + " exceeds 1e-5");
             }
         }
     }
