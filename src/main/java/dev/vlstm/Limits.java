@@ -27,8 +27,8 @@ public record Limits(long maxFileBytes, int maxLayers, int maxHidden, int maxSeq
 
     /**
      * 256 KiB: on the Zen 3 a batch-1 step over an int8 R was 16–18 % slower than over fp32 at 64 KB of fp32 R, 8 %
-     * faster and 24 % slower in two runs at 256 KB, as fast or faster from 1 MB (RecurrentStepBenchmark, BENCHMARKS.md,
-     * 2026-12-07).
+     * faster and 24 % slower in two runs at 256 KB, about as fast at 1 MB, faster at 16 MB
+     * (RecurrentStepBenchmark, BENCHMARKS.md, 2026-12-07).
      */
     static final long DEFAULT_MAX_DECODED_INT8_BYTES = 256L << 10;
 
