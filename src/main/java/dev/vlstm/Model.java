@@ -175,9 +175,12 @@ public final class Model implements AutoCloseable {
         }
         // After the fold, which reads the fp32 W: a reduced model keeps W and R in their reduced form only, but for an
         // int8 model small enough to run faster decoded (Limits.maxDecodedInt8Bytes).
-        boolean keepDecoded = spec.weights() == dev.vlstm.format.WeightType.INT8
-                && matrixFloats(layers) * Float.BYTES <= limits.maxDecodedInt8Bytes();
-        for (int l = 0; l < layers.length && spec.weights() != dev.vlstm.format.WeightType.FP32 && !keepDecoded; l++) {
+        boolean reduce = switch (spec.weights()) {
+            case FP32 -> false;
+            case BF16 -> true;
+            case INT8 -> matrixFloats(layers) * Float.BYTES > limits.maxDecodedInt8Bytes();
+        };
+        for (int l = 0; reduce && l < layers.length; l++) {
             LayerSpec s = spec.layers().get(l);
             DirectionWeights[] dirs = layers[l].directions();
             for (int d = 0; d < dirs.length; d++) {

@@ -25,8 +25,8 @@ final class Workspace {
     float[] finalRows = new float[0];   // [batch][top width] a final-state or pooled output's rows before the head
     /**
      * One scratch panel per part (at least two: a {@link LayerPipeline}'s layers run at once) for a reduced model's
-     * projections of several rows, steps of several rows and general path, which widen W or R a panel at a time ({@code LstmKernels.lstmStep} with
-     * a ReducedMatrix); empty arrays when no layer's R is reduced.
+     * projections of several rows, steps of several rows and general path, which widen W or R a panel at a time
+     * ({@code LstmKernels}' lstmStep and project with a ReducedMatrix); empty arrays when no W or R is held reduced.
      */
     float[][] widened = {new float[0], new float[0]};
     final Head.Work head = new Head.Work();
@@ -47,8 +47,7 @@ final class Workspace {
         long rows = (long) seq * batch;
         long gateNeed = 0, hiddenNeed = 0, stateNeed = 0, recNeed = 0, widenNeed = 0;
         for (Model.LayerWeights l : model.layers) {
-            for (Model.DirectionWeights d : l.directions())
-            {
+            for (Model.DirectionWeights d : l.directions()) {
                 if (d.reducedR() != null) widenNeed = Math.max(widenNeed, d.reducedR().scratchFloats());
                 if (d.reducedW() != null) widenNeed = Math.max(widenNeed, d.reducedW().scratchFloats());
             }
@@ -67,7 +66,8 @@ final class Workspace {
                     + " floats, more than a Java array holds; run fewer timesteps or a smaller batch per call");
         gates = atLeast(gates, gateNeed);
         if (widened.length < Math.max(2, threads)) widened = java.util.Arrays.copyOf(widened, Math.max(2, threads));
-        for (int p = 0; p < widened.length; p++) widened[p] = atLeast(widened[p] == null ? new float[0] : widened[p], widenNeed);
+        for (int p = 0; p < widened.length; p++)      // entries past the old length are null
+            widened[p] = widened[p] == null || widened[p].length < widenNeed ? new float[(int) widenNeed] : widened[p];
         rec = atLeast(rec, recNeed);
         layerA = atLeast(layerA, hiddenNeed);
         if (model.layers.length > 1) layerB = atLeast(layerB, hiddenNeed);
