@@ -8,6 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,17 +16,17 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>One row</b> ({@link #accumulate}: batch 1, where a step streams all of R): {@code VectorKernels}' one-row
  * blocks (8 column vectors at a time) with the weights loaded in half (bf16) or a quarter (int8) of the bytes and
- * widened in registers. Each load is a full vector in the matrix's interleave: bf16 holds a pair of column vectors,
- * its ints shifted (first vector) or masked (second) into floats, and the sums are exactly the fp32 kernel's on the
- * widened weights (except the 4-vector block, which sums even and odd k apart and may differ by rounding); int8
- * holds a quad, each vector two shifts and a convert away, and each column's sum starts at 0 and
+ * widened in registers. bf16: each load is a full vector holding a pair of column vectors, its ints shifted (first
+ * vector) or masked (second) into floats, and the sums are exactly the fp32 kernel's on the widened weights (except
+ * the 4-vector block, which sums even and odd k apart and may differ by rounding). int8: each column vector is a load
+ * of its LANES bytes and a sign-extending convert to floats; each column's sum starts at 0 and
  * is scaled once at the end, {@code pre += scale × sum}.
  *
  * <p><b>Several rows</b> ({@link #widenPanel}): one panel of R is widened once per step into an fp32 scratch panel,
  * int8 with its column's scale multiplied in (exactly the decoded weight), and VectorKernels' fp32 blocks run all the
  * rows over it. Widening in registers inside the row blocks would repeat it for every block of rows, and int8's
- * widening (two shifts and a convert per vector) costs more than the FMAs it feeds when only a few rows share a
- * load; once per panel and step it is one load, a few integer operations and a store per vector, against
+ * widening (a convert per vector) costs more than the FMAs it feeds when only a few rows share a
+ * load; once per panel and step it is a load, a convert or two and a store per vector, against
  * {@code rows} FMAs per weight vector.
  *
  * <p>The same rules as VectorKernels: no vector crosses a method boundary, so the widening is written out in each
@@ -40,8 +41,11 @@ final class ReducedKernels {
     /** 2 × LANES shorts: a pair of bf16 column vectors, one full-width load. */
     private static final VectorSpecies<Short> PAIRS = VectorSpecies.of(short.class, SPECIES.vectorShape());
     private static final int HIGH_HALF = 0xFFFF0000;
-    /** 4 × LANES bytes: a quad of int8 column vectors, one full-width load. */
-    private static final VectorSpecies<Byte> QUADS = VectorSpecies.of(byte.class, SPECIES.vectorShape());
+    /**
+     * The bytes of one int8 column vector: LANES bytes (16 with AVX-512, 8 with AVX2), or 8 when LANES is smaller, the
+     * narrowest vector shape (of which the convert uses the first LANES).
+     */
+    private static final VectorSpecies<Byte> COLUMN_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * LANES)));
     private static final int K_STEP = LstmKernels.PANEL;
 
     /** Column vectors {@code cv0 .. cv1-1}: {@code pre[at + cv * LANES ..] += sum_k h[h0 + k] * r(cv, k)}. */
@@ -132,25 +136,23 @@ final class ReducedKernels {
 
     /**
      * Quads {@code g0} and {@code g0 + 1} of column vectors (8 vectors) of an int8 matrix in its interleave
-     * ({@link ReducedMatrix}): one load per quad and k, each vector two shifts and a convert; the sums start at 0 and
+     * ({@link ReducedMatrix}): each vector a load of its bytes and a sign-extending convert; the sums start at 0 and
      * are scaled once, {@code pre += scale × sum}.
      */
     private static void int8Block1x8(float[] x, int x0, int k, byte[] w, int g0, float[] scales, int s0, float[] pre, int o) {
         int step = 4 * LANES, w0 = g0 * k * step, w1 = w0 + k * step;
         FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         for (int kk = 0; kk < k; kk++) {
-            int at = kk * step;
+            int v = w0 + kk * step, u = w1 + kk * step;
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            IntVector v = ByteVector.fromArray(QUADS, w, w0 + at).reinterpretAsInts();
-            IntVector u = ByteVector.fromArray(QUADS, w, w1 + at).reinterpretAsInts();
-            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a0);
-            a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a1);
-            a2 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a2);
-            a3 = ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a3);
-            a4 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a4);
-            a5 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a5);
-            a6 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a6);
-            a7 = ((FloatVector) u.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a7);
+            a0 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a0);
+            a1 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v + LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a1);
+            a2 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v + 2 * LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a2);
+            a3 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v + 3 * LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a3);
+            a4 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, u).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a4);
+            a5 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, u + LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a5);
+            a6 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, u + 2 * LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a6);
+            a7 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, u + 3 * LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a7);
         }
         a0.fma(FloatVector.fromArray(SPECIES, scales, s0), FloatVector.fromArray(SPECIES, pre, o)).intoArray(pre, o);
         a1.fma(FloatVector.fromArray(SPECIES, scales, s0 + LANES), FloatVector.fromArray(SPECIES, pre, o + LANES)).intoArray(pre, o + LANES);
@@ -167,12 +169,12 @@ final class ReducedKernels {
         int step = 4 * LANES, w0 = g * k * step;
         FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
         for (int kk = 0; kk < k; kk++) {
+            int v = w0 + kk * step;
             FloatVector s = FloatVector.broadcast(SPECIES, x[x0 + kk]);
-            IntVector v = ByteVector.fromArray(QUADS, w, w0 + kk * step).reinterpretAsInts();
-            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a0);
-            a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a1);
-            a2 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a2);
-            a3 = ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(s, a3);
+            a0 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a0);
+            a1 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v + LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a1);
+            a2 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v + 2 * LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a2);
+            a3 = ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, v + 3 * LANES).convertShape(VectorOperators.B2F, SPECIES, 0)).fma(s, a3);
         }
         a0.fma(FloatVector.fromArray(SPECIES, scales, s0), FloatVector.fromArray(SPECIES, pre, o)).intoArray(pre, o);
         a1.fma(FloatVector.fromArray(SPECIES, scales, s0 + LANES), FloatVector.fromArray(SPECIES, pre, o + LANES)).intoArray(pre, o + LANES);
@@ -230,37 +232,30 @@ final class ReducedKernels {
 
     /**
      * Quad {@code g} of an int8 matrix (4 column vectors, their scales from {@code scales[s0]}) as floats, q × scale,
-     * column vector j's weight for k at {@code into[d0 + vectorOffset(j) + k · PANEL]}; two k per iteration, as
-     * {@link #widenBf16}.
+     * column vector j's weight for k at {@code into[d0 + vectorOffset(j) + k · PANEL]}. One column vector at a time:
+     * with all four in one loop, C2 kept a bounds check on every load and store and spilled (W4 at int8 ran 5 % slower
+     * than with the earlier interleave; BENCHMARKS.md, 2026-12-07).
      */
     private static void widenInt8(byte[] w, float[] scales, int k, int g, int s0, int d0, float[] into) {
         int step = 4 * LANES, w0 = g * k * step, line = k * LstmKernels.PANEL;
-        int d1 = d0 + VectorKernels.vectorOffset(1, line), d2 = d0 + VectorKernels.vectorOffset(2, line);
-        int d3 = d0 + VectorKernels.vectorOffset(3, line);
-        FloatVector s0v = FloatVector.fromArray(SPECIES, scales, s0), s1v = FloatVector.fromArray(SPECIES, scales, s0 + LANES);
-        FloatVector s2v = FloatVector.fromArray(SPECIES, scales, s0 + 2 * LANES);
-        FloatVector s3v = FloatVector.fromArray(SPECIES, scales, s0 + 3 * LANES);
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2) {     // two k per iteration: a body C2 compiles as its own unit
-            int to = kk * K_STEP;
-            IntVector v = ByteVector.fromArray(QUADS, w, w0 + kk * step).reinterpretAsInts();
-            IntVector u = ByteVector.fromArray(QUADS, w, w0 + kk * step + step).reinterpretAsInts();
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s0v).intoArray(into, d0 + to);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s1v).intoArray(into, d1 + to);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s2v).intoArray(into, d2 + to);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s3v).intoArray(into, d3 + to);
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s0v).intoArray(into, d0 + to + K_STEP);
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s1v).intoArray(into, d1 + to + K_STEP);
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s2v).intoArray(into, d2 + to + K_STEP);
-            ((FloatVector) u.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s3v).intoArray(into, d3 + to + K_STEP);
-        }
-        if (kk < k) {
-            int to = kk * K_STEP;
-            IntVector v = ByteVector.fromArray(QUADS, w, w0 + kk * step).reinterpretAsInts();
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s0v).intoArray(into, d0 + to);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s1v).intoArray(into, d1 + to);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s2v).intoArray(into, d2 + to);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(s3v).intoArray(into, d3 + to);
+        for (int j = 0; j < 4; j++) {   // one column vector at a time: a load, convert, multiply and store per k
+            FloatVector scale = FloatVector.fromArray(SPECIES, scales, s0 + j * LANES);
+            int from = w0 + j * LANES, to = d0 + VectorKernels.vectorOffset(j, line), kk = 0;
+            for (; kk + 3 < k; kk += 4) {     // four k per iteration: a body C2 compiles as its own unit
+                int at = from + kk * step, into0 = to + kk * K_STEP;
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at)
+                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + step)
+                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 2 * step)
+                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + 2 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 3 * step)
+                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + 3 * K_STEP);
+            }
+            for (; kk < k; kk++) {
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, from + kk * step)
+                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, to + kk * K_STEP);
+            }
         }
     }
 }

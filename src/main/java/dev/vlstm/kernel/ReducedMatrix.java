@@ -7,10 +7,15 @@ package dev.vlstm.kernel;
  * (steps of several rows widen it a panel at a time: {@link LstmKernels}' lstmStep with a ReducedMatrix). Immutable;
  * built once when a model loads.
  *
- * <p>int8 interleaves each four consecutive column vectors the same way: for quad g and input k, {@code 4 × lanes}
- * bytes, byte {@code 4i + j} lane i of the quad's vector j; read as ints, vector j is the int shifted left by
- * {@code 24 - 8j} and arithmetically right by 24, then converted to float. bf16 interleaves each pair of column vectors ({@code lanes} units each, the
- * kernels' vector width): for pair p and input k, {@code 2 × lanes} shorts where short {@code 2i} is lane i of the
+ * <p>int8 blocks each four consecutive column vectors: for quad g and input k, {@code 4 × lanes} bytes, byte
+ * {@code j × lanes + i} lane i of the quad's vector j, so each vector's bytes are one narrow load that a
+ * sign-extending convert widens to floats ({@code vpmovsxbd} and {@code vcvtdq2ps} with AVX-512; an earlier
+ * interleave, byte {@code 4i + j}, took two shifts and a convert per vector, and 512-bit shifts issue on one port of
+ * an Intel core: BENCHMARKS.md, 2026-12-07). Below 8 lanes a vector's bytes are narrower than the smallest vector
+ * shape (64 bits), so the kernels load 8 bytes and use the first {@code lanes}; the array ends in {@code 8 - lanes}
+ * bytes of padding for the last quad's last load.
+ *
+ * <p>bf16 interleaves each pair of column vectors ({@code lanes} units each, the kernels' vector width): for pair p and input k, {@code 2 × lanes} shorts where short {@code 2i} is lane i of the
  * pair's first vector and {@code 2i + 1} lane i of its second. Read as {@code lanes} ints, each int holds both: its
  * upper half, masked, is the second vector's float, and the int shifted left by 16 the first's — one load and two
  * integer operations widen two vectors (with sign-extending loads, each vector took a load, an extend and a shift,
@@ -24,7 +29,7 @@ public final class ReducedMatrix {
     final float[] scales;
     /** The matrix's k (its input width: the layer's hidden size for R). */
     final int k;
-    /** The lanes of a column vector in the bf16 interleave. */
+    /** The lanes of a column vector in the bf16 interleave and the int8 blocks. */
     final int lanes;
 
     private ReducedMatrix(short[] bf16, byte[] int8, float[] scales, int k, int lanes) {
@@ -54,11 +59,16 @@ public final class ReducedMatrix {
         return new ReducedMatrix(bits, null, null, k, lanes);
     }
 
-    /** Where weight {@code e} of the gate-line order lies in the int8 interleave of {@code lanes}-lane vectors. */
-    static int quadInterleaved(int e, int k, int lanes) {
+    /** Where weight {@code e} of the gate-line order lies in the int8 blocks of {@code lanes}-lane vectors. */
+    static int quadBlocked(int e, int k, int lanes) {
         int line = e / (k * LstmKernels.PANEL), kk = e / LstmKernels.PANEL % k, j = e % LstmKernels.PANEL;
         int cv = line * (LstmKernels.PANEL / lanes) + j / lanes, lane = j % lanes;
-        return ((cv / 4) * k + kk) * 4 * lanes + 4 * lane + cv % 4;
+        return ((cv / 4) * k + kk) * 4 * lanes + (cv % 4) * lanes + lane;
+    }
+
+    /** Bytes past an int8 matrix's last quad: the kernels' 8-byte loads of a vector narrower than 8 lanes. */
+    static int int8Padding(int lanes) {
+        return Math.max(0, 8 - lanes);
     }
 
     /** Where weight {@code e} of the gate-line order lies in the bf16 interleave of {@code lanes}-lane vectors. */
@@ -81,11 +91,11 @@ public final class ReducedMatrix {
     /** {@link #int8(byte[], float[], int)} interleaved for vectors of {@code lanes} floats. */
     static ReducedMatrix int8(byte[] packed, float[] scales, int k, int lanes) {
         int p = LstmKernels.PANEL;
-        byte[] q = new byte[packed.length];
+        byte[] q = new byte[packed.length + int8Padding(lanes)];
         for (int e = 0; e < packed.length; e++) {      // file element (panel, kk, g, j) -> gate-line element
             int j = e % p, g = e / p % 4, kk = e / (4 * p) % k, panel = e / (4 * p * k);
             int line = ((panel * 4 + g) * k + kk) * p + j;
-            q[quadInterleaved(line, k, lanes)] = packed[e];
+            q[quadBlocked(line, k, lanes)] = packed[e];
         }
         return new ReducedMatrix(null, q, scales.clone(), k, lanes);
     }
@@ -98,6 +108,6 @@ public final class ReducedMatrix {
     /** Weight {@code e} as a float, for the scalar kernels and tests. */
     float weight(int e) {
         if (bf16 != null) return Float.intBitsToFloat(bf16[interleaved(e, k, lanes)] << 16);
-        return int8[quadInterleaved(e, k, lanes)];     // the scale is applied once per column's sum
+        return int8[quadBlocked(e, k, lanes)];     // the scale is applied once per column's sum
     }
 }
