@@ -135,7 +135,7 @@ final class ReducedKernels {
     }
 
     /**
-     * Quads {@code g0} and {@code g0 + 1} of column vectors (8 vectors) of an int8 matrix in its interleave
+     * Quads {@code g0} and {@code g0 + 1} of column vectors (8 vectors) of an int8 matrix in its blocks
      * ({@link ReducedMatrix}): each vector a load of its bytes and a sign-extending convert; the sums start at 0 and
      * are scaled once, {@code pre += scale × sum}.
      */

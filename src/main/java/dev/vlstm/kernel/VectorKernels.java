@@ -211,7 +211,7 @@ final class VectorKernels implements LstmKernels {
         } else if (reduced != null && batch == 1 && reduced.lanes == LANES) {
             ReducedKernels.accumulate(hPrev, hPrevOffset, reduced, cv0, cv1, pre, preOffset);
         } else if (reduced != null && batch == 1) {
-            // Interleaved for another width (a matrix built while another implementation was the default).
+            // Laid out for another width (a matrix built while another implementation was the default).
             ScalarKernels.reducedProduct(hidden, firstPanel, panels, reduced, pre, preOffset, hPrev, hPrevOffset);
         } else if (reduced != null) {
             for (int q = firstPanel; q < firstPanel + panels; q++) {
@@ -283,7 +283,7 @@ final class VectorKernels implements LstmKernels {
         }
     }
 
-    /** Panel q of r as fp32 into scratch: with vectors, or for a matrix interleaved for another width in plain Java. */
+    /** Panel q of r as fp32 into scratch: with vectors, or for a matrix laid out for another width in plain Java. */
     private static void widen(ReducedMatrix r, int q, float[] scratch) {
         if (r.lanes == LANES) ReducedKernels.widenPanel(r, q, scratch);
         else ScalarKernels.widenPanel(r, q, scratch);
