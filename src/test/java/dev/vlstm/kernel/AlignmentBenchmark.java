@@ -85,21 +85,9 @@ public class AlignmentBenchmark {
         return s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).reduceLanes(VectorOperators.ADD);
     }
 
-    /** The heap array (the offset does not apply; run it at offset 0 only). */
+    /** The heap array, read as {@link BandwidthBenchmark} reads it (the offset does not apply to it). */
     @Benchmark
     public float array() {
-        float[] a = array;
-        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        for (int i = 0; i < a.length; i += 8 * LANES) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, a, i));
-            s1 = s1.add(FloatVector.fromArray(SPECIES, a, i + LANES));
-            s2 = s2.add(FloatVector.fromArray(SPECIES, a, i + 2 * LANES));
-            s3 = s3.add(FloatVector.fromArray(SPECIES, a, i + 3 * LANES));
-            s4 = s4.add(FloatVector.fromArray(SPECIES, a, i + 4 * LANES));
-            s5 = s5.add(FloatVector.fromArray(SPECIES, a, i + 5 * LANES));
-            s6 = s6.add(FloatVector.fromArray(SPECIES, a, i + 6 * LANES));
-            s7 = s7.add(FloatVector.fromArray(SPECIES, a, i + 7 * LANES));
-        }
-        return s0.add(s1).add(s2).add(s3).add(s4).add(s5).add(s6).add(s7).reduceLanes(VectorOperators.ADD);
+        return BandwidthBenchmark.sum(array, 0, array.length);
     }
 }

@@ -109,7 +109,7 @@ public class BandwidthBenchmark {
     }
 
     /** 8 independent accumulators, so the adds never wait on each other: the loop runs at the loads' pace. */
-    private static float sum(float[] a, int from, int to) {
+    static float sum(float[] a, int from, int to) {
         FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         for (int i = from; i < to; i += 8 * LANES) {
             s0 = s0.add(FloatVector.fromArray(SPECIES, a, i));
