@@ -22,7 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * of its LANES bytes and a sign-extending convert to floats; each column's sum starts at 0 and
  * is scaled once at the end, {@code pre += scale × sum}.
  *
- * <p><b>Several rows</b> ({@link #widenPanel}): one panel of R is widened once per step into an fp32 scratch panel,
+ * <p><b>Several rows</b> ({@link #widenPanel}): one panel of R is widened once per step into an fp32 scratch panel
+ * (in steps, 128 inputs of it at a time, so the scratch stays in L1: VectorKernels.WIDEN_K),
  * int8 with its column's scale multiplied in (exactly the decoded weight), and VectorKernels' fp32 blocks run all the
  * rows over it. Widening in registers inside the row blocks would repeat it for every block of rows, and int8's
  * widening (a convert per vector) costs more than the FMAs it feeds when only a few rows share a
@@ -183,15 +184,16 @@ final class ReducedKernels {
     }
 
     /**
-     * Panel {@code q} of {@code r} as fp32 into {@code into[0 .. 4 · k · PANEL)}, in gate-line order
-     * ({@code [4 gates][k][PANEL]}, one panel of an fp32 R: {@link GateLines}), int8 weights times their column's scale.
-     * Four column vectors at a time: a panel is 4 × SLICES of them.
+     * Inputs {@code k0 .. k0 + kn - 1} of panel {@code q} of {@code r} as fp32 into {@code into[0 .. 4 · kn · PANEL)},
+     * in gate-line order ({@code [4 gates][kn][PANEL]}, one panel of an fp32 R with k = kn: {@link GateLines}), int8
+     * weights times their column's scale. Four column vectors at a time: a panel is 4 × SLICES of them.
      */
-    static void widenPanel(ReducedMatrix r, int q, float[] into) {
+    static void widenPanel(ReducedMatrix r, int q, int k0, int kn, float[] into) {
         int cv0 = q * 4 * PanelSpecies.SLICES, cv1 = cv0 + 4 * PanelSpecies.SLICES;
         for (int cv = cv0; cv < cv1; cv += 4) {
-            if (r.bf16 != null) widenBf16(r.bf16, r.k, cv / 2, VectorKernels.columnBase(cv - cv0, r.k), into);
-            else widenInt8(r.int8, r.scales, r.k, cv / 4, cv * LANES, VectorKernels.columnBase(cv - cv0, r.k), into);
+            int d0 = VectorKernels.columnBase(cv - cv0, kn);
+            if (r.bf16 != null) widenBf16(r.bf16, r.k, cv / 2, k0, kn, d0, into);
+            else widenInt8(r.int8, r.scales, r.k, cv / 4, cv * LANES, k0, kn, d0, into);
         }
     }
 
@@ -199,12 +201,12 @@ final class ReducedKernels {
      * Pairs {@code p0} and {@code p0 + 1} of a bf16 matrix (4 column vectors) as floats, column vector j's weight for k
      * at {@code into[d0 + vectorOffset(j) + k · PANEL]}; two k per iteration, a body C2 compiles as its own unit.
      */
-    private static void widenBf16(short[] w, int k, int p0, int d0, float[] into) {
-        int step = 2 * LANES, w0 = p0 * k * step, w1 = w0 + k * step, line = k * LstmKernels.PANEL;
+    private static void widenBf16(short[] w, int k, int p0, int k0, int kn, int d0, float[] into) {
+        int step = 2 * LANES, w0 = (p0 * k + k0) * step, w1 = w0 + k * step, line = kn * LstmKernels.PANEL;
         int d1 = d0 + VectorKernels.vectorOffset(1, line), d2 = d0 + VectorKernels.vectorOffset(2, line);
         int d3 = d0 + VectorKernels.vectorOffset(3, line);
         int kk = 0;
-        for (; kk + 1 < k; kk += 2) {
+        for (; kk + 1 < kn; kk += 2) {
             int at = kk * step, to = kk * K_STEP;
             IntVector v0 = ShortVector.fromArray(PAIRS, w, w0 + at).reinterpretAsInts();
             IntVector v1 = ShortVector.fromArray(PAIRS, w, w1 + at).reinterpretAsInts();
@@ -219,7 +221,7 @@ final class ReducedKernels {
             u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(into, d2 + to + K_STEP);
             u1.and(HIGH_HALF).reinterpretAsFloats().intoArray(into, d3 + to + K_STEP);
         }
-        if (kk < k) {
+        if (kk < kn) {
             int at = kk * step, to = kk * K_STEP;
             IntVector v0 = ShortVector.fromArray(PAIRS, w, w0 + at).reinterpretAsInts();
             IntVector v1 = ShortVector.fromArray(PAIRS, w, w1 + at).reinterpretAsInts();
@@ -236,12 +238,12 @@ final class ReducedKernels {
      * with all four in one loop, C2 kept a bounds check on every load and store and spilled (W4 at int8 ran 5 % slower
      * than with the earlier interleave; BENCHMARKS.md, 2026-12-07).
      */
-    private static void widenInt8(byte[] w, float[] scales, int k, int g, int s0, int d0, float[] into) {
-        int step = 4 * LANES, w0 = g * k * step, line = k * LstmKernels.PANEL;
+    private static void widenInt8(byte[] w, float[] scales, int k, int g, int s0, int k0, int kn, int d0, float[] into) {
+        int step = 4 * LANES, w0 = (g * k + k0) * step, line = kn * LstmKernels.PANEL;
         for (int j = 0; j < 4; j++) {   // one column vector at a time: a load, convert, multiply and store per k
             FloatVector scale = FloatVector.fromArray(SPECIES, scales, s0 + j * LANES);
             int from = w0 + j * LANES, to = d0 + VectorKernels.vectorOffset(j, line), kk = 0;
-            for (; kk + 3 < k; kk += 4) {     // four k per iteration: a body C2 compiles as its own unit
+            for (; kk + 3 < kn; kk += 4) {     // four k per iteration: a body C2 compiles as its own unit
                 int at = from + kk * step, into0 = to + kk * K_STEP;
                 ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at)
                         .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0);
@@ -252,7 +254,7 @@ final class ReducedKernels {
                 ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 3 * step)
                         .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + 3 * K_STEP);
             }
-            for (; kk < k; kk++) {
+            for (; kk < kn; kk++) {
                 ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, from + kk * step)
                         .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, to + kk * K_STEP);
             }

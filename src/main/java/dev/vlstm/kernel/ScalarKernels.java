@@ -136,13 +136,18 @@ final class ScalarKernels implements LstmKernels {
 
     /** Panel q of r as fp32 into {@code into}, {@code [4][k][PANEL]}: bf16 widened, int8 q × its column's scale. */
     static void widenPanel(ReducedMatrix r, int q, float[] into) {
+        widenPanel(r, q, 0, r.k, into);
+    }
+
+    /** Inputs {@code k0 .. k0 + kn - 1} of panel q of r as fp32 into {@code into}, {@code [4][kn][PANEL]}. */
+    static void widenPanel(ReducedMatrix r, int q, int k0, int kn, float[] into) {
         int k = r.k;
         for (int g = 0; g < 4; g++) {
             int line = q * 4 + g;
-            for (int kk = 0; kk < k; kk++) {
+            for (int kk = 0; kk < kn; kk++) {
                 for (int j = 0; j < PANEL; j++) {
-                    float v = r.weight((line * k + kk) * PANEL + j);
-                    into[(g * k + kk) * PANEL + j] = r.bf16 != null ? v : v * r.scales[line * PANEL + j];
+                    float v = r.weight((line * k + k0 + kk) * PANEL + j);
+                    into[(g * kn + kk) * PANEL + j] = r.bf16 != null ? v : v * r.scales[line * PANEL + j];
                 }
             }
         }

@@ -65,6 +65,12 @@ final class VectorKernels implements LstmKernels {
      * 6-row kernel spilled registers to the stack).
      */
     private static final int K_STEP = PANEL;
+    /**
+     * k per widening of a reduced panel in a step of several rows: 128 × 256 bytes, 32 KB of scratch, read from L1 by
+     * the row blocks. Against the whole panel at once (64 KB at hidden 256, from L2), W4 on an Intel Xeon with AVX-512:
+     * int8 128.2 → 118.0 ms, bf16 130.8 → 121.9 (fp32 119–122); 64 gave int8 131.9 (BENCHMARKS.md, 2026-12-08).
+     */
+    static final int WIDEN_K = 128;
 
     /**
      * Floats from a column vector's weights to the next column vector's when both are slices of one gate line (256-bit
@@ -214,11 +220,17 @@ final class VectorKernels implements LstmKernels {
             // Laid out for another width (a matrix built while another implementation was the default).
             ScalarKernels.reducedProduct(hidden, firstPanel, panels, reduced, pre, preOffset, hPrev, hPrevOffset);
         } else if (reduced != null) {
+            // A panel's k in chunks of WIDEN_K: widened into a scratch that stays in L1 (WIDEN_K × 256 bytes) and read
+            // from there by the row blocks, each chunk summed into pre in place, so the sums are the same operations
+            // in the same order as one pass over the whole panel.
             for (int q = firstPanel; q < firstPanel + panels; q++) {
-                widen(reduced, q, scratch);
                 int at = preOffset + q * 4 * PANEL;
-                accumulate(hPrev, hPrevOffset, hPrevStride, batch, hidden, scratch, 4, false, 0, 4 * SLICES, pre, at,
-                        preStride, pre, at, preStride);
+                for (int k0 = 0; k0 < hidden; k0 += WIDEN_K) {
+                    int kn = Math.min(WIDEN_K, hidden - k0);
+                    widen(reduced, q, k0, kn, scratch);
+                    accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES, pre,
+                            at, preStride, pre, at, preStride);
+                }
             }
         } else if (batch == 1 && cv1 - cv0 == 8) {
             // One row over 8 column vectors (one AVX2 panel, two AVX-512 ones): W1's steps. The same block1x8 call
@@ -270,7 +282,7 @@ final class VectorKernels implements LstmKernels {
     public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
                         int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
         for (int q = firstPanel; q < firstPanel + panels; q++) {
-            widen(w, q, scratch);
+            widen(w, q, 0, w.k, scratch);
             int at = outOffset + q * 4 * PANEL;
             if (bias != null) {
                 accumulate(x, xOffset, xStride, rows, w.k, scratch, 4, skipForget, 0, 4 * SLICES, bias, q * 4 * PANEL, 0,
@@ -283,10 +295,13 @@ final class VectorKernels implements LstmKernels {
         }
     }
 
-    /** Panel q of r as fp32 into scratch: with vectors, or for a matrix laid out for another width in plain Java. */
-    private static void widen(ReducedMatrix r, int q, float[] scratch) {
-        if (r.lanes == LANES) ReducedKernels.widenPanel(r, q, scratch);
-        else ScalarKernels.widenPanel(r, q, scratch);
+    /**
+     * Inputs {@code k0 .. k0 + kn - 1} of panel q of r as fp32 into scratch, laid out as a panel of k = kn: with vectors,
+     * or for a matrix laid out for another width in plain Java.
+     */
+    private static void widen(ReducedMatrix r, int q, int k0, int kn, float[] scratch) {
+        if (r.lanes == LANES) ReducedKernels.widenPanel(r, q, k0, kn, scratch);
+        else ScalarKernels.widenPanel(r, q, k0, kn, scratch);
     }
 
     /**
