@@ -198,8 +198,9 @@ final class ReducedKernels {
     }
 
     /**
-     * Pairs {@code p0} and {@code p0 + 1} of a bf16 matrix (4 column vectors) as floats, column vector j's weight for k
-     * at {@code into[d0 + vectorOffset(j) + k · PANEL]}; two k per iteration, a body C2 compiles as its own unit.
+     * Inputs {@code k0 .. k0 + kn - 1} of pairs {@code p0} and {@code p0 + 1} of a bf16 matrix (4 column vectors) as
+     * floats, column vector j's weight for input {@code k0 + kk} at {@code into[d0 + vectorOffset(j) + kk · PANEL]}
+     * (a panel of k = kn); two k per iteration, a body C2 compiles as its own unit.
      */
     private static void widenBf16(short[] w, int k, int p0, int k0, int kn, int d0, float[] into) {
         int step = 2 * LANES, w0 = (p0 * k + k0) * step, w1 = w0 + k * step, line = kn * LstmKernels.PANEL;
@@ -233,10 +234,11 @@ final class ReducedKernels {
     }
 
     /**
-     * Quad {@code g} of an int8 matrix (4 column vectors, their scales from {@code scales[s0]}) as floats, q × scale,
-     * column vector j's weight for k at {@code into[d0 + vectorOffset(j) + k · PANEL]}. One column vector at a time:
-     * with all four in one loop, C2 kept a bounds check on every load and store and spilled (W4 at int8 ran 5 % slower
-     * than with the earlier interleave; BENCHMARKS.md, 2026-12-07).
+     * Inputs {@code k0 .. k0 + kn - 1} of quad {@code g} of an int8 matrix (4 column vectors, their scales from
+     * {@code scales[s0]}) as floats, q × scale, column vector j's weight for input {@code k0 + kk} at
+     * {@code into[d0 + vectorOffset(j) + kk · PANEL]} (a panel of k = kn). One column vector at a time: with all four
+     * in one loop, C2 kept a bounds check on every load and store and spilled (W4 int8 132.8 ms against 126.7 with the
+     * earlier interleave, Intel Xeon with AVX-512, 2 forks, 2026-12-07).
      */
     private static void widenInt8(byte[] w, float[] scales, int k, int g, int s0, int k0, int kn, int d0, float[] into) {
         int step = 4 * LANES, w0 = (g * k + k0) * step, line = kn * LstmKernels.PANEL;

@@ -33,7 +33,7 @@ public class FmaPeakBenchmark {
     /**
      * Ones, so that every chain a ← a·m + 1 converges to 1 / (1 - m) = 1000. With zeros (before 2026-12-07) a chain
      * started at 1 decayed as m^i and went subnormal after about 87 000 steps: each FMA then took a microcode assist on
-     * Intel cores (238 FMA/µs on a Xeon with AVX-512), though not on AMD's.
+     * Intel cores (234 FMA/µs on a Xeon with AVX-512, twelve chains), though not on AMD's.
      */
     private final float[] seed = filledWithOnes();
     private float m = 0.999f;
