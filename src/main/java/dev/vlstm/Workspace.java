@@ -48,8 +48,8 @@ final class Workspace {
         long gateNeed = 0, hiddenNeed = 0, stateNeed = 0, recNeed = 0, widenNeed = 0;
         for (Model.LayerWeights l : model.layers) {
             for (Model.DirectionWeights d : l.directions()) {
-                if (d.reducedR() != null) widenNeed = Math.max(widenNeed, d.reducedR().scratchFloats());
-                if (d.reducedW() != null) widenNeed = Math.max(widenNeed, d.reducedW().scratchFloats());
+                if (d.reducedR() != null) widenNeed = Math.max(widenNeed, d.reducedR().scratchFloats(batch));
+                if (d.reducedW() != null) widenNeed = Math.max(widenNeed, d.reducedW().scratchFloats(0));
             }
             long panels = (l.hiddenSize() + PANEL - 1) / PANEL;
             gateNeed = Math.max(gateNeed, rows * panels * 4 * PANEL);

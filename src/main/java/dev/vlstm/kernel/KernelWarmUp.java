@@ -84,7 +84,7 @@ final class KernelWarmUp {
             float[] scales = filled(preWidth, 0.001f);
             for (int i = 0; i < scales.length; i++) scales[i] = Math.abs(scales[i]) + 1e-4f;
             int8R = ReducedMatrix.int8(q, scales, hidden, lanes);
-            scratch = new float[bf16R.scratchFloats()];
+            scratch = new float[int8R.scratchFloats(MAX_BATCH)];
         }
 
         /**

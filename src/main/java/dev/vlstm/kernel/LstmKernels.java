@@ -127,9 +127,8 @@ public interface LstmKernels {
      * column's sum scaled once) straight from R, accumulating in float: at batch 1 a step streams all of R, so this is
      * what half or a quarter of its bytes buys; bf16 gives lstmStep's result on the widened weights, int8 differs from
      * it only by the rounding of the scale's place. Several rows widen R a panel at a time into {@code scratch}
-     * ({@link ReducedMatrix#scratchFloats} floats, int8 times its scales: the decoded weights) and sum as lstmStep
-     * does over it: lstmStep's result on the decoded weights, bit for bit. {@code scratch} is the caller's, one per
-     * thread; its contents on return are unspecified.
+     * ({@link ReducedMatrix#scratchFloats} floats) and give each row bit for bit what that row alone gives, whatever
+     * the batch. {@code scratch} is the caller's, one per thread; its contents on return are unspecified.
      */
     void lstmStep(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
                   float[] pre, int preOffset, int preStride,
@@ -148,9 +147,11 @@ public interface LstmKernels {
     /**
      * {@link #project} with {@code gates = 4} over a reduced matrix ({@code k} its {@link ReducedMatrix} k), panels
      * {@code firstPanel .. firstPanel + panels - 1}: {@code out[row][column] = bias[column] + sum_k x[row][k] · W(k,
-     * column)} ({@code bias} null: from 0), bit for bit project over the decoded weights, widening a panel at a time
-     * into {@code scratch} ({@link ReducedMatrix#scratchFloats} floats; its contents on return are unspecified). A
-     * layer's input projection of many rows, and with no bias the general cell path's h·R.
+     * column)} ({@code bias} null: from 0), each row bit for bit what {@link #accumulateRow} gives it from the bias
+     * (bf16: also project over the widened weights), widening a panel at a time into {@code scratch}
+     * ({@link ReducedMatrix#scratchFloats} floats; its contents on return are unspecified). A layer's input
+     * projection of many rows, and with no bias the general cell path's h·R. With {@code skipForget} gate f's columns
+     * may be left unwritten or hold anything.
      */
     void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
                  int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride);

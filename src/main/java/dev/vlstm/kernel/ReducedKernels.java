@@ -17,15 +17,15 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>One row</b> ({@link #accumulate}: batch 1, where a step streams all of R): {@code VectorKernels}' one-row
  * blocks (8 column vectors at a time) with the weights loaded in half (bf16) or a quarter (int8) of the bytes and
  * widened in registers. bf16: each load is a full vector holding a pair of column vectors, its ints shifted (first
- * vector) or masked (second) into floats, and the sums are exactly the fp32 kernel's on the widened weights (except
- * the 4-vector block, which sums even and odd k apart and may differ by rounding). int8: each column vector is a load
- * of its LANES bytes and a sign-extending convert to floats; each column's sum starts at 0 and
- * is scaled once at the end, {@code pre += scale × sum}.
+ * vector) or masked (second) into floats, and the sums are exactly the fp32 kernel's on the widened weights, each
+ * column's one chain in k order. int8: each column vector is a load of its LANES bytes and a sign-extending convert
+ * to floats; each column's sum starts at 0 and is scaled once at the end, {@code pre += scale × sum}.
  *
  * <p><b>Several rows</b> ({@link #widenPanel}): one panel of R is widened once per step into an fp32 scratch panel
- * (in steps, 128 inputs of it at a time, so the scratch stays in L1: VectorKernels.WIDEN_K),
- * int8 with its column's scale multiplied in (exactly the decoded weight), and VectorKernels' fp32 blocks run all the
- * rows over it. Widening in registers inside the row blocks would repeat it for every block of rows, and int8's
+ * (in steps, 128 inputs of it at a time, so the scratch stays in L1: VectorKernels.WIDEN_K), int8 as its values q,
+ * and VectorKernels' fp32 blocks run all the rows over it; int8's sums start at 0 and are scaled once at the end as
+ * one row's are (VectorKernels.scaleSums). So every row gets the bits it gets alone, whatever the batch, as with
+ * fp32 weights. Widening in registers inside the row blocks would repeat it for every block of rows, and int8's
  * widening (a convert per vector) costs more than the FMAs it feeds when only a few rows share a
  * load; once per panel and step it is a load, a convert or two and a store per vector, against
  * {@code rows} FMAs per weight vector.
@@ -96,14 +96,15 @@ final class ReducedKernels {
 
     /**
      * Pairs {@code p0} and {@code p0 + 1} (4 column vectors: an AVX-512 panel) of a bf16 matrix, as
-     * {@link #bf16Block1x8}, two k per iteration: 8 independent FMA chains, as in the 8-vector block, and a body
-     * large enough that C2 compiles it as its own unit rather than inlining it into {@link #accumulate}.
+     * {@link #bf16Block1x8}: each column vector's sum one chain in k order, so a row's bits are the ones the several-row
+     * blocks give (a second set of chains for odd k would hide the FMA latency, but round differently); two k per
+     * iteration, a body large enough that C2 compiles it as its own unit rather than inlining it into
+     * {@link #accumulate}.
      */
     private static void bf16Block1x4(float[] x, int x0, int k, short[] w, int p0, float[] pre, int o) {
         int step = 2 * LANES, pair = k * step, w0 = p0 * pair, w1 = w0 + pair;
         FloatVector a0 = FloatVector.fromArray(SPECIES, pre, o), a1 = FloatVector.fromArray(SPECIES, pre, o + LANES);
         FloatVector a2 = FloatVector.fromArray(SPECIES, pre, o + 2 * LANES), a3 = FloatVector.fromArray(SPECIES, pre, o + 3 * LANES);
-        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
         int kk = 0;
         for (; kk + 1 < k; kk += 2) {
             int at = kk * step;
@@ -116,10 +117,10 @@ final class ReducedKernels {
             a1 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(s, a1);
             a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a2);
             a3 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(s, a3);
-            b0 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(t, b0);
-            b1 = u0.and(HIGH_HALF).reinterpretAsFloats().fma(t, b1);
-            b2 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(t, b2);
-            b3 = u1.and(HIGH_HALF).reinterpretAsFloats().fma(t, b3);
+            a0 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(t, a0);
+            a1 = u0.and(HIGH_HALF).reinterpretAsFloats().fma(t, a1);
+            a2 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(t, a2);
+            a3 = u1.and(HIGH_HALF).reinterpretAsFloats().fma(t, a3);
         }
         if (kk < k) {
             int at = kk * step;
@@ -131,8 +132,8 @@ final class ReducedKernels {
             a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a2);
             a3 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(s, a3);
         }
-        a0.add(b0).intoArray(pre, o); a1.add(b1).intoArray(pre, o + LANES);
-        a2.add(b2).intoArray(pre, o + 2 * LANES); a3.add(b3).intoArray(pre, o + 3 * LANES);
+        a0.intoArray(pre, o); a1.intoArray(pre, o + LANES);
+        a2.intoArray(pre, o + 2 * LANES); a3.intoArray(pre, o + 3 * LANES);
     }
 
     /**
@@ -186,14 +187,14 @@ final class ReducedKernels {
     /**
      * Inputs {@code k0 .. k0 + kn - 1} of panel {@code q} of {@code r} as fp32 into {@code into[0 .. 4 · kn · PANEL)},
      * in gate-line order ({@code [4 gates][kn][PANEL]}, one panel of an fp32 R with k = kn: {@link GateLines}), int8
-     * weights times their column's scale. Four column vectors at a time: a panel is 4 × SLICES of them.
+     * as its values q (the sums are scaled afterwards). Four column vectors at a time: a panel is 4 × SLICES of them.
      */
     static void widenPanel(ReducedMatrix r, int q, int k0, int kn, float[] into) {
         int cv0 = q * 4 * PanelSpecies.SLICES, cv1 = cv0 + 4 * PanelSpecies.SLICES;
         for (int cv = cv0; cv < cv1; cv += 4) {
             int d0 = VectorKernels.columnBase(cv - cv0, kn);
             if (r.bf16 != null) widenBf16(r.bf16, r.k, cv / 2, k0, kn, d0, into);
-            else widenInt8(r.int8, r.scales, r.k, cv / 4, cv * LANES, k0, kn, d0, into);
+            else widenInt8(r.int8, r.k, cv / 4, k0, kn, d0, into);
         }
     }
 
@@ -234,31 +235,38 @@ final class ReducedKernels {
     }
 
     /**
-     * Inputs {@code k0 .. k0 + kn - 1} of quad {@code g} of an int8 matrix (4 column vectors, their scales from
-     * {@code scales[s0]}) as floats, q × scale, column vector j's weight for input {@code k0 + kk} at
-     * {@code into[d0 + vectorOffset(j) + kk · PANEL]} (a panel of k = kn). One column vector at a time: with all four
-     * in one loop, C2 kept a bounds check on every load and store and spilled (W4 int8 132.8 ms against 126.7 with the
-     * earlier interleave, Intel Xeon with AVX-512, 2 forks, 2026-12-07).
+     * Inputs {@code k0 .. k0 + kn - 1} of quad {@code g} of an int8 matrix (4 column vectors) as floats q, unscaled
+     * (the sums over them are scaled once per column, as a row's are: {@code VectorKernels.scaleSums}), column vector
+     * j's weight for input {@code k0 + kk} at {@code into[d0 + vectorOffset(j) + kk · PANEL]} (a panel of k = kn). One
+     * column vector at a time: with all four in one loop, C2 kept a bounds check on every load and store and spilled
+     * (W4 int8 132.8 ms against 126.7 with the earlier interleave, Intel Xeon with AVX-512, 2 forks, 2026-12-07).
      */
-    private static void widenInt8(byte[] w, float[] scales, int k, int g, int s0, int k0, int kn, int d0, float[] into) {
+    private static void widenInt8(byte[] w, int k, int g, int k0, int kn, int d0, float[] into) {
         int step = 4 * LANES, w0 = (g * k + k0) * step, line = kn * LstmKernels.PANEL;
-        for (int j = 0; j < 4; j++) {   // one column vector at a time: a load, convert, multiply and store per k
-            FloatVector scale = FloatVector.fromArray(SPECIES, scales, s0 + j * LANES);
+        for (int j = 0; j < 4; j++) {   // one column vector at a time: a load, a convert and a store per k
             int from = w0 + j * LANES, to = d0 + VectorKernels.vectorOffset(j, line), kk = 0;
-            for (; kk + 3 < kn; kk += 4) {     // four k per iteration: a body C2 compiles as its own unit
+            for (; kk + 7 < kn; kk += 8) {     // eight k per iteration: a body C2 compiles as its own unit
                 int at = from + kk * step, into0 = to + kk * K_STEP;
-                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at)
-                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0);
-                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + step)
-                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + K_STEP);
-                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 2 * step)
-                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + 2 * K_STEP);
-                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 3 * step)
-                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, into0 + 3 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 2 * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + 2 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 3 * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + 3 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 4 * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + 4 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 5 * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + 5 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 6 * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + 6 * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, at + 7 * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, into0 + 7 * K_STEP);
             }
             for (; kk < kn; kk++) {
-                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, from + kk * step)
-                        .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(into, to + kk * K_STEP);
+                ((FloatVector) ByteVector.fromArray(COLUMN_BYTES, w, from + kk * step).convertShape(VectorOperators.B2F, SPECIES, 0))
+                        .intoArray(into, to + kk * K_STEP);
             }
         }
     }

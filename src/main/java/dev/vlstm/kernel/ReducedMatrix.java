@@ -100,9 +100,12 @@ public final class ReducedMatrix {
         return new ReducedMatrix(null, q, scales.clone(), k, lanes);
     }
 
-    /** Floats of scratch a step of several rows, or the general path's product, needs: one panel widened to fp32. */
-    public int scratchFloats() {
-        return 4 * k * LstmKernels.PANEL;
+    /**
+     * Floats of scratch a step of up to {@code rows} rows needs (a product, {@code LstmKernels.project}: rows 0): one
+     * panel widened to fp32 and, for an int8 step, each row's sums over that panel before they are scaled.
+     */
+    public int scratchFloats(int rows) {
+        return 4 * k * LstmKernels.PANEL + (int8 != null ? rows * 4 * LstmKernels.PANEL : 0);
     }
 
     /** Weight {@code e} as a float, for the scalar kernels and tests. */

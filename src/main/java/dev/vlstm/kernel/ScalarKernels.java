@@ -75,9 +75,8 @@ final class ScalarKernels implements LstmKernels {
     }
 
     /**
-     * One row: {@link #reducedProduct} (the vector kernels' one-row sums). Several rows: each panel widened into
-     * scratch ({@link #widenPanel}), then {@link #lstmStep}'s sums over it, so the same result as lstmStep on the
-     * decoded weights.
+     * Each row as a row alone: {@link #reducedProduct}, so a row's bits do not depend on the batch (the vector kernels
+     * keep the same promise with their own sums).
      */
     @Override
     public void lstmStep(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
@@ -85,46 +84,31 @@ final class ScalarKernels implements LstmKernels {
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
-        if (hPrev != null && batch == 1) {
-            reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
-        } else if (hPrev != null) {
-            for (int q = firstPanel; q < firstPanel + panels; q++) {
-                widenPanel(r, q, scratch);
-                for (int b = 0; b < batch; b++) {
-                    int hRow = hPrevOffset + b * hPrevStride;
-                    for (int g = 0; g < 4; g++) {
-                        int p = preOffset + b * preStride + (q * 4 + g) * PANEL;
-                        for (int kk = 0, at = g * hidden * PANEL; kk < hidden; kk++, at += PANEL) {
-                            float h = hPrev[hRow + kk];
-                            for (int j = 0; j < PANEL; j++) pre[p + j] += h * scratch[at + j];
-                        }
-                    }
-                }
-            }
-        }
         for (int b = 0; b < batch; b++) {
+            if (hPrev != null) {
+                reducedProduct(hidden, firstPanel, panels, r, pre, preOffset + b * preStride, hPrev,
+                        hPrevOffset + b * hPrevStride);
+            }
             cellUpdate(hidden, firstPanel, panels, pre, preOffset + b * preStride, c, cOffset + b * cStride, hOut,
                     hOutOffset + b * hOutStride, hPrev == null);
         }
     }
 
+    /** Each row as {@link #accumulateRow} from the bias (or 0): every gate's columns, skipForget or not. */
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
                         int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
-        int k = w.k;
-        for (int q = firstPanel; q < firstPanel + panels; q++) {
-            widenPanel(w, q, scratch);
-            for (int r = 0; r < rows; r++) {
-                for (int g = 0; g < 4; g++) {       // as project: from the bias, k ascending along a 16-wide line
-                    if (skipForget && g == 2) continue;
-                    int column = (q * 4 + g) * PANEL, o = outOffset + r * outStride + column;
-                    for (int j = 0; j < PANEL; j++) out[o + j] = bias == null ? 0f : bias[column + j];
-                    for (int kk = 0, line = g * k * PANEL; kk < k; kk++, line += PANEL) {
-                        float xv = x[xOffset + r * xStride + kk];
-                        for (int j = 0; j < PANEL; j++) out[o + j] += xv * scratch[line + j];
-                    }
-                }
-            }
+        projectRows(x, xOffset, xStride, rows, w, bias, firstPanel, panels, out, outOffset, outStride);
+    }
+
+    /** Rows of x times a reduced matrix, from the bias (or 0), a row at a time as {@link #accumulateRow}. */
+    static void projectRows(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias,
+                            int firstPanel, int panels, float[] out, int outOffset, int outStride) {
+        int from = firstPanel * 4 * PANEL, to = (firstPanel + panels) * 4 * PANEL;
+        for (int r = 0; r < rows; r++) {
+            int row = outOffset + r * outStride;
+            for (int j = from; j < to; j++) out[row + j] = bias == null ? 0f : bias[j];
+            reducedProduct(w.k, firstPanel, panels, w, out, row, x, xOffset + r * xStride);
         }
     }
 
@@ -132,25 +116,6 @@ final class ScalarKernels implements LstmKernels {
     public void accumulateRow(float[] x, int xOffset, ReducedMatrix w, int firstPanel, int panels, float[] out,
                               int outOffset) {
         reducedProduct(w.k, firstPanel, panels, w, out, outOffset, x, xOffset);
-    }
-
-    /** Panel q of r as fp32 into {@code into}, {@code [4][k][PANEL]}: bf16 widened, int8 q × its column's scale. */
-    static void widenPanel(ReducedMatrix r, int q, float[] into) {
-        widenPanel(r, q, 0, r.k, into);
-    }
-
-    /** Inputs {@code k0 .. k0 + kn - 1} of panel q of r as fp32 into {@code into}, {@code [4][kn][PANEL]}. */
-    static void widenPanel(ReducedMatrix r, int q, int k0, int kn, float[] into) {
-        int k = r.k;
-        for (int g = 0; g < 4; g++) {
-            int line = q * 4 + g;
-            for (int kk = 0; kk < kn; kk++) {
-                for (int j = 0; j < PANEL; j++) {
-                    float v = r.weight((line * k + k0 + kk) * PANEL + j);
-                    into[(g * kn + kk) * PANEL + j] = r.bf16 != null ? v : v * r.scales[line * PANEL + j];
-                }
-            }
-        }
     }
 
     /**

@@ -71,6 +71,8 @@ final class VectorKernels implements LstmKernels {
      * int8 128.2 → 118.0 ms, bf16 130.8 → 121.9 (fp32 119–122); 64 gave int8 131.9 (BENCHMARKS.md, 2026-12-08).
      */
     static final int WIDEN_K = 128;
+    /** A row of zeros as wide as a panel: the start of int8's sums (an init row of stride 0 for {@link #accumulate}). */
+    private static final float[] ZEROS = new float[4 * PANEL];
 
     /**
      * Floats from a column vector's weights to the next column vector's when both are slices of one gate line (256-bit
@@ -214,23 +216,36 @@ final class VectorKernels implements LstmKernels {
         int cv0 = firstPanel * 4 * SLICES, cv1 = (firstPanel + panels) * 4 * SLICES;
         if (hPrev == null) {
             // a zero state: nothing to add
-        } else if (reduced != null && batch == 1 && reduced.lanes == LANES) {
-            ReducedKernels.accumulate(hPrev, hPrevOffset, reduced, cv0, cv1, pre, preOffset);
+        } else if (reduced != null && reduced.lanes != LANES) {
+            // Laid out for another width (a matrix built while another implementation was the default): plain Java,
+            // a row at a time, so that a row's bits do not depend on the batch either.
+            for (int b = 0; b < batch; b++) {
+                ScalarKernels.reducedProduct(hidden, firstPanel, panels, reduced, pre, preOffset + b * preStride, hPrev,
+                        hPrevOffset + b * hPrevStride);
+            }
         } else if (reduced != null && batch == 1) {
-            // Laid out for another width (a matrix built while another implementation was the default).
-            ScalarKernels.reducedProduct(hidden, firstPanel, panels, reduced, pre, preOffset, hPrev, hPrevOffset);
+            ReducedKernels.accumulate(hPrev, hPrevOffset, reduced, cv0, cv1, pre, preOffset);
         } else if (reduced != null) {
             // A panel's k in chunks of WIDEN_K: widened into a scratch that stays in L1 (WIDEN_K × 256 bytes) and read
-            // from there by the row blocks, each chunk summed into pre in place, so the sums are the same operations
-            // in the same order as one pass over the whole panel.
+            // from there by the row blocks, each chunk summed in place, so the sums are the same operations in the same
+            // order as one pass over the whole panel, and as a row alone gives (ReducedKernels.accumulate): bf16 from
+            // pre; int8 from 0, into scratch after the chunk, then scaled once and added to pre (scaleSums).
+            boolean int8 = reduced.int8 != null;
+            int sums = 4 * Math.min(WIDEN_K, hidden) * PANEL, width = 4 * PANEL;
             for (int q = firstPanel; q < firstPanel + panels; q++) {
                 int at = preOffset + q * 4 * PANEL;
                 for (int k0 = 0; k0 < hidden; k0 += WIDEN_K) {
                     int kn = Math.min(WIDEN_K, hidden - k0);
-                    widen(reduced, q, k0, kn, scratch);
-                    accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES, pre,
-                            at, preStride, pre, at, preStride);
+                    ReducedKernels.widenPanel(reduced, q, k0, kn, scratch);
+                    if (!int8) {
+                        accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES,
+                                pre, at, preStride, pre, at, preStride);
+                    } else {
+                        accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES,
+                                k0 == 0 ? ZEROS : scratch, k0 == 0 ? 0 : sums, k0 == 0 ? 0 : width, scratch, sums, width);
+                    }
                 }
+                if (int8) scaleSums(batch, scratch, sums, width, reduced.scales, q * 4 * PANEL, pre, at, preStride, pre, at, preStride);
             }
         } else if (batch == 1 && cv1 - cv0 == 8) {
             // One row over 8 column vectors (one AVX2 panel, two AVX-512 ones): W1's steps. The same block1x8 call
@@ -275,17 +290,28 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * A reduced matrix's product, a panel at a time from {@code scratch} with {@link #accumulate}, whose accumulators
-     * start from the panel's bias (stride 0, as {@link #project}'s) or, with none, from zeros written to out first.
+     * A reduced matrix's product, a panel at a time from {@code scratch} with {@link #accumulate}, each row as a row
+     * alone gives it ({@link #accumulateRow}): bf16 from the panel's bias (stride 0, as {@link #project}'s) or, with
+     * none, from zeros written to out first; int8 from zeros (its sums written to out), then scaled once and the bias
+     * added ({@link #scaleSums}).
      */
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
                         int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
+        if (w.lanes != LANES) {     // laid out for another width: plain Java, a row at a time, as accumulateRow
+            ScalarKernels.projectRows(x, xOffset, xStride, rows, w, bias, firstPanel, panels, out, outOffset, outStride);
+            return;
+        }
         for (int q = firstPanel; q < firstPanel + panels; q++) {
-            widen(w, q, 0, w.k, scratch);
-            int at = outOffset + q * 4 * PANEL;
-            if (bias != null) {
-                accumulate(x, xOffset, xStride, rows, w.k, scratch, 4, skipForget, 0, 4 * SLICES, bias, q * 4 * PANEL, 0,
+            ReducedKernels.widenPanel(w, q, 0, w.k, scratch);
+            int at = outOffset + q * 4 * PANEL, column = q * 4 * PANEL;
+            if (w.int8 != null) {
+                accumulate(x, xOffset, xStride, rows, w.k, scratch, 4, skipForget, 0, 4 * SLICES, ZEROS, 0, 0, out, at,
+                        outStride);
+                scaleSums(rows, out, at, outStride, w.scales, column, bias == null ? ZEROS : bias,
+                        bias == null ? 0 : column, 0, out, at, outStride);
+            } else if (bias != null) {
+                accumulate(x, xOffset, xStride, rows, w.k, scratch, 4, skipForget, 0, 4 * SLICES, bias, column, 0,
                         out, at, outStride);
             } else {
                 for (int r = 0; r < rows; r++) Arrays.fill(out, at + r * outStride, at + r * outStride + 4 * PANEL, 0f);
@@ -296,12 +322,48 @@ final class VectorKernels implements LstmKernels {
     }
 
     /**
-     * Inputs {@code k0 .. k0 + kn - 1} of panel q of r as fp32 into scratch, laid out as a panel of k = kn: with vectors,
-     * or for a matrix laid out for another width in plain Java.
+     * int8's last step over one panel's columns of {@code rows} rows: {@code out = sum × scale + add}, one fused
+     * operation per vector, as the one-row blocks end ({@code ReducedKernels.int8Block1x8}); {@code add}'s rows
+     * {@code addStride} apart (0: one row for all, a bias). Four vectors of two rows per iteration: a body C2
+     * compiles as its own unit.
      */
-    private static void widen(ReducedMatrix r, int q, int k0, int kn, float[] scratch) {
-        if (r.lanes == LANES) ReducedKernels.widenPanel(r, q, k0, kn, scratch);
-        else ScalarKernels.widenPanel(r, q, k0, kn, scratch);
+    private static void scaleSums(int rows, float[] sums, int s0, int sumsStride, float[] scales, int c0,
+                                  float[] add, int a0, int addStride, float[] out, int o0, int outStride) {
+        for (int v = 0; v < 4 * PANEL; v += 4 * LANES) {
+            FloatVector m0 = FloatVector.fromArray(SPECIES, scales, c0 + v);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, scales, c0 + v + LANES);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, scales, c0 + v + 2 * LANES);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, scales, c0 + v + 3 * LANES);
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                int s = s0 + r * sumsStride + v, a = a0 + r * addStride + v, o = o0 + r * outStride + v;
+                int t = s + sumsStride, b = a + addStride, p = o + outStride;
+                FloatVector.fromArray(SPECIES, sums, s).fma(m0, FloatVector.fromArray(SPECIES, add, a)).intoArray(out, o);
+                FloatVector.fromArray(SPECIES, sums, s + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, a + LANES))
+                        .intoArray(out, o + LANES);
+                FloatVector.fromArray(SPECIES, sums, s + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, a + 2 * LANES))
+                        .intoArray(out, o + 2 * LANES);
+                FloatVector.fromArray(SPECIES, sums, s + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, a + 3 * LANES))
+                        .intoArray(out, o + 3 * LANES);
+                FloatVector.fromArray(SPECIES, sums, t).fma(m0, FloatVector.fromArray(SPECIES, add, b)).intoArray(out, p);
+                FloatVector.fromArray(SPECIES, sums, t + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, b + LANES))
+                        .intoArray(out, p + LANES);
+                FloatVector.fromArray(SPECIES, sums, t + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, b + 2 * LANES))
+                        .intoArray(out, p + 2 * LANES);
+                FloatVector.fromArray(SPECIES, sums, t + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, b + 3 * LANES))
+                        .intoArray(out, p + 3 * LANES);
+            }
+            if (r < rows) {
+                int s = s0 + r * sumsStride + v, a = a0 + r * addStride + v, o = o0 + r * outStride + v;
+                FloatVector.fromArray(SPECIES, sums, s).fma(m0, FloatVector.fromArray(SPECIES, add, a)).intoArray(out, o);
+                FloatVector.fromArray(SPECIES, sums, s + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, a + LANES))
+                        .intoArray(out, o + LANES);
+                FloatVector.fromArray(SPECIES, sums, s + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, a + 2 * LANES))
+                        .intoArray(out, o + 2 * LANES);
+                FloatVector.fromArray(SPECIES, sums, s + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, a + 3 * LANES))
+                        .intoArray(out, o + 3 * LANES);
+            }
+        }
     }
 
     /**

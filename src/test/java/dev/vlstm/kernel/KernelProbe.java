@@ -31,7 +31,7 @@ final class KernelProbe {
                     agreement.aStepOfManyRowsGivesEachRowItsOwnOneRowStepBitForBit(kernels, size);
                     agreement.skipForgetChangesNoOtherColumn(kernels, size);
                     agreement.aReducedStepRowEqualsTheStepOnItsWidenedWeights(kernels, size);
-                    agreement.reducedStepsOfSeveralRowsAndTheReducedProductEqualFp32OnTheDecodedWeights(kernels, size);
+                    agreement.reducedStepsAndProductsOfSeveralRowsGiveEachRowItsOneRowResultBitForBit(kernels, size);
                     agreement.aReducedOneRowProjectionEqualsTheFp32ProjectionOfItsDecodedWeights(kernels, size);
                 }
                 agreement.allAbsAtMostChecksEveryValueOfEveryRowAndNothingElse(kernels);

@@ -63,7 +63,7 @@ public class RecurrentStepBenchmark {
             }
             default -> throw new IllegalArgumentException("weights " + weights + ": expected fp32, bf16 or int8");
         }
-        scratch = new float[reduced == null ? 0 : reduced.scratchFloats()];
+        scratch = new float[reduced == null ? 0 : reduced.scratchFloats(1)];
         preSaved = KernelFixtures.uniform(rnd, columns, 1f);
         pre = new float[columns];
         h = KernelFixtures.uniform(rnd, hidden, 1f);

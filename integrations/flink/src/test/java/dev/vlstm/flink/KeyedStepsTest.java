@@ -7,9 +7,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.vlstm.format.WeightType;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -57,6 +60,25 @@ class KeyedStepsTest {
         env.execute("W2 model, parallelism 2");
         int replays = Scores.assertBitForBit(Reference.scores(model, devices, readings), CollectingSink.received("w2"));
         assertEquals(0, replays, "scores received twice without any failure");
+    }
+
+    /** A model converted with {@code --weights bf16} or {@code int8} runs in the job as in this JVM, bit for bit. */
+    @Test
+    void outputsOfTheW2ModelInBf16AndInt8EqualSteppingEachKeyAloneBitForBit() throws Exception {
+        for (WeightType type : List.of(WeightType.BF16, WeightType.INT8)) {
+            Path model = TestModels.w2(dir, type);
+            try (dev.vlstm.Model m = dev.vlstm.Model.load(model)) {
+                assertEquals(type, m.spec().weights(), model + ": weight type");
+            }
+            int devices = 6, readings = 20;
+            StreamExecutionEnvironment env = FlinkClusters.noRestarts();
+            CollectingSink sink = CollectingSink.fresh("w2-" + type.label);
+            ScoringJob.build(env, model.toString(), ScoringJob.readings(devices, readings, 64, RateLimiterStrategy.noOp()), 2, sink);
+            env.execute("W2 model in " + type.label + ", parallelism 2");
+            int replays = Scores.assertBitForBit(Reference.scores(model, devices, readings),
+                    CollectingSink.received("w2-" + type.label));
+            assertEquals(0, replays, type.label + ": scores received twice without any failure");
+        }
     }
 
     @Test

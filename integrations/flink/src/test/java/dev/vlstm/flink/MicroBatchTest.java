@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.vlstm.format.WeightType;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link LstmMicroBatchOperator} gives what {@link LstmStepFunction} gives: every event the output of stepping its key
  * alone, within the 1e-6 the core promises for stepping several states together (Session.step over states: its
  * several-row kernels may round differently from the one-row kernel at some vector widths), also across a failure,
- * since every batch is stepped before a checkpoint barrier goes on. On the Zen 3 (AVX2), 2026-12-07, every score was
- * bit for bit; the count is printed.
+ * since every batch is stepped before a checkpoint barrier goes on; for W2 in fp32, bf16 and int8. On the Zen 3 (AVX2),
+ * 2026-12-07, every score was bit for bit; the count is printed.
  */
 class MicroBatchTest {
     /** Session.step over several states against one at a time: the core's promise (README, "Streaming"). */
@@ -40,7 +42,8 @@ class MicroBatchTest {
 
     @Test
     void batchesOfSixteenKeysEqualSteppingEachKeyAloneWithin1e6() throws Exception {
-        for (Path model : List.of(TestModels.seed(dir), TestModels.w2(dir))) {
+        for (Path model : List.of(TestModels.seed(dir), TestModels.w2(dir), TestModels.w2(dir, WeightType.BF16),
+                TestModels.w2(dir, WeightType.INT8))) {
             int devices = 40, readings = 8, inputSize = model.toString().contains("w2") ? 64 : 100;
             StreamExecutionEnvironment env = FlinkClusters.noRestarts();
             CollectingSink sink = CollectingSink.fresh("batched");

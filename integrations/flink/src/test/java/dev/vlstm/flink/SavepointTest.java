@@ -1,5 +1,6 @@
 package dev.vlstm.flink;
 
+import dev.vlstm.format.WeightType;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -73,7 +74,7 @@ class SavepointTest {
     void aSavepointRestoredIntoAnotherModelIsRefusedNamingTheKeyAndTheModel() throws Exception {
         Path taken = TestModels.seed(dir);
         // The same shape (input 100, hidden 16 × 2, head 13), so the snapshots' sizes agree: only the fingerprint differs.
-        Path other = TestModels.stacked(dir, "other-h16", 7, 100, 16, 13);
+        Path other = TestModels.stacked(dir, "other-h16", 7, 100, 16, 13, WeightType.FP32);
         String savepoint = firstHalfThenSavepoint(taken, 2, "taken");
         Exception e = assertThrows(Exception.class, () -> restoreAndFinish(savepoint, other, 2, "other"));
         String errors = FlinkClusters.messages(e);

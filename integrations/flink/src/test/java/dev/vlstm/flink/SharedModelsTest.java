@@ -1,5 +1,6 @@
 package dev.vlstm.flink;
 
+import dev.vlstm.format.WeightType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +42,7 @@ class SharedModelsTest {
         Path file = TestModels.seed(dir);
         String location = file.toString();
         try (SharedModels.Lease before = SharedModels.acquire(location)) {
-            Path other = TestModels.stacked(dir, "other-h16", 7, 100, 16, 13);
+            Path other = TestModels.stacked(dir, "other-h16", 7, 100, 16, 13, WeightType.FP32);
             Files.copy(other, file, StandardCopyOption.REPLACE_EXISTING);
             try (SharedModels.Lease after = SharedModels.acquire(location)) {
                 assertNotSame(before.model(), after.model());

@@ -1,6 +1,7 @@
 package dev.vlstm.flink;
 
 import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.format.WeightType;
 import dev.vlstm.onnx.OnnxImporter;
 import dev.vlstm.onnx.proto.OnnxDataType;
 import dev.vlstm.onnx.proto.OnnxGraph;
@@ -41,14 +42,23 @@ final class TestModels {
 
     /** W2's model (input 64, hidden 256 × 2 layers, head 10) as .vlstm in {@code dir}. */
     static Path w2(Path dir) throws IOException {
-        return stacked(dir, "w2-h256", W2_SEED, 64, 256, 10);
+        return w2(dir, WeightType.FP32);
+    }
+
+    /**
+     * W2's model with its weight matrices stored as {@code type} ({@code convert --weights}); too large for the core
+     * to decode an int8 one at load (Limits.maxDecodedInt8Bytes), so it runs on the int8 kernels.
+     */
+    static Path w2(Path dir, WeightType type) throws IOException {
+        return stacked(dir, type == WeightType.FP32 ? "w2-h256" : "w2-h256-" + type.label, W2_SEED, 64, 256, 10, type);
     }
 
     /**
      * {@code nn.LSTM(input, hidden, num_layers=2)} then {@code nn.Linear(hidden, output)} with weights uniform in
      * ±1/√hidden from {@code seed}, as ONNX (LSTM, Squeeze, MatMul, Add; dynamic seq and batch), converted.
      */
-    static Path stacked(Path dir, String name, long seed, int input, int hidden, int output) throws IOException {
+    static Path stacked(Path dir, String name, long seed, int input, int hidden, int output, WeightType type)
+            throws IOException {
         Random rnd = new Random(seed);
         List<OnnxNode> nodes = new ArrayList<>();
         List<OnnxTensor> weights = new ArrayList<>();
@@ -77,12 +87,16 @@ final class TestModels {
                 List.of(valueInfo("y", OnnxDataType.FLOAT, "seq", "batch", output)));
         Path onnx = dir.resolve(name + ".onnx");
         OnnxWriter.write(model(7, 12, g), onnx);
-        return convert(onnx, dir.resolve(name + ".vlstm"));
+        return convert(onnx, dir.resolve(name + ".vlstm"), type);
     }
 
     private static Path convert(Path onnx, Path vlstm) throws IOException {
+        return convert(onnx, vlstm, WeightType.FP32);
+    }
+
+    private static Path convert(Path onnx, Path vlstm, WeightType type) throws IOException {
         OnnxImporter.Imported m = OnnxImporter.importFile(onnx);
-        VlstmWriter.write(m.spec(), m.weights(), m.metadata(), vlstm);
+        VlstmWriter.write(m.spec().withWeights(type), m.weights(), m.metadata(), vlstm);
         return vlstm;
     }
 

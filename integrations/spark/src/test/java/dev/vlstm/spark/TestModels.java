@@ -8,6 +8,7 @@ import dev.vlstm.format.ModelSpec;
 import dev.vlstm.format.ModelWeights;
 import dev.vlstm.format.SequenceLayout;
 import dev.vlstm.format.VlstmWriter;
+import dev.vlstm.format.WeightType;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +38,15 @@ final class TestModels {
 
     /** W2's shape: input 64, hidden 256 x 2 layers forward, dense head 10, a sequence output. */
     static byte[] w2() {
-        return stacked(20261101L, 64, 256, 10, Direction.FORWARD);
+        return w2(WeightType.FP32);
+    }
+
+    /**
+     * W2 with its weight matrices stored as {@code type} ({@code convert --weights}); too large for the core to decode
+     * an int8 one at load (Limits.maxDecodedInt8Bytes), so it runs on the int8 kernels.
+     */
+    static byte[] w2(WeightType type) {
+        return stacked(20261101L, 64, 256, 10, Direction.FORWARD, false, type);
     }
 
     /**
@@ -50,6 +59,12 @@ final class TestModels {
 
     /** {@link #stacked}, with a sequence-lengths input ({@code [batch]} int lengths) when {@code takesLengths}. */
     static byte[] stacked(long seed, int input, int hidden, int output, Direction direction, boolean takesLengths) {
+        return stacked(seed, input, hidden, output, direction, takesLengths, WeightType.FP32);
+    }
+
+    /** {@link #stacked}, its weight matrices stored as {@code type}. */
+    static byte[] stacked(long seed, int input, int hidden, int output, Direction direction, boolean takesLengths,
+                          WeightType type) {
         Random rnd = new Random(seed);
         int dirs = direction.count;
         List<LayerSpec> layers = new ArrayList<>();
@@ -71,7 +86,7 @@ final class TestModels {
                         List.of(IoSpec.Dim.free("seq"), IoSpec.Dim.free("batch"), IoSpec.Dim.fixed(output)))));
         float s = (float) (1 / Math.sqrt(in));
         ModelWeights w = new ModelWeights(weights, uniform(rnd, output * in, s), uniform(rnd, output, s));
-        return VlstmWriter.toBytes(spec, w, Map.of("producer", "vlstm-spark-test", "producer_version", "0",
+        return VlstmWriter.toBytes(spec.withWeights(type), w, Map.of("producer", "vlstm-spark-test", "producer_version", "0",
                 "source_file", "random", "source_sha256", "", "onnx_opset", "0", "onnx_producer", "",
                 "created", "2026-12-07T00:00:00Z"));
     }

@@ -5,6 +5,7 @@ import dev.vlstm.RunArgs;
 import dev.vlstm.format.IoSpec;
 import dev.vlstm.Session;
 import dev.vlstm.format.Direction;
+import dev.vlstm.format.WeightType;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -127,6 +128,20 @@ class VlstmScorerTest {
         List<Row> rows = VlstmScorer.forModelBytes(bidir, "bidir.vlstm").inputCol("x").lengthCol("len").outputCol("y")
                 .transform(sequences(2_000, 9, 5)).select("id", "y").collectAsList();
         assertEquals(2_000, assertEqualsRunAlone(rows, bidir, 9, "id", "y"));
+    }
+
+    /**
+     * A model converted with {@code --weights bf16} or {@code int8}: sequences scored in batches equal their runs alone
+     * bit for bit, as in fp32 (the reduced kernels give a row the same bits whatever the batch).
+     */
+    @Test
+    void bf16AndInt8ModelsScoreEverySequenceAsItsRunAloneBitForBit() {
+        for (WeightType type : List.of(WeightType.BF16, WeightType.INT8)) {
+            byte[] w2 = TestModels.w2(type);
+            List<Row> rows = VlstmScorer.forModelBytes(w2, "w2-" + type.label + ".vlstm").inputCol("x").lengthCol("len")
+                    .outputCol("y").batchSize(16).transform(sequences(600, 6, 64)).select("id", "y").collectAsList();
+            assertEquals(600, assertEqualsRunAlone(rows, w2, 6, "id", "y"), type.label);
+        }
     }
 
     @Test
