@@ -1,5 +1,7 @@
 package dev.vlstm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -16,6 +18,7 @@ import java.util.zip.CRC32C;
  * session.step(s, x, y);                          // x: [inputSize] of this timestep, y: [outputSize]
  * byte[] snapshot = s.toBytes();                  // checkpoint
  * LstmState back = model.restoreState(snapshot);  // refuses a snapshot of another model
+ * back.restore(snapshot);                         // the same into an existing state, allocating nothing
  * }</pre>
  */
 public final class LstmState {
@@ -104,29 +107,47 @@ public final class LstmState {
         return b.array();
     }
 
-    /** Reads a snapshot of {@code model}; refuses one of another model, or a damaged one, naming the problem. */
-    static LstmState fromBytes(Model model, byte[] bytes) {
-        LstmState s = new LstmState(model);
-        int expected = HEADER + 8 * s.h.length + 4;
-        if (bytes.length < HEADER || !Arrays.equals(Arrays.copyOf(bytes, 8), MAGIC))
+    /**
+     * Overwrites this state with a snapshot of its model ({@link #toBytes()}), allocating nothing: for a stream whose
+     * state lives in a store between events (an engine's keyed state), one LstmState can take each key's snapshot in
+     * turn instead of a new state per event. Refuses a snapshot of another model, or a damaged one, as
+     * {@link Model#restoreState} does, and then leaves this state as it was.
+     *
+     * @param snapshot bytes from {@link #toBytes()} of a state of this state's model
+     * @throws IllegalArgumentException naming what is wrong with the snapshot
+     * @throws IllegalStateException if the model is closed
+     */
+    public void restore(byte[] snapshot) {
+        model.checkOpen();
+        int expected = HEADER + 8 * h.length + 4;
+        if (snapshot.length < HEADER || !Arrays.equals(snapshot, 0, 8, MAGIC, 0, 8))
             throw new IllegalArgumentException("not a vlstm state snapshot (magic bytes differ)");
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        int version = b.getShort(8);
+        int version = (short) SHORT.get(snapshot, 8);
         if (version != 1) throw new IllegalArgumentException("state snapshot version " + version + ", this vlstm reads 1");
-        byte[] print = Arrays.copyOfRange(bytes, 16, 48);
-        if (!Arrays.equals(print, model.fingerprint()))
+        if (!Arrays.equals(snapshot, 16, 48, model.fingerprint(), 0, 32))
             throw new IllegalArgumentException("the state snapshot belongs to another model (fingerprint differs from "
                     + model.source() + "'s)");
-        if (b.getInt(12) != s.h.length || bytes.length != expected)
-            throw new IllegalArgumentException("state snapshot of " + bytes.length + " bytes holding " + b.getInt(12)
-                    + " values per state, expected " + expected + " bytes and " + s.h.length);
+        int values = (int) INT.get(snapshot, 12);
+        if (values != h.length || snapshot.length != expected)
+            throw new IllegalArgumentException("state snapshot of " + snapshot.length + " bytes holding " + values
+                    + " values per state, expected " + expected + " bytes and " + h.length);
         CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, bytes.length - 4);
-        if ((int) crc.getValue() != b.getInt(bytes.length - 4))
+        crc.update(snapshot, 0, snapshot.length - 4);
+        if ((int) crc.getValue() != (int) INT.get(snapshot, snapshot.length - 4))
             throw new IllegalArgumentException("state snapshot CRC32C mismatch: the snapshot is damaged");
-        b.position(HEADER);
-        for (int i = 0; i < s.h.length; i++) s.h[i] = b.getFloat();
-        for (int i = 0; i < s.c.length; i++) s.c[i] = b.getFloat();
+        for (int i = 0; i < h.length; i++) h[i] = (float) FLOAT.get(snapshot, HEADER + 4 * i);
+        for (int i = 0; i < c.length; i++) c[i] = (float) FLOAT.get(snapshot, HEADER + 4 * (h.length + i));
+    }
+
+    /** Reads a snapshot of {@code model} into a new state; refuses one of another model, or a damaged one. */
+    static LstmState fromBytes(Model model, byte[] bytes) {
+        LstmState s = new LstmState(model);
+        s.restore(bytes);
         return s;
     }
+
+    /** Little-endian views of a snapshot's bytes (format-spec.md, "State snapshots"). */
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 }

@@ -10,6 +10,7 @@ import dev.vlstm.format.VlstmWriter;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -113,6 +114,40 @@ class StreamingTest {
             assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> m.restoreState(new byte[10]));
             assertThrows(IllegalArgumentException.class, () -> s.step(other.newState(), new float[5], new float[9]));
+        }
+    }
+
+    /**
+     * {@link LstmState#restore} puts a snapshot into an existing state, bit for bit what restoreState gives, allocating
+     * nothing after warm-up; a snapshot it refuses (another model, damaged, truncated) leaves the state as it was.
+     */
+    @Test
+    void aSnapshotRestoresIntoAnExistingStateWithoutAllocatingAndARefusedOneChangesNothing() {
+        try (Model m = model(4, 5, new int[]{9, 7}, 0); Model other = model(5, 5, new int[]{9, 7}, 0)) {
+            Session s = m.newSession();
+            LstmState a = m.newState(), into = m.newState();
+            float[] y = new float[7];
+            s.step(a, new float[]{1, 2, 3, 4, 5}, y);
+            byte[] snap = a.toBytes();
+            into.restore(snap);
+            LstmState fresh = m.restoreState(snap);
+            for (int l = 0; l < 2; l++) {
+                assertArrayEquals(fresh.hidden(l), into.hidden(l), "layer " + l + " h");
+                assertArrayEquals(fresh.cell(l), into.cell(l), "layer " + l + " c");
+                assertArrayEquals(a.hidden(l), into.hidden(l), "layer " + l + " h vs the original");
+            }
+            byte[] foreign = other.newState().toBytes(), damaged = snap.clone(), truncated = Arrays.copyOf(snap, 60);
+            damaged[60] ^= 1;
+            float[] h0 = into.hidden(0), c1 = into.cell(1);
+            for (byte[] bad : new byte[][]{foreign, damaged, truncated, new byte[10]}) {
+                assertThrows(IllegalArgumentException.class, () -> into.restore(bad));
+                assertArrayEquals(h0, into.hidden(0), "a refused snapshot changed h");
+                assertArrayEquals(c1, into.cell(1), "a refused snapshot changed c");
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> into.restore(foreign));
+            assertTrue(e.getMessage().contains("belongs to another model"), e.getMessage());
+            var result = SteadyAllocation.measure(() -> into.restore(snap), java.time.Duration.ofSeconds(1), 31);
+            assertTrue(result.bytesPerCall() < 8, "restore into an existing state after warm-up: " + result);
         }
     }
 

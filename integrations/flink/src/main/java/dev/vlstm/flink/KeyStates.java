@@ -48,11 +48,17 @@ final class KeyStates {
         return x;
     }
 
-    /** The key's state: zeros for a new key, else its snapshot, refused with the key and model named if of another model. */
-    static LstmState restore(byte[] snapshot, Model model, String location, Object key) {
-        if (snapshot == null) return model.newState();
+    /**
+     * The key's state into {@code state} (one LstmState reused for every key, so an event allocates none): zeros for a
+     * new key, else its snapshot, refused with the key and model named if of another model.
+     */
+    static void restore(LstmState state, byte[] snapshot, String location, Object key) {
+        if (snapshot == null) {
+            state.reset();
+            return;
+        }
         try {
-            return model.restoreState(snapshot);
+            state.restore(snapshot);
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("key '" + key + "': the LSTM state in Flink's keyed state cannot be restored"
                     + " into vlstm model " + location + ": " + e.getMessage() + ". A checkpoint's or savepoint's"

@@ -93,7 +93,8 @@ public final class LstmMicroBatchOperator<IN, OUT> extends AbstractStreamOperato
         events = new Object[maxKeys];
         timestamps = new long[maxKeys];
         hasTimestamp = new boolean[maxKeys];
-        states = new LstmState[maxKeys];
+        states = new LstmState[maxKeys];       // one per slot, each key's snapshot restored into it in turn
+        for (int b = 0; b < maxKeys; b++) states[b] = model.newState();
         x = new float[maxKeys * model.inputSize()];
         y = new float[maxKeys * model.outputSize()];
         batches = getMetricGroup().counter("vlstmBatches");
@@ -111,7 +112,7 @@ public final class LstmMicroBatchOperator<IN, OUT> extends AbstractStreamOperato
             }
         IN event = record.getValue();
         float[] row = KeyStates.checkedFeatures(features.features(event), model, modelLocation, key);
-        states[n] = KeyStates.restore(stored.value(), model, modelLocation, key);
+        KeyStates.restore(states[n], stored.value(), modelLocation, key);
         System.arraycopy(row, 0, x, n * row.length, row.length);
         keys[n] = key;
         events[n] = event;
@@ -155,7 +156,6 @@ public final class LstmMicroBatchOperator<IN, OUT> extends AbstractStreamOperato
             output(o, b);
             keys[b] = null;
             events[b] = null;
-            states[b] = null;
         }
         n = 0;
     }

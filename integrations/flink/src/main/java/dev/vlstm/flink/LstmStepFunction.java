@@ -66,6 +66,7 @@ public final class LstmStepFunction<K, IN, OUT> extends KeyedProcessFunction<K, 
     private transient SharedModels.Lease lease;
     private transient Model model;
     private transient Session session;
+    private transient LstmState state;      // each event's key's state, restored into it in turn
     private transient ValueState<byte[]> stored;
 
     private LstmStepFunction(Builder<IN, OUT> b) {
@@ -137,6 +138,7 @@ public final class LstmStepFunction<K, IN, OUT> extends KeyedProcessFunction<K, 
         model = lease.model();
         KeyStates.checkStreams(model, modelLocation);
         session = model.newSession(1, 1);
+        state = model.newState();
         stored = getRuntimeContext().getState(KeyStates.descriptor(idleStateTtl));
     }
 
@@ -144,7 +146,7 @@ public final class LstmStepFunction<K, IN, OUT> extends KeyedProcessFunction<K, 
     public void processElement(IN event, Context ctx, Collector<OUT> out) throws Exception {
         K key = ctx.getCurrentKey();
         float[] x = KeyStates.checkedFeatures(features.features(event), model, modelLocation, key);
-        LstmState state = KeyStates.restore(stored.value(), model, modelLocation, key);
+        KeyStates.restore(state, stored.value(), modelLocation, key);
         float[] y = new float[model.outputSize()];
         session.step(state, x, y);
         stored.update(state.toBytes());
@@ -157,6 +159,7 @@ public final class LstmStepFunction<K, IN, OUT> extends KeyedProcessFunction<K, 
         if (lease != null) lease.close();
         session = null;
         model = null;
+        state = null;
         lease = null;
     }
 
