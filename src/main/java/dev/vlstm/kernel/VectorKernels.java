@@ -324,8 +324,9 @@ final class VectorKernels implements LstmKernels {
     /**
      * int8's last step over one panel's columns of {@code rows} rows: {@code out = sum × scale + add}, one fused
      * operation per vector, as the one-row blocks end ({@code ReducedKernels.int8Block1x8}); {@code add}'s rows
-     * {@code addStride} apart (0: one row for all, a bias). Four vectors of two rows per iteration: a body C2
-     * compiles as its own unit.
+     * {@code addStride} apart (0: one row for all, a bias). Four vectors of two rows per iteration, a body C2 compiles
+     * as its own unit; with an odd count the last row is both rows of its iteration, which is harmless even when
+     * {@code add} is {@code out}, since all eight results are computed before any is stored.
      */
     private static void scaleSums(int rows, float[] sums, int s0, int sumsStride, float[] scales, int c0,
                                   float[] add, int a0, int addStride, float[] out, int o0, int outStride) {
@@ -334,34 +335,20 @@ final class VectorKernels implements LstmKernels {
             FloatVector m1 = FloatVector.fromArray(SPECIES, scales, c0 + v + LANES);
             FloatVector m2 = FloatVector.fromArray(SPECIES, scales, c0 + v + 2 * LANES);
             FloatVector m3 = FloatVector.fromArray(SPECIES, scales, c0 + v + 3 * LANES);
-            int r = 0;
-            for (; r + 1 < rows; r += 2) {
+            for (int r = 0; r < rows; r += 2) {
+                int r2 = Math.min(r + 1, rows - 1);
                 int s = s0 + r * sumsStride + v, a = a0 + r * addStride + v, o = o0 + r * outStride + v;
-                int t = s + sumsStride, b = a + addStride, p = o + outStride;
-                FloatVector.fromArray(SPECIES, sums, s).fma(m0, FloatVector.fromArray(SPECIES, add, a)).intoArray(out, o);
-                FloatVector.fromArray(SPECIES, sums, s + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, a + LANES))
-                        .intoArray(out, o + LANES);
-                FloatVector.fromArray(SPECIES, sums, s + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, a + 2 * LANES))
-                        .intoArray(out, o + 2 * LANES);
-                FloatVector.fromArray(SPECIES, sums, s + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, a + 3 * LANES))
-                        .intoArray(out, o + 3 * LANES);
-                FloatVector.fromArray(SPECIES, sums, t).fma(m0, FloatVector.fromArray(SPECIES, add, b)).intoArray(out, p);
-                FloatVector.fromArray(SPECIES, sums, t + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, b + LANES))
-                        .intoArray(out, p + LANES);
-                FloatVector.fromArray(SPECIES, sums, t + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, b + 2 * LANES))
-                        .intoArray(out, p + 2 * LANES);
-                FloatVector.fromArray(SPECIES, sums, t + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, b + 3 * LANES))
-                        .intoArray(out, p + 3 * LANES);
-            }
-            if (r < rows) {
-                int s = s0 + r * sumsStride + v, a = a0 + r * addStride + v, o = o0 + r * outStride + v;
-                FloatVector.fromArray(SPECIES, sums, s).fma(m0, FloatVector.fromArray(SPECIES, add, a)).intoArray(out, o);
-                FloatVector.fromArray(SPECIES, sums, s + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, a + LANES))
-                        .intoArray(out, o + LANES);
-                FloatVector.fromArray(SPECIES, sums, s + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, a + 2 * LANES))
-                        .intoArray(out, o + 2 * LANES);
-                FloatVector.fromArray(SPECIES, sums, s + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, a + 3 * LANES))
-                        .intoArray(out, o + 3 * LANES);
+                int t = s0 + r2 * sumsStride + v, b = a0 + r2 * addStride + v, p = o0 + r2 * outStride + v;
+                FloatVector e0 = FloatVector.fromArray(SPECIES, sums, s).fma(m0, FloatVector.fromArray(SPECIES, add, a));
+                FloatVector e1 = FloatVector.fromArray(SPECIES, sums, s + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, a + LANES));
+                FloatVector e2 = FloatVector.fromArray(SPECIES, sums, s + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, a + 2 * LANES));
+                FloatVector e3 = FloatVector.fromArray(SPECIES, sums, s + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, a + 3 * LANES));
+                FloatVector f0 = FloatVector.fromArray(SPECIES, sums, t).fma(m0, FloatVector.fromArray(SPECIES, add, b));
+                FloatVector f1 = FloatVector.fromArray(SPECIES, sums, t + LANES).fma(m1, FloatVector.fromArray(SPECIES, add, b + LANES));
+                FloatVector f2 = FloatVector.fromArray(SPECIES, sums, t + 2 * LANES).fma(m2, FloatVector.fromArray(SPECIES, add, b + 2 * LANES));
+                FloatVector f3 = FloatVector.fromArray(SPECIES, sums, t + 3 * LANES).fma(m3, FloatVector.fromArray(SPECIES, add, b + 3 * LANES));
+                e0.intoArray(out, o); e1.intoArray(out, o + LANES); e2.intoArray(out, o + 2 * LANES); e3.intoArray(out, o + 3 * LANES);
+                f0.intoArray(out, p); f1.intoArray(out, p + LANES); f2.intoArray(out, p + 2 * LANES); f3.intoArray(out, p + 3 * LANES);
             }
         }
     }
