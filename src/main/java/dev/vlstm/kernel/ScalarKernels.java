@@ -1,5 +1,7 @@
 package dev.vlstm.kernel;
 
+import java.util.Arrays;
+
 /**
  * Plain-Java {@link LstmKernels}: always available, 5-20x slower than {@code VectorKernels} (measured). It is the
  * fallback when {@code jdk.incubator.vector} is not in the boot layer, and the second opinion the vector kernels are
@@ -74,41 +76,103 @@ final class ScalarKernels implements LstmKernels {
         }
     }
 
-    /**
-     * Each row as a row alone: {@link #reducedProduct}, so a row's bits do not depend on the batch (the vector kernels
-     * keep the same promise with their own sums).
-     */
+    /** {@link #reducedRows}, then the cell update row by row. */
     @Override
     public void lstmStep(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
                          float[] pre, int preOffset, int preStride,
                          float[] hPrev, int hPrevOffset, int hPrevStride,
                          float[] c, int cOffset, int cStride,
                          float[] hOut, int hOutOffset, int hOutStride) {
+        if (hPrev != null) reducedRows(batch, hidden, firstPanel, panels, r, scratch, pre, preOffset, preStride, hPrev,
+                hPrevOffset, hPrevStride);
         for (int b = 0; b < batch; b++) {
-            if (hPrev != null) {
-                reducedProduct(hidden, firstPanel, panels, r, pre, preOffset + b * preStride, hPrev,
-                        hPrevOffset + b * hPrevStride);
-            }
             cellUpdate(hidden, firstPanel, panels, pre, preOffset + b * preStride, c, cOffset + b * cStride, hOut,
                     hOutOffset + b * hOutStride, hPrev == null);
         }
     }
 
-    /** Each row as {@link #accumulateRow} from the bias (or 0): every gate's columns, skipForget or not. */
+    /**
+     * pre += h·R for {@code batch} rows over a reduced R, each row bit for bit what {@link #reducedProduct} gives it
+     * alone, so a row's result does not depend on the batch. One row: reducedProduct. Several: each panel widened into
+     * scratch once ({@link #widenPanel}), then per row and column the same sums in the same order (bf16 from pre;
+     * int8 from 0 in scratch past the panel, then scaled once and added).
+     */
+    static void reducedRows(int batch, int hidden, int firstPanel, int panels, ReducedMatrix r, float[] scratch,
+                            float[] pre, int preOffset, int preStride, float[] hPrev, int hPrevOffset, int hPrevStride) {
+        if (batch == 1) {
+            reducedProduct(hidden, firstPanel, panels, r, pre, preOffset, hPrev, hPrevOffset);
+            return;
+        }
+        boolean int8 = r.int8 != null;
+        int sums = 4 * hidden * PANEL;          // int8: one gate line's sums, after the widened panel
+        for (int q = firstPanel; q < firstPanel + panels; q++) {
+            widenPanel(r, q, 0, hidden, scratch);
+            for (int b = 0; b < batch; b++) {
+                int hRow = hPrevOffset + b * hPrevStride;
+                for (int g = 0; g < 4; g++) {
+                    int p = preOffset + b * preStride + (q * 4 + g) * PANEL;
+                    float[] acc = int8 ? scratch : pre;
+                    int a = int8 ? sums : p;
+                    if (int8) Arrays.fill(scratch, sums, sums + PANEL, 0f);
+                    for (int kk = 0, at = g * hidden * PANEL; kk < hidden; kk++, at += PANEL) {
+                        float h = hPrev[hRow + kk];
+                        for (int j = 0; j < PANEL; j++) acc[a + j] += h * scratch[at + j];
+                    }
+                    if (int8) {
+                        for (int j = 0; j < PANEL; j++)
+                            pre[p + j] = Math.fma(scratch[sums + j], r.scales[(q * 4 + g) * PANEL + j], pre[p + j]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #reducedProject}: every gate's columns, skipForget or not. */
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
                         int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
-        projectRows(x, xOffset, xStride, rows, w, bias, firstPanel, panels, out, outOffset, outStride);
+        reducedProject(x, xOffset, xStride, rows, w, bias, firstPanel, panels, scratch, out, outOffset, outStride);
     }
 
-    /** Rows of x times a reduced matrix, from the bias (or 0), a row at a time as {@link #accumulateRow}. */
-    static void projectRows(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias,
-                            int firstPanel, int panels, float[] out, int outOffset, int outStride) {
-        int from = firstPanel * 4 * PANEL, to = (firstPanel + panels) * 4 * PANEL;
-        for (int r = 0; r < rows; r++) {
-            int row = outOffset + r * outStride;
-            for (int j = from; j < to; j++) out[row + j] = bias == null ? 0f : bias[j];
-            reducedProduct(w.k, firstPanel, panels, w, out, row, x, xOffset + r * xStride);
+    /**
+     * Rows of x times a reduced matrix from the bias (or 0), each row bit for bit what {@link #accumulateRow} gives it
+     * from the bias: a panel widened into scratch once, then per row and column reducedProduct's sums (int8's
+     * accumulated in out from 0, then scaled once and the bias added).
+     */
+    static void reducedProject(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias,
+                               int firstPanel, int panels, float[] scratch, float[] out, int outOffset, int outStride) {
+        int k = w.k;
+        boolean int8 = w.int8 != null;
+        for (int q = firstPanel; q < firstPanel + panels; q++) {
+            widenPanel(w, q, 0, k, scratch);
+            for (int r = 0; r < rows; r++) {
+                for (int g = 0; g < 4; g++) {
+                    int column = (q * 4 + g) * PANEL, o = outOffset + r * outStride + column;
+                    for (int j = 0; j < PANEL; j++) out[o + j] = bias == null || int8 ? 0f : bias[column + j];
+                    for (int kk = 0, line = g * k * PANEL; kk < k; kk++, line += PANEL) {
+                        float xv = x[xOffset + r * xStride + kk];
+                        for (int j = 0; j < PANEL; j++) out[o + j] += xv * scratch[line + j];
+                    }
+                    if (int8) {
+                        for (int j = 0; j < PANEL; j++)
+                            out[o + j] = Math.fma(out[o + j], w.scales[column + j], bias == null ? 0f : bias[column + j]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Inputs {@code k0 .. k0 + kn - 1} of panel q of r as fp32 into {@code into}, {@code [4][kn][PANEL]}: bf16
+     * widened, int8 its values q, unscaled.
+     */
+    static void widenPanel(ReducedMatrix r, int q, int k0, int kn, float[] into) {
+        int k = r.k;
+        for (int g = 0; g < 4; g++) {
+            int line = q * 4 + g;
+            for (int kk = 0; kk < kn; kk++) {
+                for (int j = 0; j < PANEL; j++) into[(g * kn + kk) * PANEL + j] = r.weight((line * k + k0 + kk) * PANEL + j);
+            }
         }
     }
 

@@ -218,11 +218,9 @@ final class VectorKernels implements LstmKernels {
             // a zero state: nothing to add
         } else if (reduced != null && reduced.lanes != LANES) {
             // Laid out for another width (a matrix built while another implementation was the default): plain Java,
-            // a row at a time, so that a row's bits do not depend on the batch either.
-            for (int b = 0; b < batch; b++) {
-                ScalarKernels.reducedProduct(hidden, firstPanel, panels, reduced, pre, preOffset + b * preStride, hPrev,
-                        hPrevOffset + b * hPrevStride);
-            }
+            // whose rows too get the same bits whatever the batch.
+            ScalarKernels.reducedRows(batch, hidden, firstPanel, panels, reduced, scratch, pre, preOffset, preStride,
+                    hPrev, hPrevOffset, hPrevStride);
         } else if (reduced != null && batch == 1) {
             ReducedKernels.accumulate(hPrev, hPrevOffset, reduced, cv0, cv1, pre, preOffset);
         } else if (reduced != null) {
@@ -298,8 +296,9 @@ final class VectorKernels implements LstmKernels {
     @Override
     public void project(float[] x, int xOffset, int xStride, int rows, ReducedMatrix w, float[] bias, int firstPanel,
                         int panels, boolean skipForget, float[] scratch, float[] out, int outOffset, int outStride) {
-        if (w.lanes != LANES) {     // laid out for another width: plain Java, a row at a time, as accumulateRow
-            ScalarKernels.projectRows(x, xOffset, xStride, rows, w, bias, firstPanel, panels, out, outOffset, outStride);
+        if (w.lanes != LANES) {     // laid out for another width: plain Java, each row as accumulateRow gives it
+            ScalarKernels.reducedProject(x, xOffset, xStride, rows, w, bias, firstPanel, panels, scratch, out, outOffset,
+                    outStride);
             return;
         }
         for (int q = firstPanel; q < firstPanel + panels; q++) {

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Both implementations agree with a float64 reference computed from the javadoc formulas on unpacked weights, for
@@ -263,6 +264,43 @@ class KernelAgreementTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A reduced matrix laid out for another vector width (built while another implementation was the default) runs on
+     * the vector kernels in plain Java: its products bit for bit the scalar kernels', and a step of several rows gives
+     * each row what a step of that row alone gives.
+     */
+    @ParameterizedTest(name = "hidden {0}")
+    @ValueSource(ints = {17, 64})
+    void aReducedMatrixLaidOutForAnotherWidthRunsInPlainJavaWithRowsAsAlone(int hidden) {
+        LstmKernels vector = Kernels.vector(), scalar = Kernels.scalar();
+        int other = vector.lanes() == 8 ? 16 : 8, batch = 5;
+        Random rnd = new Random(5L * hidden);
+        int preWidth = PanelPacking.panels(hidden) * 4 * P, panels = PanelPacking.panels(hidden);
+        ReducedForms forms = ReducedForms.random(rnd, hidden);
+        for (String type : new String[]{"bf16", "int8"}) {
+            ReducedMatrix m = type.equals("bf16") ? ReducedMatrix.bf16(forms.bf16(), hidden, other)
+                    : ReducedMatrix.int8(forms.fileQ(), forms.scales(), hidden, other);
+            String at = String.format("%s laid out for %d lanes on %s, hidden %d, batch %d", type, other, vector.name(),
+                    hidden, batch);
+            float[] scratch = new float[m.scratchFloats(batch)];
+            float[] pre = uniform(rnd, batch * preWidth, 2f), h = uniform(rnd, batch * hidden, 1f);
+            float[] c = uniform(rnd, batch * hidden, 2f);
+            float[] preA = pre.clone(), cA = c.clone(), outA = new float[batch * hidden];
+            float[] preB = pre.clone(), cB = c.clone(), outB = new float[batch * hidden];
+            for (int b = 0; b < batch; b++) {
+                vector.lstmStep(1, hidden, 0, panels, m, scratch, preA, b * preWidth, preWidth, h, b * hidden, hidden, cA,
+                        b * hidden, hidden, outA, b * hidden, hidden);
+            }
+            vector.lstmStep(batch, hidden, 0, panels, m, scratch, preB, 0, preWidth, h, 0, hidden, cB, 0, hidden, outB, 0, hidden);
+            assertBitsEqual(outA, outB, at + ": h vs each row alone");
+            assertBitsEqual(cA, cB, at + ": c vs each row alone");
+            float[] bias = uniform(rnd, preWidth, 1f), pA = new float[batch * preWidth], pB = new float[batch * preWidth];
+            scalar.project(h, 0, hidden, batch, m, bias, 0, panels, false, scratch, pA, 0, preWidth);
+            vector.project(h, 0, hidden, batch, m, bias, 0, panels, false, scratch, pB, 0, preWidth);
+            assertBitsEqual(pA, pB, at + ": project vs the scalar kernels");
         }
     }
 
