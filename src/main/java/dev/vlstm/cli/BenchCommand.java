@@ -129,9 +129,10 @@ final class BenchCommand implements Callable<Integer> {
             r.put("batch", batch);
             r.put("threads", threads);
             r.put("kernels", session.kernels());
-            // A reduced model's one-row steps stream R reduced; everything else runs on weights widened at load (README).
+            // Since 472c249 a reduced model holds W and R reduced (README, "Smaller weight files").
             r.put("weights", model.spec().weights().label + (model.spec().weights() == dev.vlstm.format.WeightType.FP32
-                    ? "" : " (R read reduced by one-row steps; the rest widened to fp32 at load)"));
+                    ? "" : " (W and R held reduced: one row reads them so, several rows widen a panel at a time; heads"
+                    + " widened to fp32 at load; a small int8 model decoded at load)"));
             r.put("calls", calls);
             r.put("median_us", ns[calls / 2] / 1e3);
             r.put("p90_us", ns[(int) (calls * 0.9)] / 1e3);
