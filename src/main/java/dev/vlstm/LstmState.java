@@ -139,13 +139,6 @@ public final class LstmState {
         for (int i = 0; i < c.length; i++) c[i] = (float) FLOAT.get(snapshot, HEADER + 4 * (h.length + i));
     }
 
-    /** Reads a snapshot of {@code model} into a new state; refuses one of another model, or a damaged one. */
-    static LstmState fromBytes(Model model, byte[] bytes) {
-        LstmState s = new LstmState(model);
-        s.restore(bytes);
-        return s;
-    }
-
     /** Little-endian views of a snapshot's bytes (format-spec.md, "State snapshots"). */
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);

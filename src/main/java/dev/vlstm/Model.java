@@ -483,8 +483,9 @@ public final class Model implements AutoCloseable {
      * @return the state the snapshot holds
      */
     public LstmState restoreState(byte[] snapshot) {
-        newState();
-        return LstmState.fromBytes(this, snapshot);
+        LstmState s = newState();       // refuses a closed model, or one that cannot stream, as newState does
+        s.restore(snapshot);
+        return s;
     }
 
     byte[] fingerprint() {

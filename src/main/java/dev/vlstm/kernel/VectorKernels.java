@@ -229,21 +229,19 @@ final class VectorKernels implements LstmKernels {
             // order as one pass over the whole panel, and as a row alone gives (ReducedKernels.accumulate): bf16 from
             // pre; int8 from 0, into scratch after the chunk, then scaled once and added to pre (scaleSums).
             boolean int8 = reduced.int8 != null;
-            int sums = 4 * Math.min(WIDEN_K, hidden) * PANEL, width = 4 * PANEL;
+            int sums = 4 * Math.min(WIDEN_K, hidden) * PANEL;
+            float[] acc = int8 ? scratch : pre;                 // where the chunks sum: int8's sums, else pre itself
+            int accStride = int8 ? 4 * PANEL : preStride;
             for (int q = firstPanel; q < firstPanel + panels; q++) {
-                int at = preOffset + q * 4 * PANEL;
+                int at = preOffset + q * 4 * PANEL, a = int8 ? sums : at;
                 for (int k0 = 0; k0 < hidden; k0 += WIDEN_K) {
                     int kn = Math.min(WIDEN_K, hidden - k0);
+                    boolean fromZero = int8 && k0 == 0;
                     ReducedKernels.widenPanel(reduced, q, k0, kn, scratch);
-                    if (!int8) {
-                        accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES,
-                                pre, at, preStride, pre, at, preStride);
-                    } else {
-                        accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES,
-                                k0 == 0 ? ZEROS : scratch, k0 == 0 ? 0 : sums, k0 == 0 ? 0 : width, scratch, sums, width);
-                    }
+                    accumulate(hPrev, hPrevOffset + k0, hPrevStride, batch, kn, scratch, 4, false, 0, 4 * SLICES,
+                            fromZero ? ZEROS : acc, fromZero ? 0 : a, fromZero ? 0 : accStride, acc, a, accStride);
                 }
-                if (int8) scaleSums(batch, scratch, sums, width, reduced.scales, q * 4 * PANEL, pre, at, preStride, pre, at, preStride);
+                if (int8) scaleSums(batch, scratch, sums, accStride, reduced.scales, q * 4 * PANEL, pre, at, preStride, pre, at, preStride);
             }
         } else if (batch == 1 && cv1 - cv0 == 8) {
             // One row over 8 column vectors (one AVX2 panel, two AVX-512 ones): W1's steps. The same block1x8 call
